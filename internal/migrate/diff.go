@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/postgres"
@@ -109,6 +110,9 @@ func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (
 	if err != nil {
 		return nil, fmt.Errorf("plan migration: %w", err)
 	}
+	if plan.Version, err = e.nextVersion(time.Now()); err != nil {
+		return nil, err
+	}
 	res := &DiffResult{}
 	for _, c := range plan.Changes {
 		res.Statements = append(res.Statements, c.Cmd)
@@ -125,6 +129,27 @@ func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (
 		return nil, fmt.Errorf("write migration: %w", err)
 	}
 	return res, nil
+}
+
+// versionLayout is the layout of migration versions: UTC time to the second.
+const versionLayout = "20060102150405"
+
+// nextVersion returns the version for a new migration written at now: now in UTC, or
+// one second after the newest existing version when that is not older, so versions
+// stay unique and ordered even for migrations written within the same second.
+func (e *Engine) nextVersion(now time.Time) (string, error) {
+	files, err := e.dir.Files()
+	if err != nil {
+		return "", fmt.Errorf("read migrations: %w", err)
+	}
+	v := now.UTC().Truncate(time.Second)
+	if n := len(files); n > 0 {
+		last, err := time.Parse(versionLayout, files[n-1].Version())
+		if err == nil && !v.After(last) {
+			v = last.Add(time.Second)
+		}
+	}
+	return v.Format(versionLayout), nil
 }
 
 // schemaStmt is one statement of a schema file.

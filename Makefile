@@ -1,0 +1,42 @@
+# Quarry — common tasks. Everything runs through the Go toolchain; sqlc is a Go tool
+# pinned in tools/go.mod, so nothing is downloaded outside the Go module proxy.
+
+GO    ?= go
+SQLC  := $(GO) tool -modfile=tools/go.mod sqlc
+API   := $(GO) run ./cmd/api
+# Name of the migration `make generate` writes when schema/ changed.
+NAME  ?= schema_change
+
+.PHONY: all build generate check test fmt vet sqlc-check migrations-check
+
+all: check test
+
+build:
+	$(GO) build -o bin/api ./cmd/api
+
+## generate: regenerate sqlc code from queries/, then write a migration if schema/ changed
+generate:
+	$(SQLC) generate
+	$(API) migrate diff $(NAME)
+
+## check: formatting, vet, generated code and migrations up to date
+check: fmt vet sqlc-check migrations-check
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+sqlc-check:
+	$(SQLC) vet
+	@$(SQLC) diff || { echo "internal/db/sqlc is stale: run 'make generate' and commit the result"; exit 1; }
+
+migrations-check:
+	$(API) migrate validate
+	$(API) migrate diff --check ci_check
+
+## test: the whole suite against a real PostgreSQL (started on the fly if none answers)
+test:
+	$(GO) test -count=1 ./...
