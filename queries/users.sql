@@ -1,0 +1,106 @@
+-- name: GetUser :one
+-- GetUser returns the user with the given id.
+SELECT * FROM users
+WHERE id = @id;
+
+-- name: GetUserByEmail :one
+-- GetUserByEmail returns the user with the given email, compared case-insensitively.
+SELECT * FROM users
+WHERE lower(email) = lower(@email);
+
+-- name: ListUsersByIDAsc :many
+-- ListUsersByIDAsc returns one keyset page of users ordered by id ascending.
+--
+-- All four ListUsers* queries take the same parameters, so a caller can pick one from
+-- a whitelist of sort keys without adapting its arguments:
+--   - role, is_active: optional filters (NULL matches every row);
+--   - after_created_at, after_id: the cursor, i.e. the sort key of the last row of the
+--     previous page, NULL on the first page (the id sorts read only after_id);
+--   - page_limit: the maximum number of rows returned.
+SELECT * FROM users
+WHERE (sqlc.narg('role')::text IS NULL OR role = sqlc.narg('role'))
+  AND (sqlc.narg('is_active')::boolean IS NULL OR is_active = sqlc.narg('is_active'))
+  AND (sqlc.narg('after_created_at')::timestamptz IS NULL OR true)
+  AND id > COALESCE(sqlc.narg('after_id')::bigint, 0)
+ORDER BY id ASC
+LIMIT @page_limit;
+
+-- name: ListUsersByIDDesc :many
+-- ListUsersByIDDesc returns one keyset page of users ordered by id descending.
+-- Parameters: see ListUsersByIDAsc.
+SELECT * FROM users
+WHERE (sqlc.narg('role')::text IS NULL OR role = sqlc.narg('role'))
+  AND (sqlc.narg('is_active')::boolean IS NULL OR is_active = sqlc.narg('is_active'))
+  AND (sqlc.narg('after_created_at')::timestamptz IS NULL OR true)
+  AND id < COALESCE(sqlc.narg('after_id')::bigint, 9223372036854775807)
+ORDER BY id DESC
+LIMIT @page_limit;
+
+-- name: ListUsersByCreatedAtAsc :many
+-- ListUsersByCreatedAtAsc returns one keyset page of users ordered by (created_at, id)
+-- ascending. Parameters: see ListUsersByIDAsc.
+--
+-- A NULL cursor is replaced by the lowest possible key rather than tested with
+-- "IS NULL OR", so the row comparison stays an index condition in cached plans too.
+SELECT * FROM users
+WHERE (sqlc.narg('role')::text IS NULL OR role = sqlc.narg('role'))
+  AND (sqlc.narg('is_active')::boolean IS NULL OR is_active = sqlc.narg('is_active'))
+  AND (created_at, id) > (COALESCE(sqlc.narg('after_created_at')::timestamptz, '-infinity'),
+                          COALESCE(sqlc.narg('after_id')::bigint, 0))
+ORDER BY created_at ASC, id ASC
+LIMIT @page_limit;
+
+-- name: ListUsersByCreatedAtDesc :many
+-- ListUsersByCreatedAtDesc returns one keyset page of users ordered by (created_at, id)
+-- descending. Parameters: see ListUsersByIDAsc.
+SELECT * FROM users
+WHERE (sqlc.narg('role')::text IS NULL OR role = sqlc.narg('role'))
+  AND (sqlc.narg('is_active')::boolean IS NULL OR is_active = sqlc.narg('is_active'))
+  AND (created_at, id) < (COALESCE(sqlc.narg('after_created_at')::timestamptz, 'infinity'),
+                          COALESCE(sqlc.narg('after_id')::bigint, 9223372036854775807))
+ORDER BY created_at DESC, id DESC
+LIMIT @page_limit;
+
+-- name: CountUsers :one
+-- CountUsers counts the users matching the same optional filters as ListUsers*.
+SELECT count(*) FROM users
+WHERE (sqlc.narg('role')::text IS NULL OR role = sqlc.narg('role'))
+  AND (sqlc.narg('is_active')::boolean IS NULL OR is_active = sqlc.narg('is_active'));
+
+-- name: UserExists :one
+-- UserExists reports whether a user with the given id exists.
+SELECT EXISTS (SELECT 1 FROM users WHERE id = @id);
+
+-- name: UserEmailExists :one
+-- UserEmailExists reports whether a user has the given email, compared case-insensitively.
+SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(@email));
+
+-- name: CreateUser :one
+-- CreateUser inserts a user and returns it.
+INSERT INTO users (email, display_name, password_hash, role, is_active)
+VALUES (@email, @display_name, @password_hash, @role, @is_active)
+RETURNING *;
+
+-- name: UpdateUser :one
+-- UpdateUser sets the fields given (non-NULL), leaves the others unchanged, bumps
+-- updated_at and returns the user.
+UPDATE users
+SET email         = COALESCE(sqlc.narg('email')::text, email),
+    display_name  = COALESCE(sqlc.narg('display_name')::text, display_name),
+    password_hash = COALESCE(sqlc.narg('password_hash')::text, password_hash),
+    role          = COALESCE(sqlc.narg('role')::text, role),
+    is_active     = COALESCE(sqlc.narg('is_active')::boolean, is_active),
+    updated_at    = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: DeleteUser :execrows
+-- DeleteUser deletes the user with the given id (and, by cascade, their posts) and
+-- returns the number of users deleted.
+DELETE FROM users
+WHERE id = @id;
+
+-- name: CreateUsers :copyfrom
+-- CreateUsers inserts many users with COPY and returns the number of rows copied.
+INSERT INTO users (email, display_name, password_hash, role, is_active)
+VALUES (@email, @display_name, @password_hash, @role, @is_active);

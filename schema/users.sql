@@ -1,0 +1,37 @@
+-- Schema conventions (every file in schema/ follows them):
+--   * snake_case identifiers; table names are plural (users, posts).
+--   * Primary keys: id bigint GENERATED ALWAYS AS IDENTITY, constraint <table>_pkey.
+--   * Timestamps: timestamptz NOT NULL DEFAULT now(), column names end in _at.
+--   * Every constraint and index is named explicitly:
+--       <table>_pkey                    primary key
+--       <table>_<columns>_key           unique constraint or unique index
+--       <table>_<columns>_idx           plain index
+--       <table>_<columns>_fkey          foreign key (always backed by an index)
+--       <table>_<column>_check          check constraint
+--   * Constraints are written as named CONSTRAINT clauses inside CREATE TABLE;
+--     indexes are separate CREATE INDEX statements.
+--   * Plain declarative DDL only: no triggers, no functions (migrations are derived
+--     by diffing these files, and the diff engine does not handle them).
+--   * Each file is self-contained per module; files may be applied in any order.
+
+CREATE TABLE users (
+    id            bigint      GENERATED ALWAYS AS IDENTITY,
+    email         text        NOT NULL,
+    display_name  text        NOT NULL,
+    password_hash text        NOT NULL,
+    role          text        NOT NULL DEFAULT 'user',
+    is_active     boolean     NOT NULL DEFAULT true,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT users_pkey PRIMARY KEY (id),
+    CONSTRAINT users_email_check CHECK (char_length(email) BETWEEN 3 AND 254),
+    CONSTRAINT users_display_name_check CHECK (char_length(display_name) BETWEEN 1 AND 100),
+    CONSTRAINT users_password_hash_check CHECK (char_length(password_hash) BETWEEN 1 AND 255),
+    CONSTRAINT users_role_check CHECK (role IN ('user', 'admin'))
+);
+
+-- Email addresses are unique regardless of case.
+CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+
+-- Keyset listing ordered by (created_at, id); listing by id uses users_pkey.
+CREATE INDEX users_created_at_id_idx ON users (created_at, id);
