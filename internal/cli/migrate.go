@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,10 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quarrydev/quarry/internal/migrate"
+	"github.com/quarrydev/quarry/internal/pgcluster"
 )
-
-// defaultDatabaseURL is the local development database.
-const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/quarry?sslmode=disable"
 
 // ErrCheckFailed is returned by `migrate diff --check` when a migration would be written.
 var ErrCheckFailed = errors.New("schema and migrations are out of sync: run `make generate` (or `api migrate diff NAME`) and commit the migration")
@@ -32,11 +31,13 @@ func (f *migrateFlags) engine(out io.Writer) (*migrate.Engine, error) {
 	})
 }
 
-func databaseURL() string {
-	if u := os.Getenv("DATABASE_URL"); u != "" {
-		return u
+// databaseURL returns DATABASE_URL from the configuration of cmd.
+func databaseURL(cmd *cobra.Command) (string, error) {
+	l, err := loadConfig(cmd)
+	if err != nil {
+		return "", err
 	}
-	return defaultDatabaseURL
+	return l.cfg.DatabaseURL, nil
 }
 
 func newMigrateCmd() *cobra.Command {
@@ -74,7 +75,12 @@ func newMigrateDiffCmd(flags *migrateFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := e.Diff(cmd.Context(), databaseURL(), migrate.DiffOptions{Name: args[0], Check: check})
+			server, stop, err := diffServer(cmd)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			res, err := e.Diff(cmd.Context(), server, migrate.DiffOptions{Name: args[0], Check: check})
 			if err != nil {
 				return err
 			}
@@ -110,7 +116,11 @@ func newMigrateApplyCmd(flags *migrateFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := e.Apply(cmd.Context(), databaseURL(), opts)
+			url, err := databaseURL(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := e.Apply(cmd.Context(), url, opts)
 			if err != nil {
 				return err
 			}
@@ -149,7 +159,11 @@ func newMigrateStatusCmd(flags *migrateFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := e.Status(cmd.Context(), databaseURL())
+			url, err := databaseURL(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := e.Status(cmd.Context(), url)
 			if err != nil {
 				return err
 			}
@@ -220,4 +234,27 @@ func newMigrateHashCmd(flags *migrateFlags) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// diffServer returns the server diff plans on: the one of DATABASE_URL, or — when it
+// does not answer and no DEV_DATABASE_URL is set — a throwaway cluster started from the
+// installed PostgreSQL binaries, which stop shuts down.
+func diffServer(cmd *cobra.Command) (string, func(), error) {
+	url, err := databaseURL(cmd)
+	if err != nil {
+		return "", nil, err
+	}
+	admin, err := migrate.WithDatabase(url, "postgres")
+	if err != nil {
+		return "", nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if os.Getenv("DEV_DATABASE_URL") != "" || pgcluster.Reachable(cmd.Context(), admin) {
+		return url, func() {}, nil
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "No PostgreSQL answers at %s; planning on a throwaway cluster.\n", migrate.Redact(url))
+	c, err := pgcluster.Ensure(cmd.Context(), pgcluster.Options{})
+	if err != nil {
+		return "", nil, fmt.Errorf("start a throwaway PostgreSQL for planning: %w", err)
+	}
+	return c.URL("postgres"), func() { _ = c.Stop(context.WithoutCancel(cmd.Context())) }, nil
 }

@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
 
 	"ariga.io/atlas/sql/migrate"
 	_ "ariga.io/atlas/sql/postgres" // registers the PostgreSQL driver with Atlas
@@ -27,6 +29,9 @@ const operatorVersion = "quarry"
 type Config struct {
 	// MigrationsDir holds the versioned migration files and atlas.sum. Default "migrations".
 	MigrationsDir string
+	// Dir, when set, is used instead of MigrationsDir, e.g. the migrations embedded in
+	// the binary (see FSDir).
+	Dir migrate.Dir
 	// SchemaDir holds the declarative schema files (*.sql). Default "schema".
 	SchemaDir string
 	// DevURL, when set, names a clean database that Diff may use for its work instead of
@@ -39,7 +44,7 @@ type Config struct {
 // Engine plans and applies the migrations of one project.
 type Engine struct {
 	cfg Config
-	dir *migrate.LocalDir
+	dir migrate.Dir
 }
 
 // New returns an Engine for cfg. It fails when the migrations directory cannot be
@@ -53,6 +58,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
+	}
+	if cfg.Dir != nil {
+		return &Engine{cfg: cfg, dir: cfg.Dir}, nil
 	}
 	if err := os.MkdirAll(cfg.MigrationsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("migrations directory: %w", err)
@@ -73,6 +81,29 @@ func ApplyDir(ctx context.Context, databaseURL, migrationsDir string) error {
 	}
 	_, err = e.Apply(ctx, databaseURL, ApplyOptions{})
 	return err
+}
+
+// FSDir returns the migration files (*.sql and atlas.sum) at the root of fsys as a
+// directory the Engine can read, e.g. the files embedded in the binary.
+func FSDir(fsys fs.FS) (migrate.Dir, error) {
+	names, err := fs.Glob(fsys, "*")
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	dir := &migrate.MemDir{}
+	for _, name := range names {
+		if !strings.HasSuffix(name, ".sql") && name != migrate.HashFileName {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		if err := dir.WriteFile(name, b); err != nil {
+			return nil, fmt.Errorf("load migration %s: %w", name, err)
+		}
+	}
+	return dir, nil
 }
 
 func (e *Engine) printf(format string, args ...any) {

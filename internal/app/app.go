@@ -1,0 +1,202 @@
+// Package app is the composition root: config → logger → pool → modules → router →
+// server. Everything is built here and passed down explicitly.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/config"
+	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/middleware"
+	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/migrate"
+)
+
+// App is a configured API server.
+type App struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	pool    *db.Pool
+	router  *httpx.Router
+	modules []module.Module
+	schema  *migrate.Engine
+
+	ready    atomic.Bool // false until serving and again once shutdown starts
+	migrated atomic.Bool // set once the database was seen up to date
+}
+
+// Options carry what New needs besides the configuration.
+type Options struct {
+	// Modules is the registry: every module the binary has.
+	Modules []module.Module
+	// Migrations are the migration files the binary was built with; readiness
+	// requires the database to have them all applied. Nil skips that check.
+	Migrations *migrate.Engine
+	Log        *slog.Logger
+}
+
+// New builds the application: it selects the enabled modules, opens the database pool
+// and mounts every route. It fails on an unknown module, an unreachable database or an
+// invalid route table.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+	mods, err := module.Select(opts.Modules, cfg.EnabledModules)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := db.NewPool(ctx, db.PoolConfig{
+		URL:               cfg.DatabaseURL,
+		MaxConns:          cfg.DBMaxConns,
+		MinConns:          cfg.DBMinConns,
+		ConnectTimeout:    cfg.DBConnectTimeout,
+		AcquireTimeout:    cfg.DBAcquireTimeout,
+		HealthCheckPeriod: cfg.DBHealthCheckPeriod,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: opts.Log, pool: pool, modules: mods, schema: opts.Migrations}
+	if err := a.mount(mods); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) mount(mods []module.Module) error {
+	cursors, err := db.NewCursorCodec([]byte(a.cfg.CursorSecret))
+	if err != nil {
+		return fmt.Errorf("CURSOR_SECRET: %w", err)
+	}
+	deps := module.Deps{DB: a.pool, Queries: sqlc.New(a.pool), Cursors: cursors, Log: a.log}
+
+	gin.SetMode(gin.ReleaseMode)
+	engine := gin.New()
+	engine.HandleMethodNotAllowed = true
+	engine.ContextWithFallback = true
+	if err := engine.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
+		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+	chain := []gin.HandlerFunc{
+		middleware.RequestID(a.log),
+		middleware.AccessLog(a.log),
+		middleware.Recover(),
+		middleware.SecurityHeaders(a.cfg.HSTS),
+	}
+	if cors := middleware.CORS(middleware.CORSConfig{
+		AllowedOrigins: a.cfg.CORSAllowedOrigins,
+		AllowedMethods: a.cfg.CORSAllowedMethods,
+		AllowedHeaders: a.cfg.CORSAllowedHeaders,
+		MaxAge:         a.cfg.CORSMaxAge,
+	}); cors != nil {
+		chain = append(chain, cors)
+	}
+	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.Deadline(a.cfg.RequestTimeout))
+	engine.Use(chain...)
+	engine.NoRoute(func(c *gin.Context) {
+		httpx.Fail(c, apperr.New(apperr.KindNotFound, "route_not_found", "no route matches this path"))
+	})
+	engine.NoMethod(func(c *gin.Context) {
+		httpx.Fail(c, apperr.New(apperr.KindMethodNotAllowed, "method_not_allowed", "this path does not accept this method"))
+	})
+
+	a.router = httpx.NewRouter(engine, httpx.NewValidator())
+	if err := a.router.Mount("health", "", "", a.healthRoutes()); err != nil {
+		return err
+	}
+	for _, m := range mods {
+		routes, err := m.Routes(deps)
+		if err != nil {
+			return fmt.Errorf("module %s: %w", m.Name(), err)
+		}
+		if err := a.router.Mount(m.Name(), m.Tag().Name, module.BasePath(m), routes); err != nil {
+			return fmt.Errorf("module %s: %w", m.Name(), err)
+		}
+	}
+	return nil
+}
+
+// Handler returns the HTTP handler serving the API.
+func (a *App) Handler() http.Handler { return a.router.Engine() }
+
+// Routes returns the mounted route table.
+func (a *App) Routes() []httpx.MountedRoute { return a.router.Routes() }
+
+// Modules returns the enabled modules.
+func (a *App) Modules() []module.Module { return a.modules }
+
+// Pool returns the database pool.
+func (a *App) Pool() *db.Pool { return a.pool }
+
+// Close releases the database pool.
+func (a *App) Close() { a.pool.Close() }
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: readiness turns false,
+// the listener closes, in-flight requests get up to SHUTDOWN_TIMEOUT to finish, and the
+// pool closes. It returns nil after a clean shutdown.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
+		WriteTimeout:      a.cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       a.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.ready.Store(true)
+	a.log.Info("serving", "addr", ln.Addr().String(), "env", a.cfg.AppEnv, "modules", module.Names(a.modules))
+
+	select {
+	case err := <-errc:
+		a.ready.Store(false)
+		a.pool.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.ready.Store(false)
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	if d := a.cfg.ShutdownDelay; d > 0 {
+		time.Sleep(d) // let load balancers see readiness fail before the listener closes
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(shutCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("shutdown: in-flight requests still running after %s", a.cfg.ShutdownTimeout)
+		srv.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	a.pool.Close()
+	a.log.Info("stopped")
+	return err
+}
+
+// RouteTable returns the routes the enabled modules of cfg would mount, without
+// connecting to the database.
+func RouteTable(cfg *config.Config, all []module.Module, log *slog.Logger) ([]httpx.MountedRoute, error) {
+	mods, err := module.Select(all, cfg.EnabledModules)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, modules: mods}
+	if err := a.mount(mods); err != nil {
+		return nil, err
+	}
+	return a.Routes(), nil
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
+
+	"github.com/quarrydev/quarry/internal/core/config"
+	"github.com/quarrydev/quarry/internal/migrate"
+	"github.com/quarrydev/quarry/internal/pgcluster"
+)
+
+// localClusterDir is where `api dev` keeps a project-local PostgreSQL cluster when no
+// server answers on the configured local address.
+const localClusterDir = ".data/postgres"
+
+func newDevCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "dev",
+		Short: "Prepare the database (start a local cluster if needed, create, migrate) and serve",
+		Long: `Prepare everything the API needs on a development machine, then serve.
+
+If nothing answers at DATABASE_URL and it points at this machine, a project-local
+PostgreSQL cluster is started from the installed binaries under .data/postgres (and
+reused next time). The database is created when missing and every pending migration
+is applied. Only for APP_ENV=dev or test.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if l.cfg.AppEnv == config.EnvProd {
+				return errors.New("api dev prepares a development database; in prod run `api migrate apply` and `api serve`")
+			}
+			out := cmd.OutOrStdout()
+			if err := prepareDatabase(cmd.Context(), l.cfg.DatabaseURL, func(format string, args ...any) {
+				fmt.Fprintf(out, format+"\n", args...)
+			}); err != nil {
+				return err
+			}
+			e, err := migrate.New(migrate.Config{Out: out})
+			if err != nil {
+				return err
+			}
+			if _, err := e.Apply(cmd.Context(), l.cfg.DatabaseURL, migrate.ApplyOptions{}); err != nil {
+				return err
+			}
+			return serve(cmd.Context(), l)
+		},
+	}
+}
+
+// prepareDatabase makes the database of dbURL exist: when its server does not answer
+// and the URL points at this machine, it starts (or reuses) the project-local cluster
+// on the URL's port; then it creates the database if missing.
+func prepareDatabase(ctx context.Context, dbURL string, logf func(string, ...any)) error {
+	adminURL, err := migrate.WithDatabase(dbURL, "postgres")
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if !pgcluster.Reachable(ctx, adminURL) {
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			return fmt.Errorf("DATABASE_URL: malformed URL")
+		}
+		host := u.Hostname()
+		if host != "127.0.0.1" && host != "localhost" && host != "::1" {
+			return fmt.Errorf("no PostgreSQL answers at %s; start it or point DATABASE_URL at a running server", migrate.Redact(dbURL))
+		}
+		port := 5432
+		if p := u.Port(); p != "" {
+			if port, err = strconv.Atoi(p); err != nil {
+				return fmt.Errorf("DATABASE_URL: bad port %q", p)
+			}
+		}
+		dir, err := filepath.Abs(localClusterDir)
+		if err != nil {
+			return err
+		}
+		logf("No PostgreSQL answers at %s:%d; starting the project-local cluster in %s", host, port, localClusterDir)
+		if _, err := pgcluster.Ensure(ctx, pgcluster.Options{DataDir: dir, Port: port, Logf: logf}); err != nil {
+			return fmt.Errorf("start a local PostgreSQL: %w", err)
+		}
+	}
+	return createDatabase(ctx, adminURL, migrate.DatabaseName(dbURL), logf)
+}
+
+// createDatabase creates database name on the server of adminURL unless it exists.
+func createDatabase(ctx context.Context, adminURL, name string, logf func(string, ...any)) error {
+	if name == "" {
+		return errors.New("DATABASE_URL names no database")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", migrate.Redact(adminURL), err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("look up database %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	logf("Created database %s", name)
+	return nil
+}

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quarrydev/quarry/internal/app"
+	"github.com/quarrydev/quarry/internal/core/logging"
+	"github.com/quarrydev/quarry/internal/migrate"
+	"github.com/quarrydev/quarry/migrations"
+)
+
+func newServeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the API (the database must exist and be migrated)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), l)
+		},
+	}
+}
+
+// serve builds the app from l and serves until ctx ends.
+func serve(ctx context.Context, l *loaded) error {
+	log, err := logging.New(os.Stdout, l.cfg.LogFormat, l.cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	embedded, err := migrate.FSDir(migrations.FS)
+	if err != nil {
+		return err
+	}
+	schema, err := migrate.New(migrate.Config{Dir: embedded})
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, l.cfg, app.Options{Modules: l.modules, Migrations: schema, Log: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", l.cfg.HTTPAddr)
+	if err != nil {
+		a.Close()
+		return fmt.Errorf("HTTP_ADDR %s: %w", l.cfg.HTTPAddr, err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+func newConfigCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective configuration (secrets masked)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			return l.cfg.Print(cmd.OutOrStdout())
+		},
+	}
+}
+
+func newRoutesCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "routes",
+		Short: "List the routes the enabled modules mount",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			routes, err := app.RouteTable(l.cfg, l.modules, slog.New(slog.DiscardHandler))
+			if err != nil {
+				return err
+			}
+			sort.SliceStable(routes, func(i, j int) bool { return routes[i].FullPath < routes[j].FullPath })
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "METHOD\tPATH\tMODULE\tOPERATION\tSTATUSES\tSUMMARY")
+			for _, r := range routes {
+				statuses := make([]string, 0)
+				for _, s := range r.Statuses() {
+					statuses = append(statuses, fmt.Sprint(s))
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Method, r.FullPath, r.Module, r.OperationID, strings.Join(statuses, ","), r.Summary)
+			}
+			return w.Flush()
+		},
+	}
+}

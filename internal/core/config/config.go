@@ -1,0 +1,438 @@
+// Package config loads Quarry's configuration with koanf.
+//
+// Sources, later wins: defaults in Go structs → .env → .env.$APP_ENV → environment
+// variables → command-line flags. Core settings are flat keys (DATABASE_URL,
+// HTTP_ADDR, …); each module declares a section whose keys carry its name as a prefix
+// (POSTS_MAX_PAGE_SIZE is key max_page_size of section posts).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/joho/godotenv"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/structs"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+)
+
+// Environments APP_ENV may name.
+const (
+	EnvDev  = "dev"
+	EnvTest = "test"
+	EnvProd = "prod"
+)
+
+// Core holds the settings shared by the whole application.
+type Core struct {
+	AppEnv    string `koanf:"app_env" validate:"oneof=dev test prod" doc:"dev, test or prod"`
+	HTTPAddr  string `koanf:"http_addr" validate:"required,hostname_port" doc:"address the API listens on"`
+	LogLevel  string `koanf:"log_level" validate:"oneof=debug info warn error"`
+	LogFormat string `koanf:"log_format" validate:"omitempty,oneof=text json" doc:"text or json; default json in prod, text otherwise"`
+
+	DatabaseURL         string        `koanf:"database_url" validate:"required,pgurl" secret:"url"`
+	DBMaxConns          int32         `koanf:"db_max_conns" validate:"min=1,max=1000"`
+	DBMinConns          int32         `koanf:"db_min_conns" validate:"min=0,ltefield=DBMaxConns"`
+	DBConnectTimeout    time.Duration `koanf:"db_connect_timeout" validate:"gt=0"`
+	DBAcquireTimeout    time.Duration `koanf:"db_acquire_timeout" validate:"gt=0"`
+	DBHealthCheckPeriod time.Duration `koanf:"db_health_check_period" validate:"gt=0"`
+
+	// EnabledModules lists the modules that mount routes; empty means all.
+	EnabledModules []string `koanf:"enabled_modules"`
+
+	RequestTimeout    time.Duration `koanf:"request_timeout" validate:"gt=0"`
+	ShutdownTimeout   time.Duration `koanf:"shutdown_timeout" validate:"gt=0" doc:"how long in-flight requests may run after a shutdown signal"`
+	ShutdownDelay     time.Duration `koanf:"shutdown_delay" validate:"min=0" doc:"pause between failing readiness and closing the listener"`
+	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout" validate:"gt=0"`
+	IdleTimeout       time.Duration `koanf:"idle_timeout" validate:"gt=0"`
+	BodyLimit         int64         `koanf:"body_limit" validate:"min=1024" doc:"maximum request body in bytes"`
+
+	CORSAllowedOrigins []string      `koanf:"cors_allowed_origins" doc:"origins allowed to call the API; empty disables CORS"`
+	CORSAllowedMethods []string      `koanf:"cors_allowed_methods"`
+	CORSAllowedHeaders []string      `koanf:"cors_allowed_headers"`
+	CORSMaxAge         time.Duration `koanf:"cors_max_age"`
+	TrustedProxies     []string      `koanf:"trusted_proxies" doc:"proxy addresses or CIDRs whose X-Forwarded-For is believed"`
+	HSTS               bool          `koanf:"hsts" doc:"send Strict-Transport-Security (serve behind HTTPS only)"`
+
+	CursorSecret string `koanf:"cursor_secret" validate:"min=32" secret:"true" doc:"signs pagination cursors; at least 32 bytes"`
+}
+
+// DevDatabaseURL is the default database of a development machine.
+const DevDatabaseURL = "postgres://postgres@127.0.0.1:5432/quarry?sslmode=disable"
+
+// devCursorSecret is the development default; prod refuses it.
+const devCursorSecret = "quarry-development-cursor-secret-not-for-production"
+
+// Defaults returns the core defaults.
+func Defaults() Core {
+	return Core{
+		AppEnv:              EnvDev,
+		HTTPAddr:            "127.0.0.1:8080",
+		LogLevel:            "info",
+		DatabaseURL:         DevDatabaseURL,
+		DBMaxConns:          16,
+		DBMinConns:          2,
+		DBConnectTimeout:    5 * time.Second,
+		DBAcquireTimeout:    2 * time.Second,
+		DBHealthCheckPeriod: 30 * time.Second,
+		RequestTimeout:      10 * time.Second,
+		ShutdownTimeout:     15 * time.Second,
+		ReadHeaderTimeout:   5 * time.Second,
+		IdleTimeout:         60 * time.Second,
+		BodyLimit:           1 << 20,
+		CORSAllowedMethods:  []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
+		CORSAllowedHeaders:  []string{"Authorization", "Content-Type", "X-Request-ID"},
+		CORSMaxAge:          10 * time.Minute,
+		CursorSecret:        devCursorSecret,
+	}
+}
+
+// Section is a module's configuration: Target points to its struct, filled with the
+// module's defaults, and is filled from keys NAME_<key>.
+type Section struct {
+	Name   string
+	Target any
+}
+
+// Options tell Load where to read from.
+type Options struct {
+	// Dir holds the .env files; "" is the working directory.
+	Dir string
+	// Environ is the process environment (os.Environ()).
+	Environ []string
+	// Flags holds command-line flags; only flags that were set override. A flag
+	// "http-addr" sets HTTP_ADDR; repeated --set KEY=VALUE sets any key.
+	Flags *pflag.FlagSet
+	// Sections are the modules' configuration sections.
+	Sections []Section
+}
+
+// Config is the loaded configuration.
+type Config struct {
+	Core
+	sections []Section
+	keys     *keySet
+}
+
+// Error reports an invalid configuration; each problem names its key.
+type Error struct {
+	Problems []string
+}
+
+func (e *Error) Error() string {
+	return "invalid configuration:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// Load reads the configuration from every source and validates it. It returns an
+// *Error naming each missing, unknown or invalid key, and in prod each insecure default.
+func Load(opts Options) (*Config, error) {
+	core := Defaults()
+	keys, err := newKeySet(&core, opts.Sections)
+	if err != nil {
+		return nil, err
+	}
+	k := koanf.New(".")
+	if err := k.Load(structs.Provider(core, "koanf"), nil); err != nil {
+		return nil, fmt.Errorf("config defaults: %w", err)
+	}
+	for _, s := range opts.Sections {
+		sub := koanf.New(".")
+		if err := sub.Load(structs.Provider(s.Target, "koanf"), nil); err != nil {
+			return nil, fmt.Errorf("config defaults of %s: %w", s.Name, err)
+		}
+		if err := k.MergeAt(sub, s.Name); err != nil {
+			return nil, fmt.Errorf("config defaults of %s: %w", s.Name, err)
+		}
+	}
+
+	var problems []string
+	env := envMap(opts.Environ)
+	flags, err := flagValues(opts.Flags, keys)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	dotenv, err := readDotenv(filepath.Join(opts.Dir, ".env"))
+	if err != nil {
+		return nil, err
+	}
+	appEnv := firstNonEmpty(flags["APP_ENV"], env["APP_ENV"], dotenv["APP_ENV"], core.AppEnv)
+	dotenvEnv, err := readDotenv(filepath.Join(opts.Dir, ".env."+appEnv))
+	if err != nil {
+		return nil, err
+	}
+
+	for _, src := range []struct {
+		name   string
+		values map[string]string
+		strict bool
+	}{
+		{".env", dotenv, true},
+		{".env." + appEnv, dotenvEnv, true},
+		{"environment", env, false},
+		{"flags", flags, true},
+	} {
+		m := map[string]any{}
+		for name, v := range src.values {
+			key, ok := keys.byEnv[name]
+			if !ok {
+				if src.strict && !toolingKeys[name] {
+					problems = append(problems, fmt.Sprintf("%s: unknown key (in %s)", name, src.name))
+				}
+				continue
+			}
+			m[key] = v
+		}
+		if err := k.Load(confmap.Provider(m, "."), nil); err != nil {
+			return nil, fmt.Errorf("config from %s: %w", src.name, err)
+		}
+	}
+
+	cfg := &Config{sections: opts.Sections, keys: keys}
+	problems = append(problems, unmarshal(k, "", &cfg.Core, keys)...)
+	for _, s := range opts.Sections {
+		problems = append(problems, unmarshal(k, s.Name, s.Target, keys)...)
+	}
+	if len(problems) == 0 {
+		problems = append(problems, validate(cfg, keys)...)
+	}
+	if len(problems) == 0 && cfg.AppEnv == EnvProd {
+		problems = append(problems, insecure(cfg)...)
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, &Error{Problems: problems}
+	}
+	if cfg.LogFormat == "" {
+		cfg.LogFormat = "text"
+		if cfg.AppEnv == EnvProd {
+			cfg.LogFormat = "json"
+		}
+	}
+	return cfg, nil
+}
+
+// toolingKeys may appear in .env files for the tooling and tests; the app ignores them.
+var toolingKeys = map[string]bool{"DEV_DATABASE_URL": true, "TEST_DATABASE_URL": true}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// readDotenv parses a .env file; a missing file is empty.
+func readDotenv(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	m, err := godotenv.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// flagValues returns the values of the flags that were set, by env-style key.
+func flagValues(fs *pflag.FlagSet, keys *keySet) (map[string]string, error) {
+	out := map[string]string{}
+	if fs == nil {
+		return out, nil
+	}
+	var errs []error
+	fs.Visit(func(f *pflag.Flag) {
+		if f.Name == "set" {
+			vals, _ := fs.GetStringArray("set")
+			for _, kv := range vals {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					errs = append(errs, fmt.Errorf("--set %q: want KEY=VALUE", kv))
+					continue
+				}
+				out[strings.ToUpper(strings.TrimSpace(k))] = v
+			}
+			return
+		}
+		name := strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if _, ok := keys.byEnv[name]; ok {
+			out[name] = f.Value.String()
+		}
+	})
+	return out, errors.Join(errs...)
+}
+
+func unmarshal(k *koanf.Koanf, path string, target any, keys *keySet) []string {
+	dc := &mapstructure.DecoderConfig{
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			trimmedSliceHook,
+		),
+		WeaklyTypedInput: true,
+		ErrorUnused:      false,
+	}
+	var problems []string
+	// Decode key by key, so that an error names exactly one key.
+	t := reflect.TypeOf(target).Elem()
+	v := reflect.ValueOf(target).Elem()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("koanf")
+		if tag == "" {
+			continue
+		}
+		full := tag
+		if path != "" {
+			full = path + "." + tag
+		}
+		if !k.Exists(full) {
+			continue
+		}
+		ptr := reflect.New(f.Type)
+		c := *dc
+		c.Result = ptr.Interface()
+		d, err := mapstructure.NewDecoder(&c)
+		if err == nil {
+			err = d.Decode(k.Get(full))
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: invalid value %q (want %s)", keys.envOf[full], fmt.Sprint(k.Get(full)), typeName(f.Type)))
+			continue
+		}
+		v.Field(i).Set(ptr.Elem())
+	}
+	return problems
+}
+
+func typeName(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeOf(time.Duration(0)):
+		return "a duration such as 5s or 2m"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		return "an integer"
+	case t.Kind() == reflect.Slice:
+		return "a comma-separated list"
+	}
+	return t.String()
+}
+
+// trimmedSliceHook turns "a, b,c" into []string{"a","b","c"} and "" into none.
+func trimmedSliceHook(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to.Kind() != reflect.Slice || to.Elem().Kind() != reflect.String {
+		return data, nil
+	}
+	var out []string
+	for _, p := range strings.Split(data.(string), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func validate(cfg *Config, keys *keySet) []string {
+	v := validator.New()
+	v.RegisterTagNameFunc(func(f reflect.StructField) string { return f.Tag.Get("koanf") })
+	_ = v.RegisterValidation("pgurl", func(fl validator.FieldLevel) bool {
+		s := fl.Field().String()
+		return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+	})
+	var problems []string
+	check := func(section string, s any) {
+		err := v.Struct(s)
+		var verrs validator.ValidationErrors
+		if !errors.As(err, &verrs) {
+			if err != nil {
+				problems = append(problems, err.Error())
+			}
+			return
+		}
+		for _, fe := range verrs {
+			key := fe.Field()
+			if section != "" {
+				key = section + "." + key
+			}
+			problems = append(problems, fmt.Sprintf("%s: %s", keys.envOf[key], rule(fe)))
+		}
+	}
+	check("", &cfg.Core)
+	for _, s := range cfg.sections {
+		check(s.Name, s.Target)
+	}
+	return problems
+}
+
+func rule(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "oneof":
+		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
+	case "hostname_port":
+		return "must be host:port, e.g. 127.0.0.1:8080"
+	case "pgurl":
+		return "must be a postgres:// URL"
+	case "min", "gte":
+		if fe.Kind() == reflect.String {
+			return "must be at least " + fe.Param() + " characters long"
+		}
+		return "must be at least " + fe.Param()
+	case "max", "lte":
+		return "must be at most " + fe.Param()
+	case "gt":
+		return "must be greater than " + fe.Param()
+	case "ltefield":
+		return "must not exceed " + fe.Param()
+	}
+	return "fails rule " + fe.Tag()
+}
+
+// insecure lists the development defaults that prod refuses.
+func insecure(cfg *Config) []string {
+	var p []string
+	if cfg.DatabaseURL == DevDatabaseURL {
+		p = append(p, "DATABASE_URL: must be set explicitly in prod")
+	}
+	if cfg.CursorSecret == devCursorSecret {
+		p = append(p, "CURSOR_SECRET: the development default is not allowed in prod")
+	}
+	if slices.Contains(cfg.CORSAllowedOrigins, "*") {
+		p = append(p, "CORS_ALLOWED_ORIGINS: * is not allowed in prod; list the origins")
+	}
+	for _, s := range cfg.sections {
+		if c, ok := s.Target.(interface{ InsecureInProd() []string }); ok {
+			for _, msg := range c.InsecureInProd() {
+				p = append(p, strings.ToUpper(s.Name)+"_"+msg)
+			}
+		}
+	}
+	return p
+}

@@ -1,0 +1,77 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/db"
+)
+
+// statusOf is the one table from error kind to HTTP status.
+var statusOf = map[apperr.Kind]int{
+	apperr.KindInternal:         http.StatusInternalServerError,
+	apperr.KindBadRequest:       http.StatusBadRequest,
+	apperr.KindInvalid:          http.StatusUnprocessableEntity,
+	apperr.KindNotFound:         http.StatusNotFound,
+	apperr.KindConflict:         http.StatusConflict,
+	apperr.KindUnauthenticated:  http.StatusUnauthorized,
+	apperr.KindForbidden:        http.StatusForbidden,
+	apperr.KindTooManyRequests:  http.StatusTooManyRequests,
+	apperr.KindUnavailable:      http.StatusServiceUnavailable,
+	apperr.KindTimeout:          http.StatusGatewayTimeout,
+	apperr.KindTooLarge:         http.StatusRequestEntityTooLarge,
+	apperr.KindMethodNotAllowed: http.StatusMethodNotAllowed,
+}
+
+// Status returns the HTTP status for kind.
+func Status(kind apperr.Kind) int {
+	if s, ok := statusOf[kind]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Classify turns any error into the *apperr.Error a client may see: application errors
+// as they are, database and context errors into their common counterparts, anything
+// else into apperr.ErrInternal wrapping the cause.
+func Classify(err error) *apperr.Error {
+	if e, ok := apperr.As(err); ok {
+		return e
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return apperr.ErrTimeout.Wrap(err)
+	case errors.Is(err, db.ErrPoolExhausted), errors.Is(err, context.Canceled), errors.Is(err, db.ErrCanceled):
+		return apperr.ErrUnavailable.Wrap(err)
+	case errors.Is(err, db.ErrNotFound):
+		return apperr.ErrNotFound.Wrap(err)
+	case errors.Is(err, db.ErrConflict):
+		return apperr.ErrConflict.Wrap(err)
+	}
+	return apperr.ErrInternal.Wrap(err)
+}
+
+// Fail writes err as an error envelope with the status of its kind and aborts the
+// chain. Unexpected errors are logged with the request id; their text never reaches
+// the client.
+func Fail(c *gin.Context, err error) {
+	e := Classify(err)
+	status := Status(e.Kind)
+	ctx := c.Request.Context()
+	if status >= 500 {
+		Logger(ctx).ErrorContext(ctx, "request failed", "status", status, "code", e.Code, "error", err)
+	}
+	if e.Kind == apperr.KindUnavailable && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", strconv.Itoa(1))
+	}
+	c.AbortWithStatusJSON(status, Envelope[ErrorData]{
+		Code: e.Code,
+		Msg:  e.Msg,
+		Data: ErrorData{RequestID: RequestID(ctx), Fields: e.Fields},
+	})
+}

@@ -1,0 +1,190 @@
+// Package middleware holds the gin middleware every module shares: request id, panic
+// recovery, access log, body limit, per-request deadline, CORS and security headers.
+package middleware
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gin-contrib/cors"
+	"github.com/gin-gonic/gin"
+
+	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/httpx"
+)
+
+// maxRequestIDLen bounds an accepted incoming request id.
+const maxRequestIDLen = 128
+
+// RequestID takes a sane incoming X-Request-ID (1–128 characters from [A-Za-z0-9._:-])
+// or generates one, echoes it in the response, and puts it and log into the request
+// context (see httpx.RequestID and httpx.Logger).
+func RequestID(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader(httpx.HeaderRequestID)
+		if !saneRequestID(id) {
+			id = newRequestID()
+		}
+		c.Header(httpx.HeaderRequestID, id)
+		ctx := httpx.WithLogger(httpx.WithRequestID(c.Request.Context(), id), log)
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch ch := id[i]; {
+		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9',
+			ch == '-', ch == '_', ch == '.', ch == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+// Recover turns a panic into a 500 envelope and logs it with its stack and request id.
+// http.ErrAbortHandler is re-raised, as net/http expects.
+func Recover() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if err, ok := rec.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(rec)
+			}
+			ctx := c.Request.Context()
+			httpx.Logger(ctx).ErrorContext(ctx, "panic serving request",
+				"request_id", httpx.RequestID(ctx), "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
+			if c.Writer.Written() {
+				c.Abort()
+				return
+			}
+			httpx.Fail(c, apperr.ErrInternal.Wrap(fmt.Errorf("panic: %v", rec)))
+		}()
+		c.Next()
+	}
+}
+
+// AccessLog writes one line per request: request id, method, route pattern, path,
+// status, latency, response size and client address. Query strings and headers are
+// never logged: they may carry tokens.
+func AccessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "(unmatched)"
+		}
+		status := c.Writer.Status()
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		ctx := c.Request.Context()
+		log.LogAttrs(ctx, level, "request",
+			slog.String("request_id", httpx.RequestID(ctx)),
+			slog.String("method", c.Request.Method),
+			slog.String("route", route),
+			slog.String("path", c.Request.URL.Path),
+			slog.Int("status", status),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Int("bytes", max(c.Writer.Size(), 0)),
+			slog.String("client_ip", c.ClientIP()),
+		)
+	}
+}
+
+// BodyLimit answers 413 when a request body exceeds limit bytes: at once when the
+// declared length is larger, else when reading passes the limit.
+func BodyLimit(limit int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > limit {
+			httpx.Fail(c, apperr.ErrTooLarge)
+			return
+		}
+		if c.Request.Body != nil && c.Request.Body != http.NoBody {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		}
+		c.Next()
+	}
+}
+
+// Deadline gives each request a context that ends after timeout; every query run with
+// the request's context stops then, and the error maps to a 504 envelope.
+func Deadline(timeout time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}
+
+// CORSConfig configures cross-origin requests.
+type CORSConfig struct {
+	// AllowedOrigins lists origins allowed to call the API; empty disables CORS.
+	AllowedOrigins []string
+	AllowedMethods []string
+	AllowedHeaders []string
+	MaxAge         time.Duration
+}
+
+// CORS answers preflight requests and sets CORS headers for the configured origins; it
+// returns nil when no origin is configured.
+func CORS(cfg CORSConfig) gin.HandlerFunc {
+	if len(cfg.AllowedOrigins) == 0 {
+		return nil
+	}
+	c := cors.Config{
+		AllowOrigins:  cfg.AllowedOrigins,
+		AllowMethods:  cfg.AllowedMethods,
+		AllowHeaders:  cfg.AllowedHeaders,
+		ExposeHeaders: []string{httpx.HeaderRequestID, "Retry-After", "RateLimit", "RateLimit-Policy"},
+		MaxAge:        cfg.MaxAge,
+	}
+	for _, o := range cfg.AllowedOrigins {
+		if o == "*" {
+			c.AllowOrigins, c.AllowAllOrigins = nil, true
+		}
+	}
+	return cors.New(c)
+}
+
+// SecurityHeaders sets headers that keep browsers from sniffing, framing or caching
+// API responses; hsts adds Strict-Transport-Security (only behind HTTPS).
+func SecurityHeaders(hsts bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Cache-Control", "no-store")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		c.Next()
+	}
+}

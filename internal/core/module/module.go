@@ -1,0 +1,100 @@
+// Package module defines the contract every module follows and how the enabled ones
+// are chosen.
+package module
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
+)
+
+// Tag names and describes a module's group of operations in the API document.
+type Tag struct {
+	Name        string
+	Description string
+}
+
+// Deps are the core capabilities a module may use; the composition root builds them
+// once and hands the same values to every module.
+type Deps struct {
+	DB      *db.Pool
+	Queries *sqlc.Queries
+	Cursors *db.CursorCodec
+	Log     *slog.Logger
+}
+
+// Module is a self-contained feature: its routes, types, service, config and errors.
+type Module interface {
+	// Name is the module's name: its ENABLED_MODULES entry, its config section and its
+	// URL segment (/api/v1/<name>).
+	Name() string
+	// Tag documents the module's operations.
+	Tag() Tag
+	// Config returns a pointer to the module's configuration, holding its defaults;
+	// the loader fills it from keys <NAME>_<KEY>. Nil when the module has none.
+	Config() any
+	// Requires names the modules that must be enabled along with this one.
+	Requires() []string
+	// Routes builds the module's handlers from deps and returns its route table.
+	Routes(deps Deps) ([]httpx.Route, error)
+}
+
+// BasePath is where a module's routes are mounted.
+func BasePath(m Module) string { return "/api/v1/" + m.Name() }
+
+// Select returns the modules of all named in enabled (all of them when enabled is
+// empty), in registry order. It fails naming any unknown module, and any module whose
+// requirement is not enabled.
+func Select(all []Module, enabled []string) ([]Module, error) {
+	if len(enabled) == 0 {
+		return all, nil
+	}
+	known := map[string]bool{}
+	for _, m := range all {
+		known[m.Name()] = true
+	}
+	want := map[string]bool{}
+	var unknown []string
+	for _, name := range enabled {
+		name = strings.TrimSpace(strings.ToLower(name))
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+		want[name] = true
+	}
+	if len(unknown) > 0 {
+		names := make([]string, 0, len(all))
+		for _, m := range all {
+			names = append(names, m.Name())
+		}
+		return nil, fmt.Errorf("ENABLED_MODULES: unknown module %s (known: %s)",
+			strings.Join(unknown, ", "), strings.Join(names, ", "))
+	}
+	var out []Module
+	for _, m := range all {
+		if !want[m.Name()] {
+			continue
+		}
+		for _, r := range m.Requires() {
+			if !want[r] {
+				return nil, fmt.Errorf("ENABLED_MODULES: module %s requires module %s", m.Name(), r)
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Names returns the names of mods.
+func Names(mods []Module) []string {
+	out := make([]string, len(mods))
+	for i, m := range mods {
+		out[i] = m.Name()
+	}
+	return slices.Clip(out)
+}

@@ -1,0 +1,11 @@
+// Package modules is the registry: the one list of every module the binary has.
+package modules
+
+import (
+	"github.com/quarrydev/quarry/internal/core/module"
+)
+
+// All returns a new instance of every module, in mounting order.
+func All() []module.Module {
+	return []module.Module{}
+}
