@@ -3,9 +3,12 @@ package modules
 
 import (
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/modules/posts"
 )
 
 // All returns a new instance of every module, in mounting order.
 func All() []module.Module {
-	return []module.Module{}
+	return []module.Module{
+		posts.New(),
+	}
 }

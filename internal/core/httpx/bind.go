@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -97,14 +95,9 @@ func (s inputShape) bind(c *gin.Context, in any) error {
 }
 
 // decodeJSON decodes the request body into in; unknown fields are ignored so that
-// clients may send read-only fields back.
+// clients may send read-only fields back. The body is read as JSON whatever its
+// declared Content-Type (curl -d sends form-urlencoded by default).
 func decodeJSON(r *http.Request, in any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return apperr.New(apperr.KindBadRequest, "unsupported_media_type", "the request body must be application/json")
-		}
-	}
 	dec := json.NewDecoder(r.Body)
 	err := dec.Decode(in)
 	if err == nil {

@@ -1,0 +1,181 @@
+// Package apptest runs the real application in tests: the full router with every
+// middleware, on a fresh database cloned from the migrated template.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/quarrydev/quarry/internal/app"
+	"github.com/quarrydev/quarry/internal/core/config"
+	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/modules"
+	"github.com/quarrydev/quarry/internal/testdb"
+)
+
+// Options tune New.
+type Options struct {
+	// Env sets configuration keys (e.g. "ENABLED_MODULES": "users").
+	Env map[string]string
+	// DatabaseURL reuses a database instead of a fresh one.
+	DatabaseURL string
+}
+
+// Server is the application under test.
+type Server struct {
+	t           testing.TB
+	App         *app.App
+	Config      *config.Config
+	DatabaseURL string
+	Logs        *LogBuffer
+}
+
+// New starts the application on a fresh database (see testdb.NewURL) with APP_ENV=test
+// and the given configuration; it is closed when the test ends.
+func New(t testing.TB, opts Options) *Server {
+	t.Helper()
+	cfg, mods := Config(t, opts)
+	logs := &LogBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := app.New(context.Background(), cfg, app.Options{Modules: mods, Log: log})
+	if err != nil {
+		t.Fatalf("app.New: %v", err)
+	}
+	t.Cleanup(a.Close)
+	return &Server{t: t, App: a, Config: cfg, DatabaseURL: cfg.DatabaseURL, Logs: logs}
+}
+
+// Config loads the configuration New uses, without building the app.
+func Config(t testing.TB, opts Options) (*config.Config, []module.Module) {
+	t.Helper()
+	url := opts.DatabaseURL
+	if url == "" {
+		url = testdb.NewURL(t)
+	}
+	env := []string{"APP_ENV=test", "DATABASE_URL=" + url}
+	for k, v := range opts.Env {
+		env = append(env, k+"="+v)
+	}
+	mods := modules.All()
+	var sections []config.Section
+	for _, m := range mods {
+		if c := m.Config(); c != nil {
+			sections = append(sections, config.Section{Name: m.Name(), Target: c})
+		}
+	}
+	cfg, err := config.Load(config.Options{Dir: t.TempDir(), Environ: env, Sections: sections})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return cfg, mods
+}
+
+// Response is a recorded response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Do sends a request through the full router. body is JSON-encoded unless it is a
+// string (sent as is) or nil. headers are name, value pairs.
+func (s *Server) Do(method, path string, body any, headers ...string) *Response {
+	s.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	s.App.Handler().ServeHTTP(rec, req)
+	return &Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+}
+
+// Envelope decodes the response's envelope with data decoded into T.
+func Envelope[T any](t testing.TB, r *Response) httpx.Envelope[T] {
+	t.Helper()
+	var env httpx.Envelope[T]
+	if err := json.Unmarshal(r.Body, &env); err != nil {
+		t.Fatalf("response %d is not an envelope: %v\n%s", r.Status, err, r.Body)
+	}
+	return env
+}
+
+// Expect fails the test unless the response has status; it returns the envelope with
+// data decoded into T.
+func Expect[T any](t testing.TB, r *Response, status int) httpx.Envelope[T] {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d\n%s", r.Status, status, r.Body)
+	}
+	if status == http.StatusNoContent {
+		return httpx.Envelope[T]{}
+	}
+	return Envelope[T](t, r)
+}
+
+// ExpectError checks an error response: its status, code, the request id in the
+// header and in the body; it returns the error data.
+func ExpectError(t testing.TB, r *Response, status int, code string) httpx.ErrorData {
+	t.Helper()
+	env := Expect[httpx.ErrorData](t, r, status)
+	if env.Code != code {
+		t.Fatalf("code %q, want %q\n%s", env.Code, code, r.Body)
+	}
+	if id := r.Header.Get(httpx.HeaderRequestID); id == "" || env.Data.RequestID != id {
+		t.Fatalf("request id header %q and body %q must match and be set", id, env.Data.RequestID)
+	}
+	return env.Data
+}
+
+// HasField reports whether data lists an invalid field named name.
+func HasField(data httpx.ErrorData, name string) bool {
+	for _, f := range data.Fields {
+		if f.Field == name {
+			return true
+		}
+	}
+	return false
+}
+
+// LogBuffer collects log output safely across goroutines.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

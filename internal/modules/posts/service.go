@@ -1,0 +1,219 @@
+package posts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
+)
+
+// Service holds the posts business rules on top of the generated queries.
+type Service struct {
+	q       *sqlc.Queries
+	cursors *db.CursorCodec
+	cfg     *Config
+}
+
+// NewService returns a Service.
+func NewService(q *sqlc.Queries, cursors *db.CursorCodec, cfg *Config) *Service {
+	return &Service{q: q, cursors: cursors, cfg: cfg}
+}
+
+// Statuses a post may have.
+const (
+	StatusDraft     = "draft"
+	StatusPublished = "published"
+)
+
+// CreateInput is a new post.
+type CreateInput struct {
+	AuthorID int64
+	Title    string
+	Body     string
+	Status   string // "" means draft
+}
+
+// Create inserts a post. Errors: ErrAuthorNotFound when the author does not exist.
+func (s *Service) Create(ctx context.Context, in CreateInput) (sqlc.Post, error) {
+	p, err := s.q.CreatePost(ctx, sqlc.CreatePostParams{
+		AuthorID: in.AuthorID, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status),
+	})
+	if err != nil {
+		return sqlc.Post{}, translate(err)
+	}
+	return p, nil
+}
+
+// Get returns the post id. Errors: ErrPostNotFound.
+func (s *Service) Get(ctx context.Context, id int64) (sqlc.Post, error) {
+	p, err := s.q.GetPost(ctx, id)
+	if err != nil {
+		return sqlc.Post{}, translate(err)
+	}
+	return p, nil
+}
+
+// UpdateInput holds the fields to change; nil fields stay as they are.
+type UpdateInput struct {
+	Title, Body, Status *string
+}
+
+// Update changes the given fields of post id and returns it. Without any field it
+// returns the post unchanged. Errors: ErrPostNotFound.
+func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (sqlc.Post, error) {
+	if in.Title == nil && in.Body == nil && in.Status == nil {
+		return s.Get(ctx, id)
+	}
+	p, err := s.q.UpdatePost(ctx, sqlc.UpdatePostParams{ID: id, Title: in.Title, Body: in.Body, Status: in.Status})
+	if err != nil {
+		return sqlc.Post{}, translate(err)
+	}
+	return p, nil
+}
+
+// Delete removes post id. Errors: ErrPostNotFound.
+func (s *Service) Delete(ctx context.Context, id int64) error {
+	n, err := s.q.DeletePost(ctx, id)
+	if err != nil {
+		return translate(err)
+	}
+	if n == 0 {
+		return ErrPostNotFound
+	}
+	return nil
+}
+
+// BulkCreate inserts posts with COPY, all or none. Errors: a validation error naming
+// items when there are more than the configured maximum; ErrAuthorNotFound.
+func (s *Service) BulkCreate(ctx context.Context, in []CreateInput) (int64, error) {
+	if len(in) > s.cfg.MaxBulk {
+		return 0, apperr.Invalid(apperr.FieldError{
+			Field: "items", Reason: "max", Message: fmt.Sprintf("items must have at most %d items", s.cfg.MaxBulk),
+		})
+	}
+	rows := make([]sqlc.CreatePostsParams, len(in))
+	for i, p := range in {
+		rows[i] = sqlc.CreatePostsParams{AuthorID: p.AuthorID, Title: p.Title, Body: p.Body, Status: statusOrDraft(p.Status)}
+	}
+	n, err := s.q.CreatePosts(ctx, rows)
+	if err != nil {
+		return 0, translate(err)
+	}
+	return n, nil
+}
+
+// ListInput selects a page of posts.
+type ListInput struct {
+	Limit    int    // 0 means the configured default
+	Cursor   string // from the previous page
+	AuthorID *int64
+	Status   *string
+	Sort     string // created_at, -created_at, id or -id; "" means -created_at
+	Total    bool   // also count all matches
+}
+
+// Page is one page of posts.
+type Page struct {
+	Posts []sqlc.Post
+	// Next is the cursor of the next page; "" on the last page.
+	Next string
+	// Total is set when asked for.
+	Total *int64
+}
+
+// List returns a page of posts in keyset order. Errors: a validation error naming
+// limit when it exceeds the configured maximum; apperr.ErrBadCursor for a tampered
+// cursor or one issued for another sort or filters.
+func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
+	limit := in.Limit
+	switch {
+	case limit == 0:
+		limit = s.cfg.DefaultPageSize
+	case limit > s.cfg.MaxPageSize:
+		return Page{}, apperr.Invalid(apperr.FieldError{
+			Field: "limit", Reason: "max", Message: fmt.Sprintf("limit must be at most %d", s.cfg.MaxPageSize),
+		})
+	}
+	sort := in.Sort
+	if sort == "" {
+		sort = "-created_at"
+	}
+	filter := fingerprint(in.AuthorID, in.Status)
+	after, err := s.cursors.DecodeKeyset(in.Cursor, sort, filter)
+	if err != nil {
+		return Page{}, apperr.ErrBadCursor.Wrap(err)
+	}
+	p := sqlc.ListPostsByCreatedAtDescParams{AuthorID: in.AuthorID, Status: in.Status, PageLimit: int32(limit + 1)}
+	if after != nil {
+		p.AfterCreatedAt, p.AfterID = after.At, &after.ID
+	}
+	rows, err := s.page(ctx, sort, p)
+	if err != nil {
+		return Page{}, translate(err)
+	}
+	posts, next, err := db.Page(s.cursors, rows, limit, func(r sqlc.Post) db.Keyset {
+		return db.Keyset{Sort: sort, At: &r.CreatedAt, ID: r.ID, Filter: filter}
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Posts: posts, Next: next}
+	if in.Total {
+		n, err := s.q.CountPosts(ctx, sqlc.CountPostsParams{AuthorID: in.AuthorID, Status: in.Status})
+		if err != nil {
+			return Page{}, translate(err)
+		}
+		page.Total = &n
+	}
+	return page, nil
+}
+
+// page runs the list query of the whitelisted sort; each has its own index-friendly
+// query and all take the same parameters.
+func (s *Service) page(ctx context.Context, sort string, p sqlc.ListPostsByCreatedAtDescParams) ([]sqlc.Post, error) {
+	switch sort {
+	case "-created_at":
+		return s.q.ListPostsByCreatedAtDesc(ctx, p)
+	case "created_at":
+		return s.q.ListPostsByCreatedAtAsc(ctx, sqlc.ListPostsByCreatedAtAscParams(p))
+	case "-id":
+		return s.q.ListPostsByIDDesc(ctx, sqlc.ListPostsByIDDescParams(p))
+	case "id":
+		return s.q.ListPostsByIDAsc(ctx, sqlc.ListPostsByIDAscParams(p))
+	}
+	return nil, apperr.Invalid(apperr.FieldError{Field: "sort", Reason: "oneof", Message: "sort must be one of: created_at, -created_at, id, -id"})
+}
+
+func fingerprint(authorID *int64, status *string) string {
+	f := ""
+	if authorID != nil {
+		f += "a" + strconv.FormatInt(*authorID, 10)
+	}
+	if status != nil {
+		f += "s" + *status
+	}
+	return f
+}
+
+func statusOrDraft(s string) string {
+	if s == "" {
+		return StatusDraft
+	}
+	return s
+}
+
+// translate maps database errors to the module's errors.
+func translate(err error) error {
+	err = db.Translate(err)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return ErrPostNotFound.Wrap(err)
+	case db.IsForeignKeyViolation(err, "posts_author_id_fkey"):
+		return ErrAuthorNotFound.Wrap(err)
+	}
+	return err
+}
