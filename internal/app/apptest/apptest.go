@@ -28,6 +28,8 @@ type Options struct {
 	Env map[string]string
 	// DatabaseURL reuses a database instead of a fresh one.
 	DatabaseURL string
+	// Modules replaces the registry (default: modules.All()).
+	Modules []module.Module
 }
 
 // Server is the application under test.
@@ -65,7 +67,10 @@ func Config(t testing.TB, opts Options) (*config.Config, []module.Module) {
 	for k, v := range opts.Env {
 		env = append(env, k+"="+v)
 	}
-	mods := modules.All()
+	mods := opts.Modules
+	if mods == nil {
+		mods = modules.All()
+	}
 	var sections []config.Section
 	for _, m := range mods {
 		if c := m.Config(); c != nil {

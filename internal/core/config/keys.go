@@ -115,10 +115,7 @@ func (ks *keySet) mask(key, value string) string {
 		if err != nil {
 			return "****"
 		}
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "****")
-		}
-		return u.String()
+		return u.Redacted()
 	}
 	if value == "" {
 		return ""
