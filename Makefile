@@ -7,9 +7,13 @@ API   := $(GO) run ./cmd/api
 # Name of the migration `make generate` writes when schema/ changed.
 NAME  ?= schema_change
 
-.PHONY: all build generate check test fmt vet sqlc-check migrations-check
+.PHONY: all run build generate check test fmt vet sqlc-check migrations-check bench
 
 all: check test
+
+## run: start PostgreSQL if needed (project-local cluster under .data/), create and migrate the database, serve the API
+run:
+	$(API) dev
 
 build:
 	$(GO) build -o bin/api ./cmd/api
@@ -36,6 +40,10 @@ sqlc-check:
 migrations-check:
 	$(API) migrate validate
 	$(API) migrate diff --check ci_check
+
+## bench: three-way load comparison (full stack, bare gin+pgx, pgbench)
+bench:
+	bench/run.sh
 
 ## test: the whole suite against a real PostgreSQL (started on the fly if none answers)
 test:
