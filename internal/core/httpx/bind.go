@@ -62,14 +62,23 @@ func shapeOf(t reflect.Type) (inputShape, error) {
 	return s, nil
 }
 
-// bind fills in from the request: path and query parameters, then the JSON body.
-// Errors are *apperr.Error values: malformed bodies and unreadable parameters name the
-// field; a body over the limit is apperr.ErrTooLarge.
+// bind fills in from the request: the JSON body first, then path and query
+// parameters, which are reset before binding so that they only ever come from the URL
+// (a body key "id" cannot redirect a request to another resource). Errors are
+// *apperr.Error values: malformed bodies and unreadable parameters name the field; a
+// body over the limit is apperr.ErrTooLarge.
 func (s inputShape) bind(c *gin.Context, in any) error {
+	if s.body {
+		if err := decodeJSON(c.Request, in); err != nil {
+			return err
+		}
+	}
 	v := reflect.ValueOf(in).Elem()
 	var fields []apperr.FieldError
 	query := c.Request.URL.Query()
 	for _, p := range s.params {
+		f := v.FieldByIndex(p.index)
+		f.SetZero()
 		var raw string
 		var present bool
 		if p.in == inPath {
@@ -81,17 +90,14 @@ func (s inputShape) bind(c *gin.Context, in any) error {
 		if !present {
 			continue
 		}
-		if err := setParam(v.FieldByIndex(p.index), raw); err != nil {
+		if err := setParam(f, raw); err != nil {
 			fields = append(fields, apperr.FieldError{Field: p.name, Reason: "type", Message: fmt.Sprintf("%s %s", p.name, err)})
 		}
 	}
 	if len(fields) > 0 {
 		return apperr.Invalid(fields...)
 	}
-	if !s.body {
-		return nil
-	}
-	return decodeJSON(c.Request, in)
+	return nil
 }
 
 // decodeJSON decodes the request body into in; unknown fields are ignored so that
