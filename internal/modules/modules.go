@@ -4,11 +4,13 @@ package modules
 import (
 	"github.com/quarrydev/quarry/internal/core/module"
 	"github.com/quarrydev/quarry/internal/modules/posts"
+	"github.com/quarrydev/quarry/internal/modules/users"
 )
 
 // All returns a new instance of every module, in mounting order.
 func All() []module.Module {
 	return []module.Module{
+		users.New(),
 		posts.New(),
 	}
 }

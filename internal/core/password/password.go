@@ -1,0 +1,159 @@
+// Package password hashes and verifies passwords with argon2id, storing hashes as PHC
+// strings ($argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>).
+//
+// Hashing is deliberately expensive in CPU and memory, so a Hasher runs a bounded
+// number of operations at once; callers beyond that wait a bounded time and then get
+// ErrBusy, which the HTTP layer should answer with 503 and Retry-After.
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// ErrBusy means every hashing slot stayed taken for the Hasher's maximum wait.
+var ErrBusy = errors.New("password: too many hash operations in progress")
+
+// DefaultMaxWait is how long a caller waits for a hashing slot when NewHasher is
+// given no positive wait.
+const DefaultMaxWait = 2 * time.Second
+
+// kdf derives a key; it is argon2.IDKey except in tests that need to hold a slot.
+type kdf func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+
+// Hasher hashes and verifies passwords with fixed parameters, running at most a fixed
+// number of operations at once. It is safe for concurrent use.
+type Hasher struct {
+	params  Params
+	slots   chan struct{}
+	maxWait time.Duration
+	derive  kdf
+
+	inFlight atomic.Int64
+	peak     atomic.Int64
+}
+
+// NewHasher returns a Hasher hashing with p that runs at most maxConcurrent hash or
+// verify operations at once (runtime.NumCPU() when maxConcurrent <= 0); a caller waits
+// at most maxWait for a slot (DefaultMaxWait when maxWait <= 0). It panics when p is
+// invalid: check configuration with p.Validate first.
+func NewHasher(p Params, maxConcurrent int, maxWait time.Duration) *Hasher {
+	if err := p.Validate(); err != nil {
+		panic(err)
+	}
+	if maxConcurrent <= 0 {
+		maxConcurrent = runtime.NumCPU()
+	}
+	if maxWait <= 0 {
+		maxWait = DefaultMaxWait
+	}
+	return &Hasher{params: p, slots: make(chan struct{}, maxConcurrent), maxWait: maxWait, derive: argon2.IDKey}
+}
+
+// Params returns the parameters new hashes are made with.
+func (h *Hasher) Params() Params { return h.params }
+
+// Capacity returns the most operations the Hasher runs at once.
+func (h *Hasher) Capacity() int { return cap(h.slots) }
+
+// InFlight returns the number of operations running now.
+func (h *Hasher) InFlight() int { return int(h.inFlight.Load()) }
+
+// PeakInFlight returns the most operations that ever ran at once; it never exceeds
+// Capacity.
+func (h *Hasher) PeakInFlight() int { return int(h.peak.Load()) }
+
+// Hash returns the PHC string of plain, hashed with the Hasher's parameters and a
+// fresh random salt. Errors: ErrBusy when no slot frees up within the maximum wait;
+// ctx's error (wrapped) when ctx ends first; an error from the random source.
+func (h *Hasher) Hash(ctx context.Context, plain string) (string, error) {
+	salt := make([]byte, h.params.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("password: read salt: %w", err)
+	}
+	key, err := h.run(ctx, []byte(plain), salt, h.params)
+	if err != nil {
+		return "", err
+	}
+	return encode(h.params, salt, key), nil
+}
+
+// Verify reports whether plain matches encoded, a PHC string made by Hash, comparing in
+// constant time. It is verified with the parameters stored in encoded; needsRehash is
+// true when the password matches but those parameters (or sizes) differ from the
+// Hasher's, so the caller should store a fresh Hash. Errors: ErrMalformedHash (wrapped)
+// for an encoded hash it cannot read; ErrBusy; ctx's error (wrapped).
+func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (ok, needsRehash bool, err error) {
+	d, err := decode(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	key, err := h.run(ctx, []byte(plain), d.salt, d.params)
+	if err != nil {
+		return false, false, err
+	}
+	if subtle.ConstantTimeCompare(key, d.key) != 1 {
+		return false, false, nil
+	}
+	return true, d.params != h.params, nil
+}
+
+// VerifyDummy does the work of a Verify with the Hasher's parameters and throws the
+// result away, so that a login for an unknown account takes as long as one with a
+// wrong password. Errors: ErrBusy; ctx's error (wrapped).
+func (h *Hasher) VerifyDummy(ctx context.Context, plain string) error {
+	// Any fixed salt does: the key is thrown away.
+	_, err := h.run(ctx, []byte(plain), make([]byte, h.params.SaltLen), h.params)
+	return err
+}
+
+// run derives a key in a slot, waiting for one at most maxWait.
+func (h *Hasher) run(ctx context.Context, plain, salt []byte, p Params) ([]byte, error) {
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer h.release()
+	return h.derive(plain, salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen), nil
+}
+
+// acquire takes a slot. Errors: ErrBusy after maxWait; ctx's error when ctx ends
+// first (or has already ended).
+func (h *Hasher) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("password: %w", err)
+	}
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		timer := time.NewTimer(h.maxWait)
+		defer timer.Stop()
+		select {
+		case h.slots <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("password: waiting for a hashing slot: %w", ctx.Err())
+		case <-timer.C:
+			return ErrBusy
+		}
+	}
+	n := h.inFlight.Add(1)
+	for {
+		peak := h.peak.Load()
+		if n <= peak || h.peak.CompareAndSwap(peak, n) {
+			break
+		}
+	}
+	return nil
+}
+
+func (h *Hasher) release() {
+	h.inFlight.Add(-1)
+	<-h.slots
+}

@@ -1,0 +1,81 @@
+// Package users is the users module: accounts with an email, a display name, a role
+// and an argon2id password hash that never leaves the service.
+package users
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/password"
+)
+
+// Module is the users module.
+type Module struct {
+	cfg *Config
+}
+
+// New returns the users module with its default configuration.
+func New() *Module { return &Module{cfg: defaultConfig()} }
+
+// Name implements module.Module.
+func (m *Module) Name() string { return "users" }
+
+// Tag implements module.Module.
+func (m *Module) Tag() module.Tag {
+	return module.Tag{Name: "users", Description: "User accounts: sign-up, profile, role and activation."}
+}
+
+// Config implements module.Module.
+func (m *Module) Config() any { return m.cfg }
+
+// Requires implements module.Module.
+func (m *Module) Requires() []string { return nil }
+
+// Routes implements module.Module. It fails when the USERS_HASH_* settings do not
+// make valid argon2id parameters.
+func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
+	params := m.cfg.hashParams()
+	if err := params.Validate(); err != nil {
+		return nil, fmt.Errorf("USERS_HASH_*: %w", err)
+	}
+	hasher := password.NewHasher(params, m.cfg.HashMaxConcurrent, m.cfg.HashMaxWait)
+	h := &handler{svc: NewService(deps.Queries, deps.Cursors, hasher, m.cfg)}
+	return []httpx.Route{
+		{
+			Method: http.MethodPost, OperationID: "createUser", Summary: "Create a user",
+			Description: "Creates an active user with role user. Emails are unique ignoring case; " +
+				"the password is stored as an argon2id hash and never returned. " +
+				"Answers 503 with Retry-After when password hashing is saturated.",
+			Status: http.StatusCreated, Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity},
+			Endpoint: httpx.Handle(h.create),
+		},
+		{
+			Method: http.MethodGet, OperationID: "listUsers", Summary: "List users",
+			Description: "Keyset pagination: pass next_cursor back as cursor. A cursor only works with the sort and filters it was issued for.",
+			Errors:      []int{http.StatusBadRequest},
+			Endpoint:    httpx.Handle(h.list),
+		},
+		{
+			Method: http.MethodGet, Path: "/by-email", OperationID: "getUserByEmail", Summary: "Find a user by email",
+			Description: "Looks the user up by the email query parameter, compared ignoring case. " +
+				"A path of its own rather than a list filter, because an email names at most one user.",
+			Errors: []int{http.StatusNotFound}, Endpoint: httpx.Handle(h.getByEmail),
+		},
+		{
+			Method: http.MethodGet, Path: "/:id", OperationID: "getUser", Summary: "Get a user",
+			Errors: []int{http.StatusNotFound}, Endpoint: httpx.Handle(h.get),
+		},
+		{
+			Method: http.MethodPatch, Path: "/:id", OperationID: "updateUser", Summary: "Update a user",
+			Description: "Changes only the fields given: display_name, role, is_active.",
+			Errors:      []int{http.StatusNotFound}, Endpoint: httpx.Handle(h.update),
+		},
+		{
+			Method: http.MethodPost, Path: "/:id/deactivate", OperationID: "deactivateUser", Summary: "Deactivate a user",
+			Description: "Sets is_active to false; deactivating an inactive user changes nothing.",
+			Errors:      []int{http.StatusNotFound}, Endpoint: httpx.Handle(h.deactivate),
+		},
+	}, nil
+}

@@ -1,0 +1,238 @@
+package users
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/password"
+	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
+)
+
+// Service holds the users business rules on top of the generated queries. The rows it
+// returns carry the password hash: callers map them to DTOs that leave it out.
+type Service struct {
+	q       *sqlc.Queries
+	cursors *db.CursorCodec
+	hasher  *password.Hasher
+	cfg     *Config
+}
+
+// NewService returns a Service.
+func NewService(q *sqlc.Queries, cursors *db.CursorCodec, hasher *password.Hasher, cfg *Config) *Service {
+	return &Service{q: q, cursors: cursors, hasher: hasher, cfg: cfg}
+}
+
+// Roles a user may have.
+const (
+	RoleUser  = "user"
+	RoleAdmin = "admin"
+)
+
+// CreateInput is a new user.
+type CreateInput struct {
+	// Email is stored as given; it must be unique ignoring case.
+	Email       string
+	DisplayName string
+	// Password is hashed; it is never stored or logged.
+	Password string
+	// Role is RoleUser when empty.
+	Role string
+}
+
+// Create hashes the password and inserts an active user. Errors: ErrEmailTaken when
+// another user has the email in any letter case; apperr.ErrUnavailable when password
+// hashing is saturated; a validation error naming a field the database rejects.
+func (s *Service) Create(ctx context.Context, in CreateInput) (sqlc.User, error) {
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return sqlc.User{}, translate(err)
+	}
+	role := in.Role
+	if role == "" {
+		role = RoleUser
+	}
+	u, err := s.q.CreateUser(ctx, sqlc.CreateUserParams{
+		Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: role, IsActive: true,
+	})
+	if err != nil {
+		return sqlc.User{}, translate(err)
+	}
+	return u, nil
+}
+
+// Get returns the user id. Errors: ErrUserNotFound.
+func (s *Service) Get(ctx context.Context, id int64) (sqlc.User, error) {
+	u, err := s.q.GetUser(ctx, id)
+	if err != nil {
+		return sqlc.User{}, translate(err)
+	}
+	return u, nil
+}
+
+// GetByEmail returns the user with email, compared ignoring case. Errors:
+// ErrUserNotFound.
+func (s *Service) GetByEmail(ctx context.Context, email string) (sqlc.User, error) {
+	u, err := s.q.GetUserByEmail(ctx, email)
+	if err != nil {
+		return sqlc.User{}, translate(err)
+	}
+	return u, nil
+}
+
+// UpdateInput holds the fields to change; nil fields stay as they are. Who may change
+// what is decided before the service is called.
+type UpdateInput struct {
+	DisplayName *string
+	Role        *string
+	IsActive    *bool
+}
+
+// Update changes the given fields of user id and returns the user. Without any field
+// it returns the user unchanged. Errors: ErrUserNotFound; a validation error naming a
+// field the database rejects.
+func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (sqlc.User, error) {
+	if in.DisplayName == nil && in.Role == nil && in.IsActive == nil {
+		return s.Get(ctx, id)
+	}
+	u, err := s.q.UpdateUser(ctx, sqlc.UpdateUserParams{
+		ID: id, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive,
+	})
+	if err != nil {
+		return sqlc.User{}, translate(err)
+	}
+	return u, nil
+}
+
+// Deactivate marks user id inactive and returns the user; a user already inactive is
+// returned unchanged. Errors: ErrUserNotFound.
+func (s *Service) Deactivate(ctx context.Context, id int64) (sqlc.User, error) {
+	u, err := s.Get(ctx, id)
+	if err != nil || !u.IsActive {
+		return u, err
+	}
+	inactive := false
+	return s.Update(ctx, id, UpdateInput{IsActive: &inactive})
+}
+
+// ListInput selects a page of users.
+type ListInput struct {
+	Limit    int    // 0 means the configured default
+	Cursor   string // from the previous page
+	Role     *string
+	IsActive *bool
+	Sort     string // created_at, -created_at, id or -id; "" means -created_at
+	Total    bool   // also count all matches
+}
+
+// Page is one page of users.
+type Page struct {
+	Users []sqlc.User
+	// Next is the cursor of the next page; "" on the last page.
+	Next string
+	// Total is set when asked for.
+	Total *int64
+}
+
+// List returns a page of users in keyset order. Errors: a validation error naming
+// limit when it exceeds the configured maximum, or sort when it is not whitelisted;
+// apperr.ErrBadCursor for a tampered cursor or one issued for another sort or filters.
+func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
+	limit := in.Limit
+	switch {
+	case limit == 0:
+		limit = s.cfg.DefaultPageSize
+	case limit > s.cfg.MaxPageSize:
+		return Page{}, apperr.Invalid(apperr.FieldError{
+			Field: "limit", Reason: "max", Message: fmt.Sprintf("limit must be at most %d", s.cfg.MaxPageSize),
+		})
+	}
+	sort := in.Sort
+	if sort == "" {
+		sort = "-created_at"
+	}
+	filter := fingerprint(in.Role, in.IsActive)
+	after, err := s.cursors.DecodeKeyset(in.Cursor, sort, filter)
+	if err != nil {
+		return Page{}, apperr.ErrBadCursor.Wrap(err)
+	}
+	p := sqlc.ListUsersByCreatedAtDescParams{Role: in.Role, IsActive: in.IsActive, PageLimit: int32(limit + 1)}
+	if after != nil {
+		p.AfterCreatedAt, p.AfterID = after.At, &after.ID
+	}
+	rows, err := s.page(ctx, sort, p)
+	if err != nil {
+		return Page{}, translate(err)
+	}
+	users, next, err := db.Page(s.cursors, rows, limit, func(u sqlc.User) db.Keyset {
+		return db.Keyset{Sort: sort, At: &u.CreatedAt, ID: u.ID, Filter: filter}
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Users: users, Next: next}
+	if in.Total {
+		n, err := s.q.CountUsers(ctx, sqlc.CountUsersParams{Role: in.Role, IsActive: in.IsActive})
+		if err != nil {
+			return Page{}, translate(err)
+		}
+		page.Total = &n
+	}
+	return page, nil
+}
+
+// page runs the list query of the whitelisted sort; each has its own index-friendly
+// query and all take the same parameters.
+func (s *Service) page(ctx context.Context, sort string, p sqlc.ListUsersByCreatedAtDescParams) ([]sqlc.User, error) {
+	switch sort {
+	case "-created_at":
+		return s.q.ListUsersByCreatedAtDesc(ctx, p)
+	case "created_at":
+		return s.q.ListUsersByCreatedAtAsc(ctx, sqlc.ListUsersByCreatedAtAscParams(p))
+	case "-id":
+		return s.q.ListUsersByIDDesc(ctx, sqlc.ListUsersByIDDescParams(p))
+	case "id":
+		return s.q.ListUsersByIDAsc(ctx, sqlc.ListUsersByIDAscParams(p))
+	}
+	return nil, apperr.Invalid(apperr.FieldError{Field: "sort", Reason: "oneof", Message: "sort must be one of: created_at, -created_at, id, -id"})
+}
+
+// fingerprint identifies the filters a cursor was issued for.
+func fingerprint(role *string, isActive *bool) string {
+	f := ""
+	if role != nil {
+		f += "r" + *role
+	}
+	if isActive != nil {
+		f += "a" + strconv.FormatBool(*isActive)
+	}
+	return f
+}
+
+// checkFields names the input field each check constraint of users guards.
+var checkFields = map[string]string{
+	"users_email_check":        "email",
+	"users_display_name_check": "display_name",
+	"users_role_check":         "role",
+}
+
+// translate maps database and hashing errors to the module's errors.
+func translate(err error) error {
+	err = db.Translate(err)
+	var dbErr *db.Error
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return ErrUserNotFound.Wrap(err)
+	case db.IsUniqueViolation(err, "users_email_key"):
+		return ErrEmailTaken.Wrap(err)
+	case errors.Is(err, password.ErrBusy):
+		return apperr.ErrUnavailable.Wrap(err)
+	case errors.Is(err, db.ErrCheck) && errors.As(err, &dbErr) && checkFields[dbErr.Constraint] != "":
+		field := checkFields[dbErr.Constraint]
+		return apperr.Invalid(apperr.FieldError{Field: field, Reason: "check", Message: field + " is not allowed"}).Wrap(err)
+	}
+	return err
+}

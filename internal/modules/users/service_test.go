@@ -1,0 +1,94 @@
+package users
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/password"
+	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/testdb"
+)
+
+func newService(t *testing.T) *Service {
+	t.Helper()
+	cursors, err := db.NewCursorCodec([]byte("a test cursor secret of at least 32 bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+	return NewService(sqlc.New(testdb.New(t)), cursors, password.NewHasher(params, 2, time.Second), defaultConfig())
+}
+
+func TestServiceStoresAVerifiableHash(t *testing.T) {
+	t.Parallel()
+	s := newService(t)
+	ctx := context.Background()
+	u, err := s.Create(ctx, CreateInput{Email: "hash@example.com", DisplayName: "Hash", Password: "a long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, rehash, err := s.hasher.Verify(ctx, "a long password", u.PasswordHash); !ok || rehash || err != nil {
+		t.Errorf("Verify(stored hash) = %v, %v, %v; want true, false, nil", ok, rehash, err)
+	}
+	admin, err := s.Create(ctx, CreateInput{Email: "root@example.com", DisplayName: "Root", Password: "a long password", Role: RoleAdmin})
+	if err != nil || admin.Role != RoleAdmin || admin.PasswordHash == u.PasswordHash {
+		t.Errorf("Create(admin) = role %q, %v; want admin with its own salt", admin.Role, err)
+	}
+}
+
+func TestServiceMapsCheckViolationsToFields(t *testing.T) {
+	t.Parallel()
+	s := newService(t)
+	ctx := context.Background()
+	for field, in := range map[string]CreateInput{
+		"display_name": {Email: "a@example.com", DisplayName: "", Password: "a long password"},
+		"role":         {Email: "b@example.com", DisplayName: "B", Password: "a long password", Role: "superuser"},
+		"email":        {Email: "c", DisplayName: "C", Password: "a long password"},
+	} {
+		_, err := s.Create(ctx, in)
+		e, ok := apperr.As(err)
+		if !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Field != field {
+			t.Errorf("Create(%+v) = %v, want a validation error naming %s", in, err, field)
+		}
+	}
+	u, err := s.Create(ctx, CreateInput{Email: "d@example.com", DisplayName: "D", Password: "a long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := "superuser"
+	if _, err := s.Update(ctx, u.ID, UpdateInput{Role: &bad}); !errors.Is(err, apperr.ErrValidation) {
+		t.Errorf("Update(role superuser) = %v, want a validation error", err)
+	}
+}
+
+func TestTranslateHashingErrors(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{password.ErrBusy, fmt.Errorf("hash: %w", password.ErrBusy)} {
+		e, ok := apperr.As(translate(err))
+		if !ok || e.Kind != apperr.KindUnavailable || !errors.Is(e, password.ErrBusy) {
+			t.Errorf("translate(%v) = %v, want KindUnavailable wrapping ErrBusy", err, e)
+		}
+	}
+	canceled := fmt.Errorf("password: %w", context.Canceled)
+	if got := translate(canceled); !errors.Is(got, context.Canceled) {
+		t.Errorf("translate(%v) = %v, want the context error kept", canceled, got)
+	}
+}
+
+func TestRoutesRejectInvalidHashSettings(t *testing.T) {
+	t.Parallel()
+	m := New()
+	m.cfg.HashParallelism, m.cfg.HashMemoryKiB = 4, 16 // below 8 KiB per lane
+	if _, err := m.Routes(module.Deps{}); err == nil {
+		t.Error("Routes accepted 16 KiB for 4 lanes")
+	}
+	if _, err := New().Routes(module.Deps{}); err != nil {
+		t.Errorf("Routes with the defaults: %v", err)
+	}
+}
