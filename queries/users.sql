@@ -104,3 +104,9 @@ WHERE id = @id;
 -- CreateUsers inserts many users with COPY and returns the number of rows copied.
 INSERT INTO users (email, display_name, password_hash, role, is_active)
 VALUES (@email, @display_name, @password_hash, @role, @is_active);
+
+-- name: GetUserAuthState :one
+-- GetUserAuthState returns what authorization needs of a user on every request: its
+-- current role and whether it is active.
+SELECT role, is_active FROM users
+WHERE id = @id;

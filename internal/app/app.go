@@ -9,16 +9,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/middleware"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/migrate"
@@ -79,7 +83,32 @@ func (a *App) mount(mods []module.Module) error {
 	if err != nil {
 		return fmt.Errorf("CURSOR_SECRET: %w", err)
 	}
-	deps := module.Deps{DB: a.pool, Queries: sqlc.New(a.pool), Cursors: cursors, Log: a.log}
+	queries := sqlc.New(a.pool)
+	params := password.DefaultParams()
+	params.Memory, params.Iterations, params.Parallelism = a.cfg.PasswordMemoryKiB, a.cfg.PasswordIterations, a.cfg.PasswordParallelism
+	if err := params.Validate(); err != nil {
+		return fmt.Errorf("PASSWORD_*: %w", err)
+	}
+	tokens, err := newTokens(a.cfg)
+	if err != nil {
+		return err
+	}
+	guard := auth.NewGuard(tokens, func(ctx context.Context, id int64) (string, bool, error) {
+		st, err := queries.GetUserAuthState(ctx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, db.Translate(err)
+		}
+		return st.Role, st.IsActive, nil
+	})
+	deps := module.Deps{
+		DB: a.pool, Queries: queries, Cursors: cursors, Log: a.log,
+		Passwords: password.NewHasher(params, a.cfg.PasswordMaxConcurrent, a.cfg.PasswordMaxWait),
+		Tokens:    tokens,
+		Guard:     guard,
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
@@ -125,6 +154,29 @@ func (a *App) mount(mods []module.Module) error {
 		}
 	}
 	return nil
+}
+
+// newTokens builds the access token issuer and verifier from JWT_* settings.
+func newTokens(cfg *config.Config) (*auth.Tokens, error) {
+	tc := auth.TokenConfig{
+		Signing:  auth.Key{ID: cfg.JWTKeyID, Secret: []byte(cfg.JWTSecret)},
+		Issuer:   cfg.JWTIssuer,
+		Audience: cfg.JWTAudience,
+		TTL:      cfg.AccessTokenTTL,
+		Leeway:   cfg.JWTLeeway,
+	}
+	for _, kv := range cfg.JWTVerifyKeys {
+		id, secret, ok := strings.Cut(kv, ":")
+		if !ok {
+			return nil, errors.New("JWT_VERIFY_KEYS: each entry must be kid:secret")
+		}
+		tc.Verify = append(tc.Verify, auth.Key{ID: id, Secret: []byte(secret)})
+	}
+	t, err := auth.NewTokens(tc)
+	if err != nil {
+		return nil, fmt.Errorf("JWT_*: %w", err)
+	}
+	return t, nil
 }
 
 // Handler returns the HTTP handler serving the API.

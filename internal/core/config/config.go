@@ -65,13 +65,30 @@ type Core struct {
 	HSTS               bool          `koanf:"hsts" doc:"send Strict-Transport-Security (serve behind HTTPS only)"`
 
 	CursorSecret string `koanf:"cursor_secret" validate:"min=32" secret:"true" doc:"signs pagination cursors; at least 32 bytes"`
+
+	JWTSecret      string        `koanf:"jwt_secret" validate:"min=32" secret:"true" doc:"HS256 key signing access tokens; at least 32 bytes"`
+	JWTKeyID       string        `koanf:"jwt_key_id" validate:"required,max=64" doc:"kid of JWT_SECRET"`
+	JWTVerifyKeys  []string      `koanf:"jwt_verify_keys" secret:"true" doc:"previous keys still accepted, as kid:secret pairs, comma-separated"`
+	JWTIssuer      string        `koanf:"jwt_issuer" validate:"required"`
+	JWTAudience    string        `koanf:"jwt_audience" validate:"required"`
+	AccessTokenTTL time.Duration `koanf:"access_token_ttl" validate:"gt=0,max=24h"`
+	JWTLeeway      time.Duration `koanf:"jwt_leeway" validate:"min=0,max=2m" doc:"clock skew tolerated when checking token times"`
+
+	PasswordMemoryKiB     uint32        `koanf:"password_memory_kib" validate:"min=8,max=1048576" doc:"argon2id memory per hash in KiB (19456 = 19 MiB)"`
+	PasswordIterations    uint32        `koanf:"password_iterations" validate:"min=1,max=100" doc:"argon2id passes"`
+	PasswordParallelism   uint8         `koanf:"password_parallelism" validate:"min=1" doc:"argon2id lanes per hash"`
+	PasswordMaxConcurrent int           `koanf:"password_max_concurrent" validate:"min=0,max=4096" doc:"password hashes running at once; 0 means the number of CPUs"`
+	PasswordMaxWait       time.Duration `koanf:"password_max_wait" validate:"gt=0" doc:"how long a request waits for a hashing slot before 503"`
 }
 
 // DevDatabaseURL is the default database of a development machine.
 const DevDatabaseURL = "postgres://postgres@127.0.0.1:5432/quarry?sslmode=disable"
 
-// devCursorSecret is the development default; prod refuses it.
-const devCursorSecret = "quarry-development-cursor-secret-not-for-production"
+// Development defaults of secrets; prod refuses them.
+const (
+	devCursorSecret = "quarry-development-cursor-secret-not-for-production"
+	devJWTSecret    = "quarry-development-jwt-secret-not-for-production"
+)
 
 // Defaults returns the core defaults.
 func Defaults() Core {
@@ -94,6 +111,16 @@ func Defaults() Core {
 		CORSAllowedHeaders:  []string{"Authorization", "Content-Type", "X-Request-ID"},
 		CORSMaxAge:          10 * time.Minute,
 		CursorSecret:        devCursorSecret,
+		JWTSecret:           devJWTSecret,
+		JWTKeyID:            "k1",
+		JWTIssuer:           "quarry",
+		JWTAudience:         "quarry-api",
+		AccessTokenTTL:      15 * time.Minute,
+		JWTLeeway:           30 * time.Second,
+		PasswordMemoryKiB:   19456,
+		PasswordIterations:  2,
+		PasswordParallelism: 1,
+		PasswordMaxWait:     2 * time.Second,
 	}
 }
 
@@ -423,6 +450,12 @@ func insecure(cfg *Config) []string {
 	}
 	if cfg.CursorSecret == devCursorSecret {
 		p = append(p, "CURSOR_SECRET: the development default is not allowed in prod")
+	}
+	if cfg.PasswordMemoryKiB < 19456 || cfg.PasswordIterations < 2 {
+		p = append(p, "PASSWORD_MEMORY_KIB, PASSWORD_ITERATIONS: below the argon2id minimum (19456 KiB, 2 passes) in prod")
+	}
+	if cfg.JWTSecret == devJWTSecret {
+		p = append(p, "JWT_SECRET: the development default is not allowed in prod")
 	}
 	if slices.Contains(cfg.CORSAllowedOrigins, "*") {
 		p = append(p, "CORS_ALLOWED_ORIGINS: * is not allowed in prod; list the origins")

@@ -114,7 +114,7 @@ func TestInvalidValuesAreNamed(t *testing.T) {
 
 func TestProdRefusesInsecureDefaults(t *testing.T) {
 	_, _, err := load(t, t.TempDir(), []string{"APP_ENV=prod"}, nil)
-	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") || !strings.Contains(err.Error(), "CURSOR_SECRET") {
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") || !strings.Contains(err.Error(), "CURSOR_SECRET") || !strings.Contains(err.Error(), "JWT_SECRET") {
 		t.Fatalf("prod with defaults: %v", err)
 	}
 	_, _, err = load(t, t.TempDir(), []string{"APP_ENV=prod", "DATABASE_URL=postgres://app:pw@db:5432/app",
@@ -123,7 +123,7 @@ func TestProdRefusesInsecureDefaults(t *testing.T) {
 		t.Fatalf("prod with CORS *: %v", err)
 	}
 	cfg, _, err := load(t, t.TempDir(), []string{"APP_ENV=prod", "DATABASE_URL=postgres://app:pw@db:5432/app",
-		"CURSOR_SECRET=" + strings.Repeat("s", 40)}, nil)
+		"CURSOR_SECRET=" + strings.Repeat("s", 40), "JWT_SECRET=" + strings.Repeat("j", 40)}, nil)
 	if err != nil || cfg.LogFormat != "json" {
 		t.Fatalf("valid prod config: %v %+v", err, cfg)
 	}

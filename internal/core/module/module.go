@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
@@ -26,6 +28,13 @@ type Deps struct {
 	Queries *sqlc.Queries
 	Cursors *db.CursorCodec
 	Log     *slog.Logger
+	// Passwords hashes and verifies passwords; one instance bounds the CPU and memory
+	// all modules spend on hashing.
+	Passwords *password.Hasher
+	// Tokens issues and verifies access tokens.
+	Tokens *auth.Tokens
+	// Guard provides the authentication dependencies (RequireAuth, OptionalAuth).
+	Guard *auth.Guard
 }
 
 // Module is a self-contained feature: its routes, types, service, config and errors.

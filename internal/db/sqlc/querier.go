@@ -6,6 +6,9 @@ package sqlc
 
 import (
 	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Querier interface {
@@ -17,10 +20,14 @@ type Querier interface {
 	CreatePost(ctx context.Context, arg CreatePostParams) (Post, error)
 	// CreatePosts inserts many posts with COPY and returns the number of rows copied.
 	CreatePosts(ctx context.Context, arg []CreatePostsParams) (int64, error)
+	// CreateRefreshToken stores the hash of a new refresh token of family family_id.
+	CreateRefreshToken(ctx context.Context, arg CreateRefreshTokenParams) (RefreshToken, error)
 	// CreateUser inserts a user and returns it.
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	// CreateUsers inserts many users with COPY and returns the number of rows copied.
 	CreateUsers(ctx context.Context, arg []CreateUsersParams) (int64, error)
+	// DeleteExpiredRefreshTokens removes tokens that expired before the given time.
+	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error)
 	// DeletePost deletes the post with the given id and returns the number of rows deleted.
 	DeletePost(ctx context.Context, id int64) (int64, error)
 	// DeleteUser deletes the user with the given id (and, by cascade, their posts) and
@@ -28,8 +35,14 @@ type Querier interface {
 	DeleteUser(ctx context.Context, id int64) (int64, error)
 	// GetPost returns the post with the given id.
 	GetPost(ctx context.Context, id int64) (Post, error)
+	// GetRefreshTokenForUpdate returns the refresh token with the given hash and locks it
+	// until the end of the transaction, so two concurrent refreshes cannot both rotate it.
+	GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte) (RefreshToken, error)
 	// GetUser returns the user with the given id.
 	GetUser(ctx context.Context, id int64) (User, error)
+	// GetUserAuthState returns what authorization needs of a user on every request: its
+	// current role and whether it is active.
+	GetUserAuthState(ctx context.Context, id int64) (GetUserAuthStateRow, error)
 	// GetUserByEmail returns the user with the given email, compared case-insensitively.
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	// ListPostsByCreatedAtAsc returns one keyset page of posts ordered by (created_at, id)
@@ -76,6 +89,13 @@ type Querier interface {
 	ListUsersByIDDesc(ctx context.Context, arg ListUsersByIDDescParams) ([]User, error)
 	// PostExists reports whether a post with the given id exists.
 	PostExists(ctx context.Context, id int64) (bool, error)
+	// RevokeRefreshFamily revokes every live token of a family (sign-out, theft detection).
+	RevokeRefreshFamily(ctx context.Context, familyID pgtype.UUID) (int64, error)
+	// RevokeUserRefreshTokens revokes every live token of a user except those of
+	// keep_family (nil revokes all).
+	RevokeUserRefreshTokens(ctx context.Context, arg RevokeUserRefreshTokensParams) (int64, error)
+	// RotateRefreshToken marks a refresh token as used.
+	RotateRefreshToken(ctx context.Context, id int64) error
 	// UpdatePost sets the fields given (non-NULL), leaves the others unchanged, bumps
 	// updated_at and returns the post.
 	UpdatePost(ctx context.Context, arg UpdatePostParams) (Post, error)

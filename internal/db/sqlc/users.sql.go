@@ -111,6 +111,25 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
 	return i, err
 }
 
+const getUserAuthState = `-- name: GetUserAuthState :one
+SELECT role, is_active FROM users
+WHERE id = $1
+`
+
+type GetUserAuthStateRow struct {
+	Role     string
+	IsActive bool
+}
+
+// GetUserAuthState returns what authorization needs of a user on every request: its
+// current role and whether it is active.
+func (q *Queries) GetUserAuthState(ctx context.Context, id int64) (GetUserAuthStateRow, error) {
+	row := q.db.QueryRow(ctx, getUserAuthState, id)
+	var i GetUserAuthStateRow
+	err := row.Scan(&i.Role, &i.IsActive)
+	return i, err
+}
+
 const getUserByEmail = `-- name: GetUserByEmail :one
 SELECT id, email, display_name, password_hash, role, is_active, created_at, updated_at FROM users
 WHERE lower(email) = lower($1)

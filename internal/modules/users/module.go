@@ -3,12 +3,10 @@
 package users
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
-	"github.com/quarrydev/quarry/internal/core/password"
 )
 
 // Module is the users module.
@@ -33,15 +31,9 @@ func (m *Module) Config() any { return m.cfg }
 // Requires implements module.Module.
 func (m *Module) Requires() []string { return nil }
 
-// Routes implements module.Module. It fails when the USERS_HASH_* settings do not
-// make valid argon2id parameters.
+// Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
-	params := m.cfg.hashParams()
-	if err := params.Validate(); err != nil {
-		return nil, fmt.Errorf("USERS_HASH_*: %w", err)
-	}
-	hasher := password.NewHasher(params, m.cfg.HashMaxConcurrent, m.cfg.HashMaxWait)
-	h := &handler{svc: NewService(deps.Queries, deps.Cursors, hasher, m.cfg)}
+	h := &handler{svc: NewService(deps.Queries, deps.Cursors, deps.Passwords, m.cfg)}
 	return []httpx.Route{
 		{
 			Method: http.MethodPost, OperationID: "createUser", Summary: "Create a user",

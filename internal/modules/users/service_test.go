@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
-	"github.com/quarrydev/quarry/internal/core/module"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -78,17 +77,5 @@ func TestTranslateHashingErrors(t *testing.T) {
 	canceled := fmt.Errorf("password: %w", context.Canceled)
 	if got := translate(canceled); !errors.Is(got, context.Canceled) {
 		t.Errorf("translate(%v) = %v, want the context error kept", canceled, got)
-	}
-}
-
-func TestRoutesRejectInvalidHashSettings(t *testing.T) {
-	t.Parallel()
-	m := New()
-	m.cfg.HashParallelism, m.cfg.HashMemoryKiB = 4, 16 // below 8 KiB per lane
-	if _, err := m.Routes(module.Deps{}); err == nil {
-		t.Error("Routes accepted 16 KiB for 4 lanes")
-	}
-	if _, err := New().Routes(module.Deps{}); err != nil {
-		t.Errorf("Routes with the defaults: %v", err)
 	}
 }

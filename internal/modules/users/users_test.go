@@ -32,9 +32,9 @@ type client struct {
 func newClient(t *testing.T, kv ...string) *client {
 	t.Helper()
 	env := map[string]string{
-		"ENABLED_MODULES":       "users",
-		"USERS_HASH_MEMORY_KIB": "1024",
-		"USERS_HASH_ITERATIONS": "1",
+		"ENABLED_MODULES":     "users",
+		"PASSWORD_MEMORY_KIB": "1024",
+		"PASSWORD_ITERATIONS": "1",
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		env[kv[i]] = kv[i+1]

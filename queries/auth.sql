@@ -1,0 +1,35 @@
+-- name: CreateRefreshToken :one
+-- CreateRefreshToken stores the hash of a new refresh token of family family_id.
+INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
+VALUES (@user_id, @family_id, @token_hash, @expires_at)
+RETURNING *;
+
+-- name: GetRefreshTokenForUpdate :one
+-- GetRefreshTokenForUpdate returns the refresh token with the given hash and locks it
+-- until the end of the transaction, so two concurrent refreshes cannot both rotate it.
+SELECT * FROM refresh_tokens
+WHERE token_hash = @token_hash
+FOR UPDATE;
+
+-- name: RotateRefreshToken :exec
+-- RotateRefreshToken marks a refresh token as used.
+UPDATE refresh_tokens SET rotated_at = now()
+WHERE id = @id;
+
+-- name: RevokeRefreshFamily :execrows
+-- RevokeRefreshFamily revokes every live token of a family (sign-out, theft detection).
+UPDATE refresh_tokens SET revoked_at = now()
+WHERE family_id = @family_id AND revoked_at IS NULL;
+
+-- name: RevokeUserRefreshTokens :execrows
+-- RevokeUserRefreshTokens revokes every live token of a user except those of
+-- keep_family (nil revokes all).
+UPDATE refresh_tokens SET revoked_at = now()
+WHERE user_id = @user_id
+  AND revoked_at IS NULL
+  AND (sqlc.narg('keep_family')::uuid IS NULL OR family_id <> sqlc.narg('keep_family')::uuid);
+
+-- name: DeleteExpiredRefreshTokens :execrows
+-- DeleteExpiredRefreshTokens removes tokens that expired before the given time.
+DELETE FROM refresh_tokens
+WHERE expires_at < @before;
