@@ -36,6 +36,7 @@ type App struct {
 	router  *httpx.Router
 	modules []module.Module
 	schema  *migrate.Engine
+	tokens  *auth.Tokens
 
 	ready    atomic.Bool // false until serving and again once shutdown starts
 	migrated atomic.Bool // set once the database was seen up to date
@@ -93,6 +94,7 @@ func (a *App) mount(mods []module.Module) error {
 	if err != nil {
 		return err
 	}
+	a.tokens = tokens
 	guard := auth.NewGuard(tokens, func(ctx context.Context, id int64) (string, bool, error) {
 		st, err := queries.GetUserAuthState(ctx, id)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -187,6 +189,9 @@ func (a *App) Routes() []httpx.MountedRoute { return a.router.Routes() }
 
 // Modules returns the enabled modules.
 func (a *App) Modules() []module.Module { return a.modules }
+
+// Tokens returns the access token issuer.
+func (a *App) Tokens() *auth.Tokens { return a.tokens }
 
 // Pool returns the database pool.
 func (a *App) Pool() *db.Pool { return a.pool }

@@ -84,6 +84,31 @@ func Config(t testing.TB, opts Options) (*config.Config, []module.Module) {
 	return cfg, mods
 }
 
+// SeedUser inserts an active user with role straight into the database (the password
+// hash is a placeholder: the user cannot sign in) and returns its id.
+func (s *Server) SeedUser(t testing.TB, email, role string) int64 {
+	t.Helper()
+	var id int64
+	err := s.App.Pool().QueryRow(context.Background(),
+		`INSERT INTO users (email, display_name, password_hash, role) VALUES ($1, $2, 'seeded', $3) RETURNING id`,
+		email, strings.SplitN(email, "@", 2)[0], role).Scan(&id)
+	if err != nil {
+		t.Fatalf("seed user %s: %v", email, err)
+	}
+	return id
+}
+
+// Bearer returns the Authorization header pair carrying a fresh access token of user
+// id, for Do's headers.
+func (s *Server) Bearer(t testing.TB, userID int64) []string {
+	t.Helper()
+	tok, err := s.App.Tokens().Issue(userID, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{"Authorization", "Bearer " + tok}
+}
+
 // Response is a recorded response.
 type Response struct {
 	Status int

@@ -2,25 +2,44 @@ package posts
 
 import (
 	"github.com/gin-gonic/gin"
+
+	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
 // handler adapts HTTP requests to the Service: bind, call, map to DTOs.
 type handler struct {
 	svc *Service
+	// post holds the post loaded from the path by the route's dependencies.
+	post httpx.Slot[sqlc.Post]
+}
+
+// viewer returns the caller as the service sees it.
+func viewer(c *gin.Context) Viewer {
+	p, ok := auth.PrincipalFrom(c.Request.Context())
+	if !ok {
+		return Viewer{}
+	}
+	return Viewer{UserID: p.UserID, Admin: p.IsAdmin()}
 }
 
 func (h *handler) create(c *gin.Context, in *CreatePostRequest) (Post, error) {
-	p, err := h.svc.Create(c.Request.Context(), CreateInput(*in))
+	p, err := h.svc.Create(c.Request.Context(), CreateInput{
+		AuthorID: viewer(c).UserID, Title: in.Title, Body: in.Body, Status: in.Status,
+	})
 	return toPost(p), err
 }
 
-func (h *handler) get(c *gin.Context, in *PostID) (Post, error) {
-	p, err := h.svc.Get(c.Request.Context(), in.ID)
-	return toPost(p), err
+func (h *handler) get(c *gin.Context, _ *PostID) (Post, error) {
+	return toPost(h.post.MustGet(c)), nil
 }
 
 func (h *handler) list(c *gin.Context, in *ListPostsRequest) (PostList, error) {
-	page, err := h.svc.List(c.Request.Context(), ListInput(*in))
+	page, err := h.svc.List(c.Request.Context(), ListInput{
+		Limit: in.Limit, Cursor: in.Cursor, AuthorID: in.AuthorID, Status: in.Status,
+		Sort: in.Sort, Total: in.Total, Viewer: viewer(c),
+	})
 	if err != nil {
 		return PostList{}, err
 	}
@@ -44,9 +63,10 @@ func (h *handler) delete(c *gin.Context, in *PostID) (struct{}, error) {
 }
 
 func (h *handler) bulkCreate(c *gin.Context, in *BulkCreateRequest) (BulkCreateResult, error) {
+	author := viewer(c).UserID
 	items := make([]CreateInput, len(in.Items))
 	for i, p := range in.Items {
-		items[i] = CreateInput(p)
+		items[i] = CreateInput{AuthorID: author, Title: p.Title, Body: p.Body, Status: p.Status}
 	}
 	n, err := h.svc.BulkCreate(c.Request.Context(), items)
 	return BulkCreateResult{Created: n}, err

@@ -2,79 +2,160 @@ package posts_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/quarrydev/quarry/internal/app/apptest"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/modules/posts"
 	"github.com/quarrydev/quarry/internal/testdb"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-// seedUser inserts a user straight into the database and returns its id.
-func seedUser(t *testing.T, url, email string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var id int64
-	if err := conn.QueryRow(ctx, `INSERT INTO users (email, display_name, password_hash) VALUES ($1, 'T', 'x') RETURNING id`, email).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	return id
+// as sends requests as one signed-in user.
+type as struct {
+	t    *testing.T
+	srv  *apptest.Server
+	id   int64
+	auth []string
 }
 
-func createPost(t *testing.T, srv *apptest.Server, author int64, title, status string) posts.Post {
+func signIn(t *testing.T, srv *apptest.Server, email, role string) as {
 	t.Helper()
-	r := srv.Do(http.MethodPost, "/api/v1/posts", map[string]any{"author_id": author, "title": title, "body": "b", "status": status})
+	id := srv.SeedUser(t, email, role)
+	return as{t: t, srv: srv, id: id, auth: srv.Bearer(t, id)}
+}
+
+func (a as) do(method, path string, body any) *apptest.Response {
+	a.t.Helper()
+	return a.srv.Do(method, path, body, a.auth...)
+}
+
+func createPost(t *testing.T, a as, title, status string) posts.Post {
+	t.Helper()
+	r := a.do(http.MethodPost, "/api/v1/posts", map[string]any{"title": title, "body": "b", "status": status})
 	return apptest.Expect[posts.Post](t, r, http.StatusCreated).Data
 }
 
 func TestCreateGetUpdateDelete(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{})
-	author := seedUser(t, srv.DatabaseURL, "a@example.com")
+	a := signIn(t, srv, "a@example.com", "user")
 
-	r := srv.Do(http.MethodPost, "/api/v1/posts", map[string]any{"author_id": author, "title": "Hello", "body": "World"})
+	// author_id in the body is ignored: the caller is the author.
+	r := a.do(http.MethodPost, "/api/v1/posts", map[string]any{"author_id": a.id + 99, "title": "Hello", "body": "World"})
 	created := apptest.Expect[posts.Post](t, r, http.StatusCreated)
-	if created.Code != "ok" || created.Data.Title != "Hello" || created.Data.Status != "draft" || created.Data.AuthorID != author || created.Data.ID == 0 {
+	if created.Code != "ok" || created.Data.Title != "Hello" || created.Data.Status != "draft" || created.Data.AuthorID != a.id || created.Data.ID == 0 {
 		t.Fatalf("created: %+v", created)
 	}
 	id := created.Data.ID
+	path := fmt.Sprintf("/api/v1/posts/%d", id)
 
-	got := apptest.Expect[posts.Post](t, srv.Do(http.MethodGet, fmt.Sprintf("/api/v1/posts/%d", id), nil), http.StatusOK).Data
+	got := apptest.Expect[posts.Post](t, a.do(http.MethodGet, path, nil), http.StatusOK).Data
 	if got != created.Data {
 		t.Fatalf("get: %+v, want %+v", got, created.Data)
 	}
-
-	upd := apptest.Expect[posts.Post](t, srv.Do(http.MethodPatch, fmt.Sprintf("/api/v1/posts/%d", id), map[string]any{"status": "published"}), http.StatusOK).Data
+	upd := apptest.Expect[posts.Post](t, a.do(http.MethodPatch, path, map[string]any{"status": "published"}), http.StatusOK).Data
 	if upd.Status != "published" || upd.Title != "Hello" || upd.Body != "World" || !upd.UpdatedAt.After(created.Data.UpdatedAt) {
 		t.Fatalf("partial update must change only status: %+v", upd)
 	}
-	same := apptest.Expect[posts.Post](t, srv.Do(http.MethodPatch, fmt.Sprintf("/api/v1/posts/%d", id), map[string]any{}), http.StatusOK).Data
+	same := apptest.Expect[posts.Post](t, a.do(http.MethodPatch, path, map[string]any{"author_id": a.id + 1}), http.StatusOK).Data
 	if same != upd {
-		t.Fatalf("empty update must change nothing: %+v", same)
+		t.Fatalf("an update without updatable fields must change nothing: %+v", same)
+	}
+	// A body id never redirects the update.
+	other := createPost(t, a, "other", "draft")
+	apptest.Expect[posts.Post](t, a.do(http.MethodPatch, fmt.Sprintf("/api/v1/posts/%d", other.ID), map[string]any{"id": id, "title": "renamed"}), http.StatusOK)
+	if got := apptest.Expect[posts.Post](t, a.do(http.MethodGet, path, nil), http.StatusOK).Data; got.Title != "Hello" {
+		t.Fatalf("body id redirected the update: %+v", got)
 	}
 
-	apptest.Expect[any](t, srv.Do(http.MethodDelete, fmt.Sprintf("/api/v1/posts/%d", id), nil), http.StatusNoContent)
-	apptest.ExpectError(t, srv.Do(http.MethodDelete, fmt.Sprintf("/api/v1/posts/%d", id), nil), http.StatusNotFound, "post_not_found")
-	apptest.ExpectError(t, srv.Do(http.MethodGet, fmt.Sprintf("/api/v1/posts/%d", id), nil), http.StatusNotFound, "post_not_found")
-	apptest.ExpectError(t, srv.Do(http.MethodPatch, fmt.Sprintf("/api/v1/posts/%d", id), map[string]any{"title": "x"}), http.StatusNotFound, "post_not_found")
+	apptest.Expect[any](t, a.do(http.MethodDelete, path, nil), http.StatusNoContent)
+	apptest.ExpectError(t, a.do(http.MethodDelete, path, nil), http.StatusNotFound, "post_not_found")
+	apptest.ExpectError(t, a.do(http.MethodGet, path, nil), http.StatusNotFound, "post_not_found")
+	apptest.ExpectError(t, a.do(http.MethodPatch, path, map[string]any{"title": "x"}), http.StatusNotFound, "post_not_found")
+}
+
+func TestAuthorization(t *testing.T) {
+	t.Parallel()
+	srv := apptest.New(t, apptest.Options{})
+	a := signIn(t, srv, "a@example.com", "user")
+	b := signIn(t, srv, "b@example.com", "user")
+	admin := signIn(t, srv, "root@example.com", "admin")
+	anon := as{t: t, srv: srv}
+
+	published := createPost(t, a, "public", "published")
+	draft := createPost(t, a, "secret draft", "draft")
+	pubPath, draftPath := fmt.Sprintf("/api/v1/posts/%d", published.ID), fmt.Sprintf("/api/v1/posts/%d", draft.ID)
+
+	// Writing needs a signed-in caller.
+	apptest.ExpectError(t, anon.do(http.MethodPost, "/api/v1/posts", map[string]any{"title": "x"}), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectError(t, anon.do(http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": []any{map[string]any{"title": "x"}}}), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectError(t, anon.do(http.MethodPatch, pubPath, map[string]any{"title": "x"}), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectError(t, anon.do(http.MethodDelete, pubPath, nil), http.StatusUnauthorized, "unauthenticated")
+
+	// B may neither change nor delete A's posts, and learns nothing of them.
+	for _, r := range []*apptest.Response{
+		b.do(http.MethodPatch, pubPath, map[string]any{"title": "hijacked"}),
+		b.do(http.MethodDelete, pubPath, nil),
+	} {
+		apptest.ExpectError(t, r, http.StatusForbidden, "not_post_author")
+		if strings.Contains(string(r.Body), "public") || strings.Contains(string(r.Body), "author_id") {
+			t.Fatalf("a refusal must not carry the post: %s", r.Body)
+		}
+	}
+	for _, r := range []*apptest.Response{
+		b.do(http.MethodPatch, draftPath, map[string]any{"title": "hijacked"}),
+		b.do(http.MethodDelete, draftPath, nil),
+		b.do(http.MethodGet, draftPath, nil),
+		anon.do(http.MethodGet, draftPath, nil),
+	} {
+		apptest.ExpectError(t, r, http.StatusNotFound, "post_not_found")
+		if strings.Contains(string(r.Body), "secret") {
+			t.Fatalf("a refusal must not carry the post: %s", r.Body)
+		}
+	}
+	if got := apptest.Expect[posts.Post](t, a.do(http.MethodGet, pubPath, nil), http.StatusOK).Data; got != published {
+		t.Fatalf("refused writes changed the post: %+v", got)
+	}
+
+	// Reading: published posts are public, drafts for their author and admins.
+	apptest.Expect[posts.Post](t, anon.do(http.MethodGet, pubPath, nil), http.StatusOK)
+	apptest.Expect[posts.Post](t, a.do(http.MethodGet, draftPath, nil), http.StatusOK)
+	apptest.Expect[posts.Post](t, admin.do(http.MethodGet, draftPath, nil), http.StatusOK)
+	for _, tc := range []struct {
+		who   as
+		query string
+		want  int
+	}{
+		{anon, "", 1}, {b, "", 1}, {anon, "status=draft", 0}, {b, fmt.Sprintf("author_id=%d&status=draft", a.id), 0},
+		{a, fmt.Sprintf("author_id=%d", a.id), 2}, {a, "", 1}, {admin, "", 2}, {admin, "status=draft", 1},
+	} {
+		page := apptest.Expect[posts.PostList](t, tc.who.do(http.MethodGet, "/api/v1/posts?"+tc.query, nil), http.StatusOK).Data
+		if len(page.Items) != tc.want {
+			t.Errorf("user %d listing %q: %d posts, want %d", tc.who.id, tc.query, len(page.Items), tc.want)
+		}
+	}
+
+	// An admin may change and delete anyone's post; the author their own.
+	apptest.Expect[posts.Post](t, admin.do(http.MethodPatch, pubPath, map[string]any{"title": "moderated"}), http.StatusOK)
+	apptest.Expect[any](t, a.do(http.MethodDelete, draftPath, nil), http.StatusNoContent)
+	apptest.Expect[any](t, admin.do(http.MethodDelete, pubPath, nil), http.StatusNoContent)
+
+	// A token that does not verify is refused even where reading is public.
+	apptest.ExpectError(t, srv.Do(http.MethodGet, "/api/v1/posts", nil, "Authorization", "Bearer nonsense"), http.StatusUnauthorized, "unauthenticated")
 }
 
 func TestValidationAndMalformedInput(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{})
-	author := seedUser(t, srv.DatabaseURL, "v@example.com")
+	a := signIn(t, srv, "v@example.com", "user")
+	mine := fmt.Sprintf("/api/v1/posts/%d", createPost(t, a, "mine", "draft").ID)
 
 	for _, tc := range []struct {
 		name   string
@@ -87,23 +168,21 @@ func TestValidationAndMalformedInput(t *testing.T) {
 	}{
 		{"broken json", http.MethodPost, "/api/v1/posts", `{"title":`, 400, "malformed_request", nil},
 		{"no body", http.MethodPost, "/api/v1/posts", nil, 400, "body_required", nil},
-		{"missing title", http.MethodPost, "/api/v1/posts", map[string]any{"author_id": author}, 422, "validation_failed", []string{"title"}},
-		{"missing everything", http.MethodPost, "/api/v1/posts", map[string]any{}, 422, "validation_failed", []string{"title", "author_id"}},
-		{"wrong type", http.MethodPost, "/api/v1/posts", `{"author_id": 1, "title": 7}`, 422, "validation_failed", []string{"title"}},
-		{"bad status", http.MethodPost, "/api/v1/posts", map[string]any{"author_id": author, "title": "t", "status": "secret"}, 422, "validation_failed", []string{"status"}},
-		{"title too long", http.MethodPost, "/api/v1/posts", map[string]any{"author_id": author, "title": strings.Repeat("x", 201)}, 422, "validation_failed", []string{"title"}},
-		{"unknown author", http.MethodPost, "/api/v1/posts", map[string]any{"author_id": author + 1000, "title": "t"}, 422, "validation_failed", []string{"author_id"}},
-		{"empty title on update", http.MethodPatch, "/api/v1/posts/1", map[string]any{"title": ""}, 422, "validation_failed", []string{"title"}},
+		{"missing title", http.MethodPost, "/api/v1/posts", map[string]any{"body": "b"}, 422, "validation_failed", []string{"title"}},
+		{"wrong type", http.MethodPost, "/api/v1/posts", `{"title": 7}`, 422, "validation_failed", []string{"title"}},
+		{"bad status", http.MethodPost, "/api/v1/posts", map[string]any{"title": "t", "status": "secret"}, 422, "validation_failed", []string{"status"}},
+		{"title too long", http.MethodPost, "/api/v1/posts", map[string]any{"title": strings.Repeat("x", 201)}, 422, "validation_failed", []string{"title"}},
+		{"empty title on update", http.MethodPatch, mine, map[string]any{"title": ""}, 422, "validation_failed", []string{"title"}},
 		{"non-integer id", http.MethodGet, "/api/v1/posts/abc", nil, 422, "validation_failed", []string{"id"}},
 		{"zero id", http.MethodGet, "/api/v1/posts/0", nil, 422, "validation_failed", []string{"id"}},
 		{"bad limit", http.MethodGet, "/api/v1/posts?limit=x", nil, 422, "validation_failed", []string{"limit"}},
 		{"limit over cap", http.MethodGet, "/api/v1/posts?limit=101", nil, 422, "validation_failed", []string{"limit"}},
 		{"bad sort", http.MethodGet, "/api/v1/posts?sort=title", nil, 422, "validation_failed", []string{"sort"}},
 		{"bulk empty", http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": []any{}}, 422, "validation_failed", []string{"items"}},
-		{"bulk bad item", http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": []any{map[string]any{"author_id": author, "title": "ok"}, map[string]any{"author_id": author}}}, 422, "validation_failed", []string{"items[1].title"}},
+		{"bulk bad item", http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": []any{map[string]any{"title": "ok"}, map[string]any{"body": "no title"}}}, 422, "validation_failed", []string{"items[1].title"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			data := apptest.ExpectError(t, srv.Do(tc.method, tc.path, tc.body), tc.status, tc.code)
+			data := apptest.ExpectError(t, a.do(tc.method, tc.path, tc.body), tc.status, tc.code)
 			for _, f := range tc.fields {
 				if !apptest.HasField(data, f) {
 					t.Errorf("field %q not named in %+v", f, data.Fields)
@@ -116,15 +195,16 @@ func TestValidationAndMalformedInput(t *testing.T) {
 func TestListPagination(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{Env: map[string]string{"POSTS_MAX_PAGE_SIZE": "5", "POSTS_DEFAULT_PAGE_SIZE": "2"}})
-	a := seedUser(t, srv.DatabaseURL, "a@example.com")
-	b := seedUser(t, srv.DatabaseURL, "b@example.com")
+	a := signIn(t, srv, "a@example.com", "user")
+	b := signIn(t, srv, "b@example.com", "user")
+	admin := signIn(t, srv, "admin@example.com", "admin")
 	var all []posts.Post
 	for i := range 7 {
 		author, status := a, "published"
 		if i%3 == 0 {
 			author, status = b, "draft"
 		}
-		all = append(all, createPost(t, srv, author, fmt.Sprintf("p%d", i), status))
+		all = append(all, createPost(t, author, fmt.Sprintf("p%d", i), status))
 	}
 
 	// Walk every page of each sort and compare with the expected order.
@@ -136,8 +216,8 @@ func TestListPagination(t *testing.T) {
 		{"sort=-id", func() []int64 { return reverse(ids(all, nil)) }},
 		{"sort=created_at", func() []int64 { return ids(all, nil) }},
 		{"", func() []int64 { return reverse(ids(all, nil)) }},
-		{"author_id=" + fmt.Sprint(a), func() []int64 {
-			return reverse(ids(all, func(p posts.Post) bool { return p.AuthorID == a }))
+		{"author_id=" + fmt.Sprint(a.id), func() []int64 {
+			return reverse(ids(all, func(p posts.Post) bool { return p.AuthorID == a.id }))
 		}},
 		{"status=draft&sort=id", func() []int64 {
 			return ids(all, func(p posts.Post) bool { return p.Status == "draft" })
@@ -151,7 +231,7 @@ func TestListPagination(t *testing.T) {
 				if cursor != "" {
 					path += "&cursor=" + cursor
 				}
-				page := apptest.Expect[posts.PostList](t, srv.Do(http.MethodGet, path, nil), http.StatusOK).Data
+				page := apptest.Expect[posts.PostList](t, admin.do(http.MethodGet, path, nil), http.StatusOK).Data
 				pages++
 				if len(page.Items) > 2 {
 					t.Fatalf("default page size 2 exceeded: %d", len(page.Items))
@@ -183,7 +263,7 @@ func TestListPagination(t *testing.T) {
 	first := apptest.Expect[posts.PostList](t, srv.Do(http.MethodGet, "/api/v1/posts?sort=id", nil), http.StatusOK).Data
 	cur := *first.NextCursor
 	apptest.ExpectError(t, srv.Do(http.MethodGet, "/api/v1/posts?sort=-id&cursor="+cur, nil), http.StatusBadRequest, "invalid_cursor")
-	apptest.ExpectError(t, srv.Do(http.MethodGet, "/api/v1/posts?sort=id&status=draft&cursor="+cur, nil), http.StatusBadRequest, "invalid_cursor")
+	apptest.ExpectError(t, srv.Do(http.MethodGet, fmt.Sprintf("/api/v1/posts?sort=id&author_id=%d&cursor=%s", a.id, cur), nil), http.StatusBadRequest, "invalid_cursor")
 	tampered := []byte(cur)
 	tampered[len(tampered)/2] ^= 1
 	if tampered[len(tampered)/2] == '-' || tampered[len(tampered)/2] == '_' {
@@ -196,23 +276,41 @@ func TestListPagination(t *testing.T) {
 func TestBulkCreate(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{Env: map[string]string{"POSTS_MAX_BULK": "3"}})
-	a := seedUser(t, srv.DatabaseURL, "bulk@example.com")
-	item := func(title string) map[string]any { return map[string]any{"author_id": a, "title": title} }
+	a := signIn(t, srv, "bulk@example.com", "user")
+	item := func(title string) map[string]any { return map[string]any{"title": title, "author_id": 12345} }
 
-	res := apptest.Expect[posts.BulkCreateResult](t, srv.Do(http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": []any{item("a"), item("b")}}), http.StatusCreated).Data
+	res := apptest.Expect[posts.BulkCreateResult](t, a.do(http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": []any{item("a"), item("b")}}), http.StatusCreated).Data
 	if res.Created != 2 {
 		t.Fatalf("created %d", res.Created)
 	}
-	data := apptest.ExpectError(t, srv.Do(http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": []any{item("a"), item("b"), item("c"), item("d")}}), http.StatusUnprocessableEntity, "validation_failed")
+	data := apptest.ExpectError(t, a.do(http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": []any{item("a"), item("b"), item("c"), item("d")}}), http.StatusUnprocessableEntity, "validation_failed")
 	if !apptest.HasField(data, "items") {
 		t.Fatalf("over the bulk cap must name items: %+v", data)
 	}
-	// One bad author rolls the whole batch back.
-	bad := map[string]any{"author_id": a + 999, "title": "x"}
-	apptest.ExpectError(t, srv.Do(http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": []any{item("c"), bad}}), http.StatusUnprocessableEntity, "validation_failed")
-	page := apptest.Expect[posts.PostList](t, srv.Do(http.MethodGet, "/api/v1/posts?total=true", nil), http.StatusOK).Data
+	page := apptest.Expect[posts.PostList](t, a.do(http.MethodGet, fmt.Sprintf("/api/v1/posts?total=true&author_id=%d", a.id), nil), http.StatusOK).Data
 	if *page.Total != 2 {
-		t.Fatalf("a failed bulk create must insert nothing: total %d", *page.Total)
+		t.Fatalf("a refused bulk create must insert nothing: total %d", *page.Total)
+	}
+	for _, p := range page.Items {
+		if p.AuthorID != a.id {
+			t.Fatalf("bulk posts belong to the caller: %+v", p)
+		}
+	}
+}
+
+// A failing row rolls the whole COPY back.
+func TestBulkCreateIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	srv := apptest.New(t, apptest.Options{})
+	a := srv.SeedUser(t, "copy@example.com", "user")
+	svc := posts.NewService(sqlc.New(srv.App.Pool()), nil, &posts.Config{MaxBulk: 10})
+	_, err := svc.BulkCreate(context.Background(), []posts.CreateInput{{AuthorID: a, Title: "ok"}, {AuthorID: a + 999, Title: "orphan"}})
+	if !errors.Is(err, posts.ErrAuthorNotFound) {
+		t.Fatalf("want ErrAuthorNotFound, got %v", err)
+	}
+	var n int64
+	if err := srv.App.Pool().QueryRow(context.Background(), "SELECT count(*) FROM posts").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("rows after a failed COPY: %d %v", n, err)
 	}
 }
 

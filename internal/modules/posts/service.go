@@ -23,6 +23,24 @@ func NewService(q *sqlc.Queries, cursors *db.CursorCodec, cfg *Config) *Service 
 	return &Service{q: q, cursors: cursors, cfg: cfg}
 }
 
+// Viewer is who asks: drafts are visible only to their author and to admins.
+// The zero Viewer is an anonymous caller.
+type Viewer struct {
+	UserID int64
+	Admin  bool
+}
+
+// CanSee reports whether v may read p: published posts are public, drafts belong to
+// their author and admins.
+func (v Viewer) CanSee(p sqlc.Post) bool {
+	return p.Status == StatusPublished || v.Admin || (v.UserID != 0 && v.UserID == p.AuthorID)
+}
+
+// CanEdit reports whether v may change or delete p: its author or an admin.
+func (v Viewer) CanEdit(p sqlc.Post) bool {
+	return v.Admin || (v.UserID != 0 && v.UserID == p.AuthorID)
+}
+
 // Statuses a post may have.
 const (
 	StatusDraft     = "draft"
@@ -114,6 +132,9 @@ type ListInput struct {
 	Status   *string
 	Sort     string // created_at, -created_at, id or -id; "" means -created_at
 	Total    bool   // also count all matches
+	// Viewer decides which drafts are listed: all for admins, their own for authors
+	// filtering on themselves, none otherwise.
+	Viewer Viewer
 }
 
 // Page is one page of posts.
@@ -141,6 +162,13 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 	sort := in.Sort
 	if sort == "" {
 		sort = "-created_at"
+	}
+	if !in.Viewer.Admin && (in.AuthorID == nil || *in.AuthorID != in.Viewer.UserID) {
+		if in.Status != nil && *in.Status != StatusPublished {
+			return Page{Posts: []sqlc.Post{}}, nil // drafts of others are never listed
+		}
+		published := StatusPublished
+		in.Status = &published
 	}
 	filter := fingerprint(in.AuthorID, in.Status)
 	after, err := s.cursors.DecodeKeyset(in.Cursor, sort, filter)

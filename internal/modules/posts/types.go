@@ -35,12 +35,11 @@ type PostID struct {
 	ID int64 `uri:"id" binding:"gt=0" doc:"post id"`
 }
 
-// CreatePostRequest creates a post.
+// CreatePostRequest creates a post; its author is the caller.
 type CreatePostRequest struct {
-	AuthorID int64  `json:"author_id" binding:"required,gt=0"`
-	Title    string `json:"title" binding:"required,max=200"`
-	Body     string `json:"body" binding:"max=100000"`
-	Status   string `json:"status" binding:"omitempty,oneof=draft published" doc:"default draft"`
+	Title  string `json:"title" binding:"required,max=200"`
+	Body   string `json:"body" binding:"max=100000"`
+	Status string `json:"status" binding:"omitempty,oneof=draft published" doc:"default draft"`
 }
 
 // UpdatePostRequest changes the fields it gives and leaves the others as they are.

@@ -1,8 +1,28 @@
 package users
 
 import (
+	"strconv"
+
 	"github.com/gin-gonic/gin"
+
+	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/httpx"
 )
+
+// requireSelfOrAdmin is the dependency that lets a user act on their own account
+// (path parameter param) and admins on any; others get 403. A malformed id is left
+// to the endpoint's validation.
+func requireSelfOrAdmin(param string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, _ := auth.PrincipalFrom(c.Request.Context())
+		id, err := strconv.ParseInt(c.Param(param), 10, 64)
+		if err == nil && !p.IsAdmin() && p.UserID != id {
+			httpx.Fail(c, auth.ErrForbidden)
+			return
+		}
+		c.Next()
+	}
+}
 
 // handler adapts HTTP requests to the Service: bind, call, map to DTOs.
 type handler struct {
@@ -42,6 +62,9 @@ func (h *handler) list(c *gin.Context, in *ListUsersRequest) (UserList, error) {
 }
 
 func (h *handler) update(c *gin.Context, in *UpdateUserRequest) (User, error) {
+	if p, _ := auth.PrincipalFrom(c.Request.Context()); !p.IsAdmin() {
+		in.Role, in.IsActive = nil, nil // only admins change roles and activation
+	}
 	u, err := h.svc.Update(c.Request.Context(), in.ID, UpdateInput{
 		DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive,
 	})

@@ -5,6 +5,9 @@ package users
 import (
 	"net/http"
 
+	"github.com/gin-gonic/gin"
+
+	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
 )
@@ -34,40 +37,50 @@ func (m *Module) Requires() []string { return nil }
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 	h := &handler{svc: NewService(deps.Queries, deps.Cursors, deps.Passwords, m.cfg)}
+	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin)}
+	selfOrAdmin := []gin.HandlerFunc{deps.Guard.RequireAuth(), requireSelfOrAdmin("id")}
+	adminOnly := []int{http.StatusUnauthorized, http.StatusForbidden}
 	return []httpx.Route{
 		{
 			Method: http.MethodPost, OperationID: "createUser", Summary: "Create a user",
-			Description: "Creates an active user with role user. Emails are unique ignoring case; " +
+			Description: "Admins only. Creates an active user with role user (sign-up is POST /api/v1/auth/register). Emails are unique ignoring case; " +
 				"the password is stored as an argon2id hash and never returned. " +
 				"Answers 503 with Retry-After when password hashing is saturated.",
-			Status: http.StatusCreated, Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity},
+			Status: http.StatusCreated, Errors: append([]int{http.StatusConflict}, adminOnly...),
+			Deps: admin, Secured: true,
 			Endpoint: httpx.Handle(h.create),
 		},
 		{
 			Method: http.MethodGet, OperationID: "listUsers", Summary: "List users",
 			Description: "Keyset pagination: pass next_cursor back as cursor. A cursor only works with the sort and filters it was issued for.",
-			Errors:      []int{http.StatusBadRequest},
-			Endpoint:    httpx.Handle(h.list),
+			Errors:      append([]int{http.StatusBadRequest}, adminOnly...),
+			Deps:        admin, Secured: true,
+			Endpoint: httpx.Handle(h.list),
 		},
 		{
 			Method: http.MethodGet, Path: "/by-email", OperationID: "getUserByEmail", Summary: "Find a user by email",
 			Description: "Looks the user up by the email query parameter, compared ignoring case. " +
 				"A path of its own rather than a list filter, because an email names at most one user.",
-			Errors: []int{http.StatusNotFound}, Endpoint: httpx.Handle(h.getByEmail),
+			Errors: append([]int{http.StatusNotFound}, adminOnly...), Deps: admin, Secured: true,
+			Endpoint: httpx.Handle(h.getByEmail),
 		},
 		{
 			Method: http.MethodGet, Path: "/:id", OperationID: "getUser", Summary: "Get a user",
-			Errors: []int{http.StatusNotFound}, Endpoint: httpx.Handle(h.get),
+			Errors: append([]int{http.StatusNotFound}, adminOnly...), Deps: selfOrAdmin, Secured: true,
+			Endpoint: httpx.Handle(h.get),
 		},
 		{
 			Method: http.MethodPatch, Path: "/:id", OperationID: "updateUser", Summary: "Update a user",
-			Description: "Changes only the fields given: display_name, role, is_active.",
-			Errors:      []int{http.StatusNotFound}, Endpoint: httpx.Handle(h.update),
+			Description: "Changes only the fields given. Users may change their own display_name; " +
+				"role and is_active are changed only by admins and ignored from anyone else.",
+			Errors: append([]int{http.StatusNotFound}, adminOnly...), Deps: selfOrAdmin, Secured: true,
+			Endpoint: httpx.Handle(h.update),
 		},
 		{
 			Method: http.MethodPost, Path: "/:id/deactivate", OperationID: "deactivateUser", Summary: "Deactivate a user",
 			Description: "Sets is_active to false; deactivating an inactive user changes nothing.",
-			Errors:      []int{http.StatusNotFound}, Endpoint: httpx.Handle(h.deactivate),
+			Errors:      append([]int{http.StatusNotFound}, adminOnly...), Deps: admin, Secured: true,
+			Endpoint: httpx.Handle(h.deactivate),
 		},
 	}, nil
 }

@@ -25,6 +25,9 @@ const base = "/api/v1/users"
 type client struct {
 	t   *testing.T
 	srv *apptest.Server
+	// root is the admin the client acts as; it is the first user of every database.
+	root users.User
+	auth []string
 }
 
 // newClient starts the application with the users module only, cheap password hashing
@@ -39,12 +42,16 @@ func newClient(t *testing.T, kv ...string) *client {
 	for i := 0; i+1 < len(kv); i += 2 {
 		env[kv[i]] = kv[i+1]
 	}
-	return &client{t: t, srv: apptest.New(t, apptest.Options{Env: env})}
+	c := &client{t: t, srv: apptest.New(t, apptest.Options{Env: env})}
+	id := c.srv.SeedUser(t, "root@example.com", users.RoleAdmin)
+	c.auth = c.srv.Bearer(t, id)
+	c.root = apptest.Expect[users.User](t, c.do(http.MethodGet, fmt.Sprintf("%s/%d", base, id), nil), http.StatusOK).Data
+	return c
 }
 
 func (c *client) do(method, path string, body any) *apptest.Response {
 	c.t.Helper()
-	r := c.srv.Do(method, path, body)
+	r := c.srv.Do(method, path, body, c.auth...)
 	lower := bytes.ToLower(r.Body)
 	for _, leak := range []string{"argon2", "password_hash", "passwordhash"} {
 		if bytes.Contains(lower, []byte(leak)) {
@@ -92,8 +99,8 @@ func TestCreate(t *testing.T) {
 		apptest.ExpectError(t, r, http.StatusConflict, "email_taken")
 	}
 	all := c.list("total=true")
-	if all.Total == nil || *all.Total != 1 {
-		t.Errorf("after duplicates, total = %v, want 1", all.Total)
+	if all.Total == nil || *all.Total != 2 { // the admin and Ada
+		t.Errorf("after duplicates, total = %v, want 2", all.Total)
 	}
 
 	// The request may carry fields clients must not set; they are ignored.
@@ -154,8 +161,8 @@ func TestCreateValidation(t *testing.T) {
 	c.create("min@example.com", "Min")
 	r := c.do(http.MethodPost, base, map[string]any{"email": "max@example.com", "display_name": "Max", "password": strings.Repeat("é", 256)})
 	apptest.Expect[users.User](t, r, http.StatusCreated)
-	if got := c.list("total=true"); *got.Total != 2 {
-		t.Errorf("total %d after the rejected requests, want 2", *got.Total)
+	if got := c.list("total=true"); *got.Total != 3 { // the admin, min and max
+		t.Errorf("total %d after the rejected requests, want 3", *got.Total)
 	}
 }
 
@@ -197,17 +204,18 @@ func TestGetByEmail(t *testing.T) {
 }
 
 // seed creates n users; every third is an admin and every other one inactive. It
-// returns them as they are after the changes.
+// returns them as they are after the changes, after the client's own admin.
 func seed(c *client, n int) []users.User {
 	c.t.Helper()
-	out := make([]users.User, n)
-	for i := range n {
-		u := c.create(fmt.Sprintf("user%02d@example.com", i), fmt.Sprintf("User %02d", i))
+	out := make([]users.User, n+1)
+	out[0] = c.root
+	for i := 1; i <= n; i++ {
+		u := c.create(fmt.Sprintf("user%02d@example.com", i-1), fmt.Sprintf("User %02d", i-1))
 		change := map[string]any{}
-		if i%3 == 0 {
+		if (i-1)%3 == 0 {
 			change["role"] = users.RoleAdmin
 		}
-		if i%2 == 1 {
+		if (i-1)%2 == 1 {
 			change["is_active"] = false
 		}
 		if len(change) > 0 {
@@ -348,7 +356,7 @@ func TestListPagingSortsAndFilters(t *testing.T) {
 func TestListRejectsBadQueries(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
-	seed(c, 5) // users 1, 2 and 4 have role user
+	seed(c, 5) // seeded users 1, 2 and 4 have role user
 
 	for q, field := range map[string]string{
 		"limit=101":                           "limit",
@@ -366,8 +374,8 @@ func TestListRejectsBadQueries(t *testing.T) {
 			t.Errorf("%s: fields %+v do not name %s", q, data.Fields, field)
 		}
 	}
-	if page := c.list("limit=100"); len(page.Items) != 5 {
-		t.Errorf("limit=100 (the cap) returned %d items, want 5", len(page.Items))
+	if page := c.list("limit=100"); len(page.Items) != 6 {
+		t.Errorf("limit=100 (the cap) returned %d items, want 6", len(page.Items))
 	}
 
 	first := c.list("limit=2&role=user&sort=id")
