@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quarrydev/quarry/internal/core/config"
+	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/migrate"
 	"github.com/quarrydev/quarry/internal/pgcluster"
 )
@@ -62,7 +63,7 @@ is applied. Only for APP_ENV=dev or test.`,
 // and the URL points at this machine, it starts (or reuses) the project-local cluster
 // on the URL's port; then it creates the database if missing.
 func prepareDatabase(ctx context.Context, dbURL string, logf func(string, ...any)) error {
-	adminURL, err := migrate.WithDatabase(dbURL, "postgres")
+	adminURL, err := db.WithDatabase(dbURL, "postgres")
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
@@ -73,7 +74,7 @@ func prepareDatabase(ctx context.Context, dbURL string, logf func(string, ...any
 		}
 		host := u.Hostname()
 		if host != "127.0.0.1" && host != "localhost" && host != "::1" {
-			return fmt.Errorf("no PostgreSQL answers at %s; start it or point DATABASE_URL at a running server", migrate.Redact(dbURL))
+			return fmt.Errorf("no PostgreSQL answers at %s; start it or point DATABASE_URL at a running server", db.RedactURL(dbURL))
 		}
 		port := 5432
 		if p := u.Port(); p != "" {
@@ -90,7 +91,7 @@ func prepareDatabase(ctx context.Context, dbURL string, logf func(string, ...any
 			return fmt.Errorf("start a local PostgreSQL: %w", err)
 		}
 	}
-	return createDatabase(ctx, adminURL, migrate.DatabaseName(dbURL), logf)
+	return createDatabase(ctx, adminURL, db.DatabaseName(dbURL), logf)
 }
 
 // createDatabase creates database name on the server of adminURL unless it exists.
@@ -102,7 +103,7 @@ func createDatabase(ctx context.Context, adminURL, name string, logf func(string
 	defer cancel()
 	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", migrate.Redact(adminURL), err)
+		return fmt.Errorf("connect to %s: %w", db.RedactURL(adminURL), err)
 	}
 	defer conn.Close(ctx)
 	var exists bool

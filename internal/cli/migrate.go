@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/migrate"
 	"github.com/quarrydev/quarry/internal/pgcluster"
 )
@@ -244,14 +245,14 @@ func diffServer(cmd *cobra.Command) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	admin, err := migrate.WithDatabase(url, "postgres")
+	admin, err := db.WithDatabase(url, "postgres")
 	if err != nil {
 		return "", nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	if os.Getenv("DEV_DATABASE_URL") != "" || pgcluster.Reachable(cmd.Context(), admin) {
 		return url, func() {}, nil
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "No PostgreSQL answers at %s; planning on a throwaway cluster.\n", migrate.Redact(url))
+	fmt.Fprintf(cmd.ErrOrStderr(), "No PostgreSQL answers at %s; planning on a throwaway cluster.\n", db.RedactURL(url))
 	c, err := pgcluster.Ensure(cmd.Context(), pgcluster.Options{})
 	if err != nil {
 		return "", nil, fmt.Errorf("start a throwaway PostgreSQL for planning: %w", err)

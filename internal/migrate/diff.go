@@ -18,6 +18,8 @@ import (
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/quarrydev/quarry/internal/db"
 )
 
 // DiffOptions tune Diff.
@@ -91,7 +93,7 @@ func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (
 		return nil, fmt.Errorf("open migration driver: %w", err)
 	}
 	if err := drv.(migrate.CleanChecker).CheckClean(ctx, nil); err != nil {
-		return nil, fmt.Errorf("dev database %s: %w", Redact(devURL), err)
+		return nil, fmt.Errorf("dev database %s: %w", db.RedactURL(devURL), err)
 	}
 	desired, err := desiredState(ctx, conn, stmts)
 	if err != nil {
@@ -263,7 +265,7 @@ func (e *Engine) devDatabase(ctx context.Context, serverURL string) (string, fun
 	if e.cfg.DevURL != "" {
 		return e.cfg.DevURL, func() {}, nil
 	}
-	adminURL, err := WithDatabase(serverURL, "postgres")
+	adminURL, err := db.WithDatabase(serverURL, "postgres")
 	if err != nil {
 		return "", nil, err
 	}
@@ -280,7 +282,7 @@ func (e *Engine) devDatabase(ctx context.Context, serverURL string) (string, fun
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
 		return "", nil, fmt.Errorf("create dev database: %w", err)
 	}
-	devURL, err := WithDatabase(serverURL, name)
+	devURL, err := db.WithDatabase(serverURL, name)
 	if err != nil {
 		return "", nil, err
 	}

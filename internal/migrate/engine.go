@@ -20,6 +20,8 @@ import (
 	_ "ariga.io/atlas/sql/postgres" // registers the PostgreSQL driver with Atlas
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/quarrydev/quarry/internal/db"
 )
 
 // operatorVersion is recorded with every revision written by this engine.
@@ -152,16 +154,16 @@ func (e *Engine) path(name string) string {
 func openConn(ctx context.Context, url string) (*sql.Conn, func(), error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parse database URL: %w", redactErr(err))
+		return nil, nil, errors.New("parse database URL: malformed URL")
 	}
-	db := stdlib.OpenDB(*cfg)
-	conn, err := db.Conn(ctx)
+	sqlDB := stdlib.OpenDB(*cfg)
+	conn, err := sqlDB.Conn(ctx)
 	if err == nil {
 		err = conn.PingContext(ctx)
 	}
 	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("connect to %s: %w", Redact(url), err)
+		sqlDB.Close()
+		return nil, nil, fmt.Errorf("connect to %s: %w", db.RedactURL(url), err)
 	}
-	return conn, func() { conn.Close(); db.Close() }, nil
+	return conn, func() { conn.Close(); sqlDB.Close() }, nil
 }

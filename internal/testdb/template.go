@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/migrate"
 )
 
@@ -95,7 +96,7 @@ func templateName(dir string) (string, error) {
 func ensureTemplate(ctx context.Context, serverURL, name, dir string) error {
 	conn, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", redact(serverURL), err)
+		return fmt.Errorf("connect to %s: %w", db.RedactURL(serverURL), err)
 	}
 	defer conn.Close(context.Background()) // also releases the advisory lock
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", templateLockKey); err != nil {
@@ -156,7 +157,7 @@ func buildTemplate(ctx context.Context, conn *pgx.Conn, serverURL, name, dir str
 			_ = dropTemplate(context.Background(), conn, name, true)
 		}
 	}()
-	tplURL, err := withDatabase(serverURL, name)
+	tplURL, err := db.WithDatabase(serverURL, name)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -28,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/pgcluster"
 )
 
@@ -91,7 +91,7 @@ func New(t testing.TB) *pgxpool.Pool {
 	dbURL := create(t, true)
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
-		t.Fatalf("testdb: parse %s: %v", redact(dbURL), err)
+		t.Fatalf("testdb: parse %s: %v", db.RedactURL(dbURL), err)
 	}
 	cfg.MaxConns = poolMaxConns
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
@@ -138,19 +138,19 @@ func setup() (*harness, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(h.serverURL)
 	if err != nil {
-		return h, fmt.Errorf("parse %s: %w", redact(h.serverURL), err)
+		return h, fmt.Errorf("parse %s: %w", db.RedactURL(h.serverURL), err)
 	}
 	cfg.MaxConns = 4
 	if h.admin, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		return h, fmt.Errorf("open pool on %s: %w", redact(h.serverURL), err)
+		return h, fmt.Errorf("open pool on %s: %w", db.RedactURL(h.serverURL), err)
 	}
 	var version int
 	if err := h.admin.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
-		return h, fmt.Errorf("query server version at %s: %w", redact(h.serverURL), err)
+		return h, fmt.Errorf("query server version at %s: %w", db.RedactURL(h.serverURL), err)
 	}
 	if version < MinServerVersion {
 		return h, fmt.Errorf("the server at %s runs PostgreSQL %d.%d; tests need %d or newer: "+
-			"upgrade it or set %s to another server", redact(h.serverURL), version/10000, version%10000, MinServerVersion/10000, EnvURL)
+			"upgrade it or set %s to another server", db.RedactURL(h.serverURL), version/10000, version%10000, MinServerVersion/10000, EnvURL)
 	}
 	dir, err := migrationsDir()
 	if err != nil {
@@ -193,7 +193,7 @@ func resolveServer(ctx context.Context) (string, *pgcluster.Cluster, error) {
 	if !explicit || raw == "" {
 		raw, explicit = DefaultURL, false
 	}
-	adminURL, err := withDatabase(raw, "postgres")
+	adminURL, err := db.WithDatabase(raw, "postgres")
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %w", EnvURL, err)
 	}
@@ -203,18 +203,18 @@ func resolveServer(ctx context.Context) (string, *pgcluster.Cluster, error) {
 	}
 	var refused *pgconn.PgError
 	if explicit && errors.As(pingErr, &refused) {
-		return "", nil, fmt.Errorf("%s=%s: the server refused the connection: %w", EnvURL, redact(raw), pingErr)
+		return "", nil, fmt.Errorf("%s=%s: the server refused the connection: %w", EnvURL, db.RedactURL(raw), pingErr)
 	}
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "testdb: "+format+"\n", args...)
 	}
-	logf("no usable PostgreSQL at %s (%v); starting a temporary cluster", redact(adminURL), pingErr)
+	logf("no usable PostgreSQL at %s (%v); starting a temporary cluster", db.RedactURL(adminURL), pingErr)
 	cluster, err := pgcluster.Ensure(ctx, pgcluster.Options{Logf: logf})
 	if err != nil {
 		return "", nil, fmt.Errorf("no PostgreSQL server for the tests: nothing usable answers at %s (%v) and "+
 			"a temporary one could not be started: %w.\nTo fix: install PostgreSQL %d or newer (e.g. `apt-get install postgresql`), "+
 			"or start a server on 127.0.0.1:5432 with a trusting postgres user, or set %s to a server's URL",
-			redact(adminURL), pingErr, err, MinServerVersion/10000, EnvURL)
+			db.RedactURL(adminURL), pingErr, err, MinServerVersion/10000, EnvURL)
 	}
 	return cluster.URL("postgres"), cluster, nil
 }
@@ -281,43 +281,11 @@ func newDatabaseName(now time.Time) string {
 // ident quotes a database name for SQL.
 func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
 
-// withDatabase returns serverURL with its database replaced by dbname. It returns an
-// error when serverURL is not a postgres:// or postgresql:// URL.
-func withDatabase(serverURL, dbname string) (string, error) {
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		return "", fmt.Errorf("parse database URL: %s", redactParseError(err))
-	}
-	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return "", fmt.Errorf("database URL %s: want a postgres:// URL", redact(serverURL))
-	}
-	u.Path, u.RawPath = "/"+dbname, ""
-	return u.String(), nil
-}
-
 // mustWithDatabase is withDatabase for URLs already validated by Main.
 func mustWithDatabase(serverURL, dbname string) string {
-	s, err := withDatabase(serverURL, dbname)
+	s, err := db.WithDatabase(serverURL, dbname)
 	if err != nil {
 		panic(err)
 	}
 	return s
-}
-
-// redact returns rawURL with any password replaced by "xxxxx".
-func redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
-}
-
-// redactParseError returns url.Parse's error without the URL, which may hold a password.
-func redactParseError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return "invalid URL"
 }

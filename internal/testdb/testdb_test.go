@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/quarrydev/quarry/internal/db"
 )
 
 func TestMain(m *testing.M) { os.Exit(Main(m)) }
@@ -253,17 +255,17 @@ func TestTestDatabaseNames(t *testing.T) {
 }
 
 func TestWithDatabase(t *testing.T) {
-	got, err := withDatabase("postgresql://u:secret@db.example:6543/app?sslmode=require&application_name=x", "other")
+	got, err := db.WithDatabase("postgresql://u:secret@db.example:6543/app?sslmode=require&application_name=x", "other")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "postgresql://u:secret@db.example:6543/other?sslmode=require&application_name=x"; got != want {
 		t.Errorf("withDatabase = %s, want %s", got, want)
 	}
-	if _, err := withDatabase("host=localhost dbname=x", "y"); err == nil {
+	if _, err := db.WithDatabase("host=localhost dbname=x", "y"); err == nil {
 		t.Error("withDatabase accepted a keyword/value string")
 	}
-	if r := redact("postgres://u:secret@h/db"); strings.Contains(r, "secret") {
+	if r := db.RedactURL("postgres://u:secret@h/db"); strings.Contains(r, "secret") {
 		t.Errorf("redact kept the password: %s", r)
 	}
 }
