@@ -33,3 +33,10 @@ WHERE user_id = @user_id
 -- DeleteExpiredRefreshTokens removes tokens that expired before the given time.
 DELETE FROM refresh_tokens
 WHERE expires_at < @before;
+
+-- name: RevokeRefreshFamilyOfToken :execrows
+-- RevokeRefreshFamilyOfToken revokes every live token of the family the token with the
+-- given hash belongs to (sign-out); an unknown hash revokes nothing.
+UPDATE refresh_tokens SET revoked_at = now()
+WHERE family_id = (SELECT t.family_id FROM refresh_tokens AS t WHERE t.token_hash = @token_hash)
+  AND revoked_at IS NULL;

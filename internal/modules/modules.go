@@ -3,6 +3,7 @@ package modules
 
 import (
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/modules/auth"
 	"github.com/quarrydev/quarry/internal/modules/posts"
 	"github.com/quarrydev/quarry/internal/modules/users"
 )
@@ -10,6 +11,7 @@ import (
 // All returns a new instance of every module, in mounting order.
 func All() []module.Module {
 	return []module.Module{
+		auth.New(),
 		users.New(),
 		posts.New(),
 	}

@@ -99,6 +99,22 @@ func (q *Queries) RevokeRefreshFamily(ctx context.Context, familyID pgtype.UUID)
 	return result.RowsAffected(), nil
 }
 
+const revokeRefreshFamilyOfToken = `-- name: RevokeRefreshFamilyOfToken :execrows
+UPDATE refresh_tokens SET revoked_at = now()
+WHERE family_id = (SELECT t.family_id FROM refresh_tokens AS t WHERE t.token_hash = $1)
+  AND revoked_at IS NULL
+`
+
+// RevokeRefreshFamilyOfToken revokes every live token of the family the token with the
+// given hash belongs to (sign-out); an unknown hash revokes nothing.
+func (q *Queries) RevokeRefreshFamilyOfToken(ctx context.Context, tokenHash []byte) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeRefreshFamilyOfToken, tokenHash)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const revokeUserRefreshTokens = `-- name: RevokeUserRefreshTokens :execrows
 UPDATE refresh_tokens SET revoked_at = now()
 WHERE user_id = $1

@@ -91,6 +91,9 @@ type Querier interface {
 	PostExists(ctx context.Context, id int64) (bool, error)
 	// RevokeRefreshFamily revokes every live token of a family (sign-out, theft detection).
 	RevokeRefreshFamily(ctx context.Context, familyID pgtype.UUID) (int64, error)
+	// RevokeRefreshFamilyOfToken revokes every live token of the family the token with the
+	// given hash belongs to (sign-out); an unknown hash revokes nothing.
+	RevokeRefreshFamilyOfToken(ctx context.Context, tokenHash []byte) (int64, error)
 	// RevokeUserRefreshTokens revokes every live token of a user except those of
 	// keep_family (nil revokes all).
 	RevokeUserRefreshTokens(ctx context.Context, arg RevokeUserRefreshTokensParams) (int64, error)

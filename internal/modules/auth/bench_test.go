@@ -1,0 +1,28 @@
+package auth_test
+
+import (
+	"net/http"
+	"testing"
+)
+
+// BenchmarkLogin measures successful logins through the full router with the
+// default argon2id parameters (m=19456 KiB, t=2, p=1), hashing bounded to the number
+// of CPUs, throttling off. It reports logins/s.
+//
+//	go test -run '^$' -bench Login -benchtime 200x ./internal/modules/auth/
+func BenchmarkLogin(b *testing.B) {
+	c := newClient(b, "PASSWORD_MEMORY_KIB", "19456", "PASSWORD_ITERATIONS", "2", "PASSWORD_MAX_CONCURRENT", "0", "PASSWORD_MAX_WAIT", "1m")
+	c.register("bench@example.com", "Bench")
+	b.SetParallelism(2) // more callers than hashing slots
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r := c.login("bench@example.com", pw); r.Status != http.StatusOK {
+				b.Errorf("login: %d %s", r.Status, r.Body)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "logins/s")
+	b.ReportMetric(float64(c.mod.Hasher().PeakInFlight()), "peak-hashes")
+}

@@ -1,0 +1,114 @@
+// Package auth is the auth module: sign-up, sign-in with an email and a password,
+// access tokens renewed with rotating single-use refresh tokens, sign-out, the
+// current account and password changes.
+//
+// A sign-in starts a session: a family of refresh tokens, of which only the newest
+// is usable. Every refresh uses up the presented token and returns the next one;
+// presenting a used token again revokes the whole family. Access tokens name their
+// family as the session id (claim sid).
+//
+// Sign-in attempts are throttled in memory per account and per client address,
+// before any database or hashing work.
+package auth
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/throttle"
+)
+
+// Module is the auth module.
+type Module struct {
+	cfg *Config
+	// svc is the service of the last Routes call (for the module's tests).
+	svc *Service
+}
+
+// New returns the auth module with its default configuration.
+func New() *Module { return &Module{cfg: defaultConfig()} }
+
+// Name implements module.Module.
+func (m *Module) Name() string { return "auth" }
+
+// Tag implements module.Module.
+func (m *Module) Tag() module.Tag {
+	return module.Tag{Name: "auth", Description: "Sign-up, sign-in, token refresh, sign-out and password changes."}
+}
+
+// Config implements module.Module.
+func (m *Module) Config() any { return m.cfg }
+
+// Requires implements module.Module.
+func (m *Module) Requires() []string { return nil }
+
+// Routes implements module.Module. It fails when AUTH_LOGIN_PER_ACCOUNT or
+// AUTH_LOGIN_PER_ADDRESS cannot be read, naming the key.
+func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
+	perAccount, perAddress, err := m.cfg.limits()
+	if err != nil {
+		return nil, err
+	}
+	limits := Limits{
+		PerAccount: Memory{L: throttle.New(perAccount, m.cfg.ThrottleKeys)},
+		PerAddress: Memory{L: throttle.New(perAddress, m.cfg.ThrottleKeys)},
+	}
+	m.svc = NewService(deps.DB, deps.Passwords, deps.Tokens, limits, m.cfg.RefreshTokenTTL, deps.Log)
+	h := &handler{svc: m.svc}
+	requireAuth := deps.Guard.RequireAuth()
+	const throttled = "Attempts are limited per account (AUTH_LOGIN_PER_ACCOUNT, default 5/1m) and per client " +
+		"address (AUTH_LOGIN_PER_ADDRESS, default 20/1m); over a limit the answer is 429 with Retry-After in seconds."
+	return []httpx.Route{
+		{
+			Method: http.MethodPost, Path: "/register", OperationID: "register", Summary: "Create an account",
+			Description: "Creates an active account with role user. Emails are unique ignoring case; the password " +
+				"(12 to 256 characters) is stored as an argon2id hash and never returned. " +
+				"Answers 503 with Retry-After when password hashing is saturated.",
+			Status: http.StatusCreated, Errors: []int{http.StatusConflict},
+			Endpoint: httpx.Handle(h.register),
+		},
+		{
+			Method: http.MethodPost, Path: "/login", OperationID: "login", Summary: "Sign in",
+			Description: "Checks the email and password and starts a session: an access token for the " +
+				"Authorization header (Bearer) and a single-use refresh token. An unknown email, a wrong " +
+				"password and a deactivated account get the same 401 invalid_credentials, in the same time. " +
+				throttled,
+			Errors:   []int{http.StatusUnauthorized, http.StatusTooManyRequests},
+			Endpoint: httpx.Handle(h.login),
+		},
+		{
+			Method: http.MethodPost, Path: "/refresh", OperationID: "refreshTokens", Summary: "Renew the tokens",
+			Description: "Exchanges a refresh token for a new access token and a new refresh token; the one " +
+				"presented is used up. Presenting a used refresh token again ends the session (every " +
+				"token of it stops working): a client must keep only the newest. 401 invalid_refresh_token " +
+				"for a token that is unknown, expired, revoked or used, or whose account is deactivated.",
+			Errors:   []int{http.StatusUnauthorized},
+			Endpoint: httpx.Handle(h.refresh),
+		},
+		{
+			Method: http.MethodPost, Path: "/logout", OperationID: "logout", Summary: "Sign out",
+			Description: "Ends the session of the refresh token: it and every other token of the session stop " +
+				"working. Answers 204 whatever the token, so it reveals nothing about it. Access tokens " +
+				"already issued stay valid until they expire (ACCESS_TOKEN_TTL).",
+			Status: http.StatusNoContent, Endpoint: httpx.Handle(h.logout),
+		},
+		{
+			Method: http.MethodGet, Path: "/me", OperationID: "getCurrentUser", Summary: "Get the signed-in account",
+			Errors: []int{http.StatusUnauthorized}, Endpoint: httpx.Handle(h.me),
+			Deps: []gin.HandlerFunc{requireAuth}, Secured: true,
+		},
+		{
+			Method: http.MethodPost, Path: "/password", OperationID: "changePassword", Summary: "Change the password",
+			Description: "Replaces the password after checking the current one (403 invalid_credentials when it " +
+				"is wrong: the caller is signed in, so this is not a 401). Every other session of the " +
+				"account is ended; the caller's stays. Attempts count against the per-account login limit.",
+			Status:   http.StatusNoContent,
+			Errors:   []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests},
+			Endpoint: httpx.Handle(h.changePassword),
+			Deps:     []gin.HandlerFunc{requireAuth}, Secured: true,
+		},
+	}, nil
+}

@@ -1,0 +1,65 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// refreshTokenLen is the number of random bytes in a refresh token.
+const refreshTokenLen = 32
+
+// refreshEncoding encodes refresh tokens: base64url without padding, strict so that
+// each token has exactly one spelling.
+var refreshEncoding = base64.RawURLEncoding.Strict()
+
+// newRefreshToken returns a fresh refresh token for the client and the SHA-256 hash
+// stored in its place. Errors: the random source's.
+func newRefreshToken() (token string, hash []byte, err error) {
+	var raw [refreshTokenLen]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", nil, fmt.Errorf("refresh token: %w", err)
+	}
+	sum := sha256.Sum256(raw[:])
+	return refreshEncoding.EncodeToString(raw[:]), sum[:], nil
+}
+
+// hashRefreshToken returns the stored hash of token, and false when token cannot be
+// one of ours (wrong encoding or length), so it need not be looked up.
+func hashRefreshToken(token string) ([]byte, bool) {
+	if refreshEncoding.EncodedLen(refreshTokenLen) != len(token) {
+		return nil, false
+	}
+	raw, err := refreshEncoding.DecodeString(token)
+	if err != nil || len(raw) != refreshTokenLen {
+		return nil, false
+	}
+	sum := sha256.Sum256(raw)
+	return sum[:], true
+}
+
+// newFamily returns a random (version 4) UUID naming a new refresh token family.
+// Errors: the random source's.
+func newFamily() (pgtype.UUID, error) {
+	var u pgtype.UUID
+	if _, err := rand.Read(u.Bytes[:]); err != nil {
+		return u, fmt.Errorf("session id: %w", err)
+	}
+	u.Bytes[6] = u.Bytes[6]&0x0f | 0x40 // version 4
+	u.Bytes[8] = u.Bytes[8]&0x3f | 0x80 // RFC 4122 variant
+	u.Valid = true
+	return u, nil
+}
+
+// parseFamily returns the family named by session (an access token's session id);
+// an empty or malformed session gives an invalid (NULL) UUID.
+func parseFamily(session string) pgtype.UUID {
+	var u pgtype.UUID
+	if session == "" || u.Scan(session) != nil {
+		return pgtype.UUID{}
+	}
+	return u
+}

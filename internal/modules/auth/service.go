@@ -1,0 +1,405 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/password"
+	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
+)
+
+// RoleUser is the role of every account created by Register.
+const RoleUser = "user"
+
+// AccessTokens issues access tokens; *auth.Tokens of the core implements it.
+type AccessTokens interface {
+	// Issue returns a signed access token for user id with role, tied to refresh
+	// token family session.
+	Issue(userID int64, role, session string) (string, error)
+	// TTL returns the lifetime of access tokens.
+	TTL() time.Duration
+}
+
+// Limiter decides whether one more attempt under key may proceed now. The in-memory
+// limiter of internal/core/throttle implements it (see Memory); a limiter shared by
+// every instance (e.g. in Redis) can replace it.
+type Limiter interface {
+	// Allow counts one attempt under key. It returns true, or false and how long to
+	// wait; err when the limiter cannot decide (the attempt is then refused).
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
+}
+
+// Limits are the login throttles.
+type Limits struct {
+	// PerAccount is keyed by the lower-cased email.
+	PerAccount Limiter
+	// PerAddress is keyed by the client address.
+	PerAddress Limiter
+}
+
+// Service holds the authentication rules: accounts, sign-in, refresh token rotation,
+// sign-out and password changes.
+type Service struct {
+	pool       *db.Pool
+	q          *sqlc.Queries
+	hasher     *password.Hasher
+	tokens     AccessTokens
+	limits     Limits
+	refreshTTL time.Duration
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+// NewService returns a Service. refreshTTL is the lifetime of refresh tokens; log
+// receives security events (refresh token reuse, failed rehashes).
+func NewService(pool *db.Pool, hasher *password.Hasher, tokens AccessTokens, limits Limits, refreshTTL time.Duration, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		pool: pool, q: sqlc.New(pool), hasher: hasher, tokens: tokens, limits: limits,
+		refreshTTL: refreshTTL, log: log, now: time.Now,
+	}
+}
+
+// Session is a signed-in session's credentials.
+type Session struct {
+	AccessToken  string
+	RefreshToken string
+	// AccessTTL is the lifetime of AccessToken.
+	AccessTTL time.Duration
+}
+
+// RegisterInput is a new account.
+type RegisterInput struct {
+	// Email is stored as given; it must be unique ignoring case.
+	Email       string
+	DisplayName string
+	// Password is hashed; it is never stored or logged.
+	Password string
+}
+
+// Register hashes the password and creates an active account with role user.
+// Errors: ErrEmailTaken when an account has the email in any letter case;
+// apperr.ErrUnavailable when password hashing is saturated; a validation error naming
+// a field the database rejects.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (sqlc.User, error) {
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return sqlc.User{}, translate(err)
+	}
+	u, err := s.q.CreateUser(ctx, sqlc.CreateUserParams{
+		Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: RoleUser, IsActive: true,
+	})
+	if err != nil {
+		return sqlc.User{}, translate(err)
+	}
+	return u, nil
+}
+
+// LoginInput is a sign-in attempt.
+type LoginInput struct {
+	Email    string
+	Password string
+	// ClientAddr is the address the attempt comes from, for throttling.
+	ClientAddr string
+}
+
+// Login checks an email and password and starts a session: a new refresh token
+// family. Attempts are throttled per client address and per account before any
+// database or hashing work. An unknown email, a wrong password and a deactivated
+// account take the same time and give the same error. When the stored hash was made
+// with other parameters, it is replaced (best effort). Errors: *ThrottledError
+// (ErrTooManyRequests); ErrInvalidCredentials; apperr.ErrUnavailable when password
+// hashing is saturated.
+func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
+	if err := s.throttle(ctx, in.Email, in.ClientAddr); err != nil {
+		return Session{}, err
+	}
+	u, err := s.q.GetUserByEmail(ctx, in.Email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Spend what a real check spends, then fail like one.
+		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
+			return Session{}, translate(err)
+		}
+		return Session{}, ErrInvalidCredentials.Wrap(errors.New("no such account"))
+	}
+	if err != nil {
+		return Session{}, translate(err)
+	}
+	ok, rehash, err := s.verify(ctx, u, in.Password)
+	switch {
+	case err != nil:
+		return Session{}, err
+	case !ok:
+		return Session{}, ErrInvalidCredentials.Wrap(fmt.Errorf("wrong password for user %d", u.ID))
+	case !u.IsActive:
+		return Session{}, ErrInvalidCredentials.Wrap(fmt.Errorf("user %d is inactive", u.ID))
+	}
+	if rehash {
+		s.rehash(ctx, u.ID, in.Password)
+	}
+	return s.startSession(ctx, u)
+}
+
+// verify checks plain against u's stored hash. A stored hash that cannot be read
+// counts as a mismatch (after the same work as a real check) and is logged. Errors:
+// apperr.ErrUnavailable when hashing is saturated; the context's.
+func (s *Service) verify(ctx context.Context, u sqlc.User, plain string) (ok, rehash bool, err error) {
+	ok, rehash, err = s.hasher.Verify(ctx, plain, u.PasswordHash)
+	if errors.Is(err, password.ErrMalformedHash) {
+		s.log.ErrorContext(ctx, "stored password hash is unreadable", "user_id", u.ID, "error", err)
+		if err := s.hasher.VerifyDummy(ctx, plain); err != nil {
+			return false, false, translate(err)
+		}
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, translate(err)
+	}
+	return ok, rehash, nil
+}
+
+// rehash replaces user id's hash with one made with the current parameters. It is
+// best effort: a failure is logged and the old hash stays valid.
+func (s *Service) rehash(ctx context.Context, id int64, plain string) {
+	hash, err := s.hasher.Hash(ctx, plain)
+	if err == nil {
+		_, err = s.q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: id, PasswordHash: &hash})
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "password rehash failed; the old hash stays", "user_id", id, "error", err)
+	}
+}
+
+// throttle counts one attempt from addr and one for the account of email, in that
+// order; an attempt refused by the address limit is not counted for the account.
+// Errors: *ThrottledError; the limiter's error when it cannot decide.
+func (s *Service) throttle(ctx context.Context, email, addr string) error {
+	if err := allow(ctx, s.limits.PerAddress, addr, "address"); err != nil {
+		return err
+	}
+	return allow(ctx, s.limits.PerAccount, accountKey(email), "account")
+}
+
+func allow(ctx context.Context, l Limiter, key, name string) error {
+	if l == nil {
+		return nil
+	}
+	ok, wait, err := l.Allow(ctx, key)
+	if err != nil {
+		return fmt.Errorf("login throttle (%s): %w", name, err)
+	}
+	if !ok {
+		return &ThrottledError{RetryAfter: wait, Limit: name}
+	}
+	return nil
+}
+
+// accountKey is the throttle key of an account: its email, compared ignoring case
+// like the database does.
+func accountKey(email string) string { return strings.ToLower(email) }
+
+// startSession creates a refresh token family for u and issues its first tokens.
+// Errors: the database's or the random source's.
+func (s *Service) startSession(ctx context.Context, u sqlc.User) (Session, error) {
+	family, err := newFamily()
+	if err != nil {
+		return Session{}, err
+	}
+	refresh, hash, err := newRefreshToken()
+	if err != nil {
+		return Session{}, err
+	}
+	if _, err := s.q.CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
+		UserID: u.ID, FamilyID: family, TokenHash: hash, ExpiresAt: s.now().Add(s.refreshTTL),
+	}); err != nil {
+		return Session{}, translate(err)
+	}
+	access, err := s.tokens.Issue(u.ID, u.Role, family.String())
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{AccessToken: access, RefreshToken: refresh, AccessTTL: s.tokens.TTL()}, nil
+}
+
+// Refresh exchanges a refresh token for a new access token and a new refresh token
+// of the same family, in one transaction; the presented token is used up. Presenting
+// a token that was already used means it was copied: the whole family is revoked
+// (and that is committed), so the newest token stops working too. The access token
+// carries the account's current role. Errors: ErrInvalidRefreshToken for a token
+// that is unknown, expired, revoked or already used, or whose account is inactive.
+func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
+	hash, ok := hashRefreshToken(token)
+	if !ok {
+		return Session{}, ErrInvalidRefreshToken.Wrap(errors.New("not a refresh token"))
+	}
+	var (
+		out   Session
+		reuse *sqlc.RefreshToken
+	)
+	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		out, reuse = Session{}, nil
+		q := s.q.WithTx(tx)
+		rt, err := q.GetRefreshTokenForUpdate(ctx, hash)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrInvalidRefreshToken.Wrap(errors.New("unknown refresh token"))
+		}
+		if err != nil {
+			return translate(err)
+		}
+		now := s.now()
+		switch {
+		case rt.RevokedAt != nil:
+			return ErrInvalidRefreshToken.Wrap(errors.New("revoked refresh token"))
+		case rt.RotatedAt != nil:
+			if _, err := q.RevokeRefreshFamily(ctx, rt.FamilyID); err != nil {
+				return translate(err)
+			}
+			reuse = &rt
+			return nil // commit the revocation
+		case !now.Before(rt.ExpiresAt):
+			return ErrInvalidRefreshToken.Wrap(errors.New("expired refresh token"))
+		}
+		u, err := q.GetUser(ctx, rt.UserID)
+		if err != nil {
+			return translate(err)
+		}
+		if !u.IsActive {
+			return ErrInvalidRefreshToken.Wrap(fmt.Errorf("user %d is inactive", u.ID))
+		}
+		if err := q.RotateRefreshToken(ctx, rt.ID); err != nil {
+			return translate(err)
+		}
+		refresh, newHash, err := newRefreshToken()
+		if err != nil {
+			return err
+		}
+		if _, err := q.CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
+			UserID: u.ID, FamilyID: rt.FamilyID, TokenHash: newHash, ExpiresAt: now.Add(s.refreshTTL),
+		}); err != nil {
+			return translate(err)
+		}
+		access, err := s.tokens.Issue(u.ID, u.Role, rt.FamilyID.String())
+		if err != nil {
+			return err
+		}
+		out = Session{AccessToken: access, RefreshToken: refresh, AccessTTL: s.tokens.TTL()}
+		return nil
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	if reuse != nil {
+		s.log.WarnContext(ctx, "refresh token reused; session revoked",
+			"user_id", reuse.UserID, "session", reuse.FamilyID.String())
+		return Session{}, ErrInvalidRefreshToken.Wrap(errors.New("refresh token reused; family revoked"))
+	}
+	return out, nil
+}
+
+// Logout ends the session (refresh token family) of token. It reports nothing about
+// the token: an unknown, malformed or already revoked token is not an error.
+// Errors: only the database's.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	hash, ok := hashRefreshToken(token)
+	if !ok {
+		return nil
+	}
+	if _, err := s.q.RevokeRefreshFamilyOfToken(ctx, hash); err != nil {
+		return translate(err)
+	}
+	return nil
+}
+
+// Me returns the account of user id. Errors: apperr.ErrUnauthorized when it no
+// longer exists.
+func (s *Service) Me(ctx context.Context, userID int64) (sqlc.User, error) {
+	u, err := s.q.GetUser(ctx, userID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sqlc.User{}, apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", userID))
+	}
+	if err != nil {
+		return sqlc.User{}, translate(err)
+	}
+	return u, nil
+}
+
+// ChangePasswordInput replaces a signed-in user's password.
+type ChangePasswordInput struct {
+	UserID int64
+	// Session is the refresh token family of the caller's access token; it stays
+	// signed in, every other session of the user is revoked.
+	Session string
+	Current string
+	New     string
+}
+
+// ChangePassword checks the current password, stores a hash of the new one and
+// revokes every other session of the user, in one transaction. Attempts count
+// against the account's login throttle, so a stolen access token cannot be used to
+// guess the password faster than a login could. Errors: *ThrottledError
+// (ErrTooManyRequests); ErrWrongPassword; apperr.ErrUnauthorized when the user no
+// longer exists; apperr.ErrUnavailable when password hashing is saturated.
+func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) error {
+	u, err := s.Me(ctx, in.UserID)
+	if err != nil {
+		return err
+	}
+	if err := allow(ctx, s.limits.PerAccount, accountKey(u.Email), "account"); err != nil {
+		return err
+	}
+	ok, _, err := s.verify(ctx, u, in.Current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrWrongPassword.Wrap(fmt.Errorf("wrong current password for user %d", u.ID))
+	}
+	hash, err := s.hasher.Hash(ctx, in.New)
+	if err != nil {
+		return translate(err)
+	}
+	return s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if _, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash}); err != nil {
+			return translate(err)
+		}
+		if _, err := q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{
+			UserID: u.ID, KeepFamily: parseFamily(in.Session),
+		}); err != nil {
+			return translate(err)
+		}
+		return nil
+	})
+}
+
+// checkFields names the input field each check constraint of users guards.
+var checkFields = map[string]string{
+	"users_email_check":        "email",
+	"users_display_name_check": "display_name",
+}
+
+// translate maps database and hashing errors to the module's errors.
+func translate(err error) error {
+	err = db.Translate(err)
+	var dbErr *db.Error
+	switch {
+	case db.IsUniqueViolation(err, "users_email_key"):
+		return ErrEmailTaken.Wrap(err)
+	case errors.Is(err, password.ErrBusy):
+		return apperr.ErrUnavailable.Wrap(err)
+	case errors.Is(err, db.ErrCheck) && errors.As(err, &dbErr) && checkFields[dbErr.Constraint] != "":
+		field := checkFields[dbErr.Constraint]
+		return apperr.Invalid(apperr.FieldError{Field: field, Reason: "check", Message: field + " is not allowed"}).Wrap(err)
+	}
+	return err
+}
