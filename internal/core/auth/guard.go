@@ -10,6 +10,7 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/reqctx"
 )
 
 // Roles.
@@ -115,6 +116,7 @@ func (g *Guard) authenticate(c *gin.Context, required bool) bool {
 		g.reject(c, "inactive", fmt.Errorf("user %d is inactive or gone", userID))
 		return false
 	}
+	reqctx.From(ctx).ActorID = userID
 	c.Request = c.Request.WithContext(WithPrincipal(ctx, Principal{UserID: userID, Role: role, Session: claims.Session}))
 	return true
 }

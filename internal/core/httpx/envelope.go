@@ -5,12 +5,12 @@ package httpx
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/reqctx"
 )
 
 // Envelope is the body of every JSON response.
@@ -46,33 +46,5 @@ func WriteOK(c *gin.Context, status int, data any) {
 	c.JSON(status, Envelope[any]{Code: CodeOK, Msg: "OK", Data: data})
 }
 
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-	loggerKey
-)
-
-// WithRequestID returns ctx carrying the request id.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey, id)
-}
-
-// RequestID returns the request id carried by ctx, or "".
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
-
-// WithLogger returns ctx carrying a request-scoped logger.
-func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
-	return context.WithValue(ctx, loggerKey, l)
-}
-
-// Logger returns the request-scoped logger carried by ctx, or one that discards.
-func Logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
-	}
-	return slog.New(slog.DiscardHandler)
-}
+// RequestID returns the id of the request ctx belongs to, or "".
+func RequestID(ctx context.Context) string { return reqctx.From(ctx).RequestID }

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/reqctx"
 	"github.com/quarrydev/quarry/internal/db"
 )
 
@@ -64,7 +65,7 @@ func Fail(c *gin.Context, err error) {
 	status := Status(e.Kind)
 	ctx := c.Request.Context()
 	if status >= 500 {
-		Logger(ctx).ErrorContext(ctx, "request failed", "status", status, "code", e.Code, "error", err)
+		reqctx.Logger(ctx).ErrorContext(ctx, "request failed", "status", status, "code", e.Code, "error", err)
 	}
 	if e.Kind == apperr.KindUnavailable && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", strconv.Itoa(1))

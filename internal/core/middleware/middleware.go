@@ -18,14 +18,15 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/reqctx"
 )
 
 // maxRequestIDLen bounds an accepted incoming request id.
 const maxRequestIDLen = 128
 
 // RequestID takes a sane incoming X-Request-ID (1–128 characters from [A-Za-z0-9._:-])
-// or generates one, echoes it in the response, and puts it and log into the request
-// context (see httpx.RequestID and httpx.Logger).
+// or generates one, echoes it in the response, and puts the request's reqctx.Info
+// (id, client address, user agent) and log into the request context.
 func RequestID(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader(httpx.HeaderRequestID)
@@ -33,8 +34,8 @@ func RequestID(log *slog.Logger) gin.HandlerFunc {
 			id = newRequestID()
 		}
 		c.Header(httpx.HeaderRequestID, id)
-		ctx := httpx.WithLogger(httpx.WithRequestID(c.Request.Context(), id), log)
-		c.Request = c.Request.WithContext(ctx)
+		info := &reqctx.Info{RequestID: id, ClientIP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
+		c.Request = c.Request.WithContext(reqctx.With(c.Request.Context(), info, log))
 		c.Next()
 	}
 }
@@ -73,8 +74,7 @@ func Recover() gin.HandlerFunc {
 				panic(rec)
 			}
 			ctx := c.Request.Context()
-			httpx.Logger(ctx).ErrorContext(ctx, "panic serving request",
-				"request_id", httpx.RequestID(ctx), "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
+			reqctx.Logger(ctx).ErrorContext(ctx, "panic serving request", "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
 			if c.Writer.Written() {
 				c.Abort()
 				return
@@ -85,9 +85,10 @@ func Recover() gin.HandlerFunc {
 	}
 }
 
-// AccessLog writes one line per request: request id, method, route pattern, path,
-// status, latency, response size and client address. Query strings and headers are
-// never logged: they may carry tokens.
+// AccessLog writes one line per request: method, route pattern, path,
+// status, latency, response size and client address, with the request id that the
+// logger (see logging.RequestHandler) takes from the context. Query strings and headers
+// are never logged: they may carry tokens.
 func AccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -103,14 +104,13 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 		}
 		ctx := c.Request.Context()
 		log.LogAttrs(ctx, level, "request",
-			slog.String("request_id", httpx.RequestID(ctx)),
 			slog.String("method", c.Request.Method),
 			slog.String("route", route),
 			slog.String("path", c.Request.URL.Path),
 			slog.Int("status", status),
 			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.Int("bytes", max(c.Writer.Size(), 0)),
-			slog.String("client_ip", c.ClientIP()),
+			slog.String("client_ip", reqctx.From(ctx).ClientIP),
 		)
 	}
 }
