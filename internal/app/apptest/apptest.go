@@ -17,6 +17,7 @@ import (
 	"github.com/quarrydev/quarry/internal/app"
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/logging"
 	"github.com/quarrydev/quarry/internal/core/module"
 	"github.com/quarrydev/quarry/internal/modules"
 	"github.com/quarrydev/quarry/internal/testdb"
@@ -39,6 +40,10 @@ type Server struct {
 	Config      *config.Config
 	DatabaseURL string
 	Logs        *LogBuffer
+
+	contractOnce sync.Once
+	contract     *contract
+	contractErr  error
 }
 
 // New starts the application on a fresh database (see testdb.NewURL) with APP_ENV=test
@@ -47,7 +52,7 @@ func New(t testing.TB, opts Options) *Server {
 	t.Helper()
 	cfg, mods := Config(t, opts)
 	logs := &LogBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(logging.RequestHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	a, err := app.New(context.Background(), cfg, app.Options{Modules: mods, Log: log})
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
@@ -116,21 +121,42 @@ type Response struct {
 	Body   []byte
 }
 
-// Do sends a request through the full router. body is JSON-encoded unless it is a
-// string (sent as is) or nil. headers are name, value pairs.
+// Do sends a request through the full router and checks the exchange against the
+// server's API document (see Check): each way it departs from the document fails the
+// test. body is JSON-encoded unless it is a string (sent as is) or nil. headers are
+// name, value pairs.
 func (s *Server) Do(method, path string, body any, headers ...string) *Response {
 	s.t.Helper()
-	var r io.Reader
+	resp, problems := s.Check(method, path, body, headers...)
+	for _, p := range problems {
+		s.t.Errorf("API contract: %s %s answered %d: %s\n%s", method, path, resp.Status, p, clip(resp.Body, 2000))
+	}
+	return resp
+}
+
+// Check sends a request like Do and returns how the exchange departs from the API
+// document the server publishes (built once per Server from its route table and
+// enabled modules), instead of failing the test. The response must have a status
+// documented for its operation, a listed content type, a body matching the schema
+// (no undocumented field) and the documented headers; the request must match the
+// document too when the answer is a success. See contract.check.
+func (s *Server) Check(method, path string, body any, headers ...string) (*Response, []string) {
+	s.t.Helper()
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		r = strings.NewReader(b)
+		raw = []byte(b)
 	default:
 		buf, err := json.Marshal(b)
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		r = bytes.NewReader(buf)
+		raw = buf
+	}
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(raw)
 	}
 	req := httptest.NewRequest(method, path, r)
 	if body != nil {
@@ -139,9 +165,23 @@ func (s *Server) Do(method, path string, body any, headers ...string) *Response 
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	sent := exchange{method: method, target: path, header: req.Header.Clone(), body: raw}
 	rec := httptest.NewRecorder()
 	s.App.Handler().ServeHTTP(rec, req)
-	return &Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	sent.resp = &Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	s.contractOnce.Do(func() { s.contract, s.contractErr = newContract(s.App) })
+	if s.contractErr != nil {
+		return sent.resp, []string{s.contractErr.Error()}
+	}
+	return sent.resp, s.contract.check(sent)
+}
+
+// clip returns b, cut to at most n bytes.
+func clip(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
 }
 
 // Envelope decodes the response's envelope with data decoded into T.
