@@ -19,9 +19,13 @@ variable "dev_database_url" {
 locals {
   # The declarative schema, in dependency order: the Atlas CLI executes these files on
   # the dev database one after another (`api migrate diff` resolves the order itself).
+  # Functions and triggers (schema/audit.sql) are not diffed by the planner: they ship in
+  # hand-written migrations (`api migrate new`).
   schema = [
     "file://schema/users.sql",
     "file://schema/posts.sql",
+    "file://schema/auth.sql",
+    "file://schema/audit.sql",
   ]
   migrations = "file://migrations"
 }

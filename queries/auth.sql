@@ -34,9 +34,11 @@ WHERE user_id = @user_id
 DELETE FROM refresh_tokens
 WHERE expires_at < @before;
 
--- name: RevokeRefreshFamilyOfToken :execrows
+-- name: RevokeRefreshFamilyOfToken :many
 -- RevokeRefreshFamilyOfToken revokes every live token of the family the token with the
--- given hash belongs to (sign-out); an unknown hash revokes nothing.
+-- given hash belongs to (sign-out) and returns the owner and family of each token it
+-- revoked; an unknown hash, or a family already revoked, revokes nothing.
 UPDATE refresh_tokens SET revoked_at = now()
 WHERE family_id = (SELECT t.family_id FROM refresh_tokens AS t WHERE t.token_hash = @token_hash)
-  AND revoked_at IS NULL;
+  AND revoked_at IS NULL
+RETURNING user_id, family_id;

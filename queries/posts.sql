@@ -3,6 +3,13 @@
 SELECT * FROM posts
 WHERE id = @id;
 
+-- name: GetPostForUpdate :one
+-- GetPostForUpdate returns the post with the given id and locks it until the end of
+-- the transaction, so the state recorded before a change is the one it changes.
+SELECT * FROM posts
+WHERE id = @id
+FOR UPDATE;
+
 -- name: ListPostsByIDAsc :many
 -- ListPostsByIDAsc returns one keyset page of posts ordered by id ascending.
 --

@@ -3,6 +3,13 @@
 SELECT * FROM users
 WHERE id = @id;
 
+-- name: GetUserForUpdate :one
+-- GetUserForUpdate returns the user with the given id and locks it until the end of
+-- the transaction, so the state recorded before a change is the one it changes.
+SELECT * FROM users
+WHERE id = @id
+FOR UPDATE;
+
 -- name: GetUserByEmail :one
 -- GetUserByEmail returns the user with the given email, compared case-insensitively.
 SELECT * FROM users

@@ -301,3 +301,35 @@ func (e *Engine) devDatabase(ctx context.Context, serverURL string) (string, fun
 	}
 	return devURL, drop, nil
 }
+
+// newFileHeader opens every migration written by NewFile.
+const newFileHeader = `-- Hand-written migration: statements the planner cannot derive from schema/, such as
+-- functions and triggers. Keep schema/ describing the same objects, then run
+-- ` + "`api migrate hash`" + ` after editing this file (never after it was applied anywhere).
+`
+
+// NewFile writes an empty migration, migrations/<version>_<name>.sql with the same
+// version rule as Diff, for statements the planner does not derive (functions,
+// triggers), and rehashes atlas.sum. It returns the file's name. Errors: an invalid
+// name; ErrChecksum when atlas.sum is already stale (rehashing would hide the edit);
+// the directory's read and write errors.
+func (e *Engine) NewFile(name string) (string, error) {
+	if !validName.MatchString(name) {
+		return "", fmt.Errorf("migration name %q: use lower-case letters, digits and underscores", name)
+	}
+	if err := e.Validate(); err != nil {
+		return "", err
+	}
+	version, err := e.nextVersion(time.Now())
+	if err != nil {
+		return "", err
+	}
+	file := version + "_" + name + ".sql"
+	if err := e.dir.WriteFile(file, []byte(newFileHeader)); err != nil {
+		return "", fmt.Errorf("write %s: %w", e.path(file), err)
+	}
+	if err := e.Hash(); err != nil {
+		return "", err
+	}
+	return file, nil
+}

@@ -19,10 +19,10 @@ RETURNING id, user_id, family_id, token_hash, created_at, expires_at, rotated_at
 `
 
 type CreateRefreshTokenParams struct {
-	UserID    int64
-	FamilyID  pgtype.UUID
-	TokenHash []byte
-	ExpiresAt time.Time
+	UserID    int64       `json:"user_id"`
+	FamilyID  pgtype.UUID `json:"family_id"`
+	TokenHash []byte      `json:"token_hash"`
+	ExpiresAt time.Time   `json:"expires_at"`
 }
 
 // CreateRefreshToken stores the hash of a new refresh token of family family_id.
@@ -99,20 +99,39 @@ func (q *Queries) RevokeRefreshFamily(ctx context.Context, familyID pgtype.UUID)
 	return result.RowsAffected(), nil
 }
 
-const revokeRefreshFamilyOfToken = `-- name: RevokeRefreshFamilyOfToken :execrows
+const revokeRefreshFamilyOfToken = `-- name: RevokeRefreshFamilyOfToken :many
 UPDATE refresh_tokens SET revoked_at = now()
 WHERE family_id = (SELECT t.family_id FROM refresh_tokens AS t WHERE t.token_hash = $1)
   AND revoked_at IS NULL
+RETURNING user_id, family_id
 `
 
+type RevokeRefreshFamilyOfTokenRow struct {
+	UserID   int64       `json:"user_id"`
+	FamilyID pgtype.UUID `json:"family_id"`
+}
+
 // RevokeRefreshFamilyOfToken revokes every live token of the family the token with the
-// given hash belongs to (sign-out); an unknown hash revokes nothing.
-func (q *Queries) RevokeRefreshFamilyOfToken(ctx context.Context, tokenHash []byte) (int64, error) {
-	result, err := q.db.Exec(ctx, revokeRefreshFamilyOfToken, tokenHash)
+// given hash belongs to (sign-out) and returns the owner and family of each token it
+// revoked; an unknown hash, or a family already revoked, revokes nothing.
+func (q *Queries) RevokeRefreshFamilyOfToken(ctx context.Context, tokenHash []byte) ([]RevokeRefreshFamilyOfTokenRow, error) {
+	rows, err := q.db.Query(ctx, revokeRefreshFamilyOfToken, tokenHash)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := []RevokeRefreshFamilyOfTokenRow{}
+	for rows.Next() {
+		var i RevokeRefreshFamilyOfTokenRow
+		if err := rows.Scan(&i.UserID, &i.FamilyID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const revokeUserRefreshTokens = `-- name: RevokeUserRefreshTokens :execrows
@@ -123,8 +142,8 @@ WHERE user_id = $1
 `
 
 type RevokeUserRefreshTokensParams struct {
-	UserID     int64
-	KeepFamily pgtype.UUID
+	UserID     int64       `json:"user_id"`
+	KeepFamily pgtype.UUID `json:"keep_family"`
 }
 
 // RevokeUserRefreshTokens revokes every live token of a user except those of

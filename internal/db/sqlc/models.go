@@ -5,39 +5,55 @@
 package sqlc
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type AuditEvent struct {
+	ID           int64       `json:"id"`
+	OccurredAt   time.Time   `json:"occurred_at"`
+	ActorID      *int64      `json:"actor_id"`
+	Action       string      `json:"action"`
+	ResourceType string      `json:"resource_type"`
+	ResourceID   *string     `json:"resource_id"`
+	Before       []byte      `json:"before"`
+	After        []byte      `json:"after"`
+	RequestID    *string     `json:"request_id"`
+	ClientIp     *netip.Addr `json:"client_ip"`
+	UserAgent    *string     `json:"user_agent"`
+	Outcome      string      `json:"outcome"`
+}
+
 type Post struct {
-	ID        int64
-	AuthorID  int64
-	Title     string
-	Body      string
-	Status    string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID        int64     `json:"id"`
+	AuthorID  int64     `json:"author_id"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 type RefreshToken struct {
-	ID        int64
-	UserID    int64
-	FamilyID  pgtype.UUID
-	TokenHash []byte
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	RotatedAt *time.Time
-	RevokedAt *time.Time
+	ID        int64       `json:"id"`
+	UserID    int64       `json:"user_id"`
+	FamilyID  pgtype.UUID `json:"family_id"`
+	TokenHash []byte      `json:"token_hash"`
+	CreatedAt time.Time   `json:"created_at"`
+	ExpiresAt time.Time   `json:"expires_at"`
+	RotatedAt *time.Time  `json:"rotated_at"`
+	RevokedAt *time.Time  `json:"revoked_at"`
 }
 
 type User struct {
-	ID           int64
-	Email        string
-	DisplayName  string
-	PasswordHash string
-	Role         string
-	IsActive     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID           int64     `json:"id"`
+	Email        string    `json:"email"`
+	DisplayName  string    `json:"display_name"`
+	PasswordHash string    `json:"password_hash"`
+	Role         string    `json:"role"`
+	IsActive     bool      `json:"is_active"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }

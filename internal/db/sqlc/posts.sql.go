@@ -17,8 +17,8 @@ WHERE ($1::bigint IS NULL OR author_id = $1)
 `
 
 type CountPostsParams struct {
-	AuthorID *int64
-	Status   *string
+	AuthorID *int64  `json:"author_id"`
+	Status   *string `json:"status"`
 }
 
 // CountPosts counts the posts matching the same optional filters as ListPosts*.
@@ -36,10 +36,10 @@ RETURNING id, author_id, title, body, status, created_at, updated_at
 `
 
 type CreatePostParams struct {
-	AuthorID int64
-	Title    string
-	Body     string
-	Status   string
+	AuthorID int64  `json:"author_id"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+	Status   string `json:"status"`
 }
 
 // CreatePost inserts a post and returns it.
@@ -64,10 +64,10 @@ func (q *Queries) CreatePost(ctx context.Context, arg CreatePostParams) (Post, e
 }
 
 type CreatePostsParams struct {
-	AuthorID int64
-	Title    string
-	Body     string
-	Status   string
+	AuthorID int64  `json:"author_id"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+	Status   string `json:"status"`
 }
 
 const deletePost = `-- name: DeletePost :execrows
@@ -105,6 +105,29 @@ func (q *Queries) GetPost(ctx context.Context, id int64) (Post, error) {
 	return i, err
 }
 
+const getPostForUpdate = `-- name: GetPostForUpdate :one
+SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+WHERE id = $1
+FOR UPDATE
+`
+
+// GetPostForUpdate returns the post with the given id and locks it until the end of
+// the transaction, so the state recorded before a change is the one it changes.
+func (q *Queries) GetPostForUpdate(ctx context.Context, id int64) (Post, error) {
+	row := q.db.QueryRow(ctx, getPostForUpdate, id)
+	var i Post
+	err := row.Scan(
+		&i.ID,
+		&i.AuthorID,
+		&i.Title,
+		&i.Body,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const listPostsByCreatedAtAsc = `-- name: ListPostsByCreatedAtAsc :many
 SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
 WHERE ($1::bigint IS NULL OR author_id = $1)
@@ -116,11 +139,11 @@ LIMIT $5
 `
 
 type ListPostsByCreatedAtAscParams struct {
-	AuthorID       *int64
-	Status         *string
-	AfterCreatedAt *time.Time
-	AfterID        *int64
-	PageLimit      int32
+	AuthorID       *int64     `json:"author_id"`
+	Status         *string    `json:"status"`
+	AfterCreatedAt *time.Time `json:"after_created_at"`
+	AfterID        *int64     `json:"after_id"`
+	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListPostsByCreatedAtAsc returns one keyset page of posts ordered by (created_at, id)
@@ -173,11 +196,11 @@ LIMIT $5
 `
 
 type ListPostsByCreatedAtDescParams struct {
-	AuthorID       *int64
-	Status         *string
-	AfterCreatedAt *time.Time
-	AfterID        *int64
-	PageLimit      int32
+	AuthorID       *int64     `json:"author_id"`
+	Status         *string    `json:"status"`
+	AfterCreatedAt *time.Time `json:"after_created_at"`
+	AfterID        *int64     `json:"after_id"`
+	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListPostsByCreatedAtDesc returns one keyset page of posts ordered by (created_at, id)
@@ -227,11 +250,11 @@ LIMIT $5
 `
 
 type ListPostsByIDAscParams struct {
-	AuthorID       *int64
-	Status         *string
-	AfterCreatedAt *time.Time
-	AfterID        *int64
-	PageLimit      int32
+	AuthorID       *int64     `json:"author_id"`
+	Status         *string    `json:"status"`
+	AfterCreatedAt *time.Time `json:"after_created_at"`
+	AfterID        *int64     `json:"after_id"`
+	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListPostsByIDAsc returns one keyset page of posts ordered by id ascending.
@@ -287,11 +310,11 @@ LIMIT $5
 `
 
 type ListPostsByIDDescParams struct {
-	AuthorID       *int64
-	Status         *string
-	AfterCreatedAt *time.Time
-	AfterID        *int64
-	PageLimit      int32
+	AuthorID       *int64     `json:"author_id"`
+	Status         *string    `json:"status"`
+	AfterCreatedAt *time.Time `json:"after_created_at"`
+	AfterID        *int64     `json:"after_id"`
+	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListPostsByIDDesc returns one keyset page of posts ordered by id descending.
@@ -353,10 +376,10 @@ RETURNING id, author_id, title, body, status, created_at, updated_at
 `
 
 type UpdatePostParams struct {
-	Title  *string
-	Body   *string
-	Status *string
-	ID     int64
+	Title  *string `json:"title"`
+	Body   *string `json:"body"`
+	Status *string `json:"status"`
+	ID     int64   `json:"id"`
 }
 
 // UpdatePost sets the fields given (non-NULL), leaves the others unchanged, bumps

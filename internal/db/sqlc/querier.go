@@ -16,6 +16,9 @@ type Querier interface {
 	CountPosts(ctx context.Context, arg CountPostsParams) (int64, error)
 	// CountUsers counts the users matching the same optional filters as ListUsers*.
 	CountUsers(ctx context.Context, arg CountUsersParams) (int64, error)
+	// CreateAuditEvent appends one audit event. occurred_at is the time of the current
+	// transaction, the same now() the audited change's own timestamps get.
+	CreateAuditEvent(ctx context.Context, arg CreateAuditEventParams) error
 	// CreatePost inserts a post and returns it.
 	CreatePost(ctx context.Context, arg CreatePostParams) (Post, error)
 	// CreatePosts inserts many posts with COPY and returns the number of rows copied.
@@ -35,6 +38,9 @@ type Querier interface {
 	DeleteUser(ctx context.Context, id int64) (int64, error)
 	// GetPost returns the post with the given id.
 	GetPost(ctx context.Context, id int64) (Post, error)
+	// GetPostForUpdate returns the post with the given id and locks it until the end of
+	// the transaction, so the state recorded before a change is the one it changes.
+	GetPostForUpdate(ctx context.Context, id int64) (Post, error)
 	// GetRefreshTokenForUpdate returns the refresh token with the given hash and locks it
 	// until the end of the transaction, so two concurrent refreshes cannot both rotate it.
 	GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte) (RefreshToken, error)
@@ -45,6 +51,18 @@ type Querier interface {
 	GetUserAuthState(ctx context.Context, id int64) (GetUserAuthStateRow, error)
 	// GetUserByEmail returns the user with the given email, compared case-insensitively.
 	GetUserByEmail(ctx context.Context, email string) (User, error)
+	// GetUserForUpdate returns the user with the given id and locks it until the end of
+	// the transaction, so the state recorded before a change is the one it changes.
+	GetUserForUpdate(ctx context.Context, id int64) (User, error)
+	// ListAuditEvents returns one keyset page of audit events, newest first: ordered by
+	// (occurred_at, id) descending.
+	//   - actor_id, action, resource_type, resource_id: optional filters (NULL matches
+	//     every row);
+	//   - occurred_from (inclusive), occurred_to (exclusive): optional time range;
+	//   - after_occurred_at, after_id: the cursor, i.e. the sort key of the last row of the
+	//     previous page, NULL on the first page;
+	//   - page_limit: the maximum number of rows returned.
+	ListAuditEvents(ctx context.Context, arg ListAuditEventsParams) ([]AuditEvent, error)
 	// ListPostsByCreatedAtAsc returns one keyset page of posts ordered by (created_at, id)
 	// ascending. Parameters: see ListPostsByIDAsc.
 	//
@@ -92,8 +110,9 @@ type Querier interface {
 	// RevokeRefreshFamily revokes every live token of a family (sign-out, theft detection).
 	RevokeRefreshFamily(ctx context.Context, familyID pgtype.UUID) (int64, error)
 	// RevokeRefreshFamilyOfToken revokes every live token of the family the token with the
-	// given hash belongs to (sign-out); an unknown hash revokes nothing.
-	RevokeRefreshFamilyOfToken(ctx context.Context, tokenHash []byte) (int64, error)
+	// given hash belongs to (sign-out) and returns the owner and family of each token it
+	// revoked; an unknown hash, or a family already revoked, revokes nothing.
+	RevokeRefreshFamilyOfToken(ctx context.Context, tokenHash []byte) ([]RevokeRefreshFamilyOfTokenRow, error)
 	// RevokeUserRefreshTokens revokes every live token of a user except those of
 	// keep_family (nil revokes all).
 	RevokeUserRefreshTokens(ctx context.Context, arg RevokeUserRefreshTokensParams) (int64, error)

@@ -17,8 +17,8 @@ WHERE ($1::text IS NULL OR role = $1)
 `
 
 type CountUsersParams struct {
-	Role     *string
-	IsActive *bool
+	Role     *string `json:"role"`
+	IsActive *bool   `json:"is_active"`
 }
 
 // CountUsers counts the users matching the same optional filters as ListUsers*.
@@ -36,11 +36,11 @@ RETURNING id, email, display_name, password_hash, role, is_active, created_at, u
 `
 
 type CreateUserParams struct {
-	Email        string
-	DisplayName  string
-	PasswordHash string
-	Role         string
-	IsActive     bool
+	Email        string `json:"email"`
+	DisplayName  string `json:"display_name"`
+	PasswordHash string `json:"password_hash"`
+	Role         string `json:"role"`
+	IsActive     bool   `json:"is_active"`
 }
 
 // CreateUser inserts a user and returns it.
@@ -67,11 +67,11 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 }
 
 type CreateUsersParams struct {
-	Email        string
-	DisplayName  string
-	PasswordHash string
-	Role         string
-	IsActive     bool
+	Email        string `json:"email"`
+	DisplayName  string `json:"display_name"`
+	PasswordHash string `json:"password_hash"`
+	Role         string `json:"role"`
+	IsActive     bool   `json:"is_active"`
 }
 
 const deleteUser = `-- name: DeleteUser :execrows
@@ -117,8 +117,8 @@ WHERE id = $1
 `
 
 type GetUserAuthStateRow struct {
-	Role     string
-	IsActive bool
+	Role     string `json:"role"`
+	IsActive bool   `json:"is_active"`
 }
 
 // GetUserAuthState returns what authorization needs of a user on every request: its
@@ -152,6 +152,30 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 	return i, err
 }
 
+const getUserForUpdate = `-- name: GetUserForUpdate :one
+SELECT id, email, display_name, password_hash, role, is_active, created_at, updated_at FROM users
+WHERE id = $1
+FOR UPDATE
+`
+
+// GetUserForUpdate returns the user with the given id and locks it until the end of
+// the transaction, so the state recorded before a change is the one it changes.
+func (q *Queries) GetUserForUpdate(ctx context.Context, id int64) (User, error) {
+	row := q.db.QueryRow(ctx, getUserForUpdate, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.DisplayName,
+		&i.PasswordHash,
+		&i.Role,
+		&i.IsActive,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const listUsersByCreatedAtAsc = `-- name: ListUsersByCreatedAtAsc :many
 SELECT id, email, display_name, password_hash, role, is_active, created_at, updated_at FROM users
 WHERE ($1::text IS NULL OR role = $1)
@@ -163,11 +187,11 @@ LIMIT $5
 `
 
 type ListUsersByCreatedAtAscParams struct {
-	Role           *string
-	IsActive       *bool
-	AfterCreatedAt *time.Time
-	AfterID        *int64
-	PageLimit      int32
+	Role           *string    `json:"role"`
+	IsActive       *bool      `json:"is_active"`
+	AfterCreatedAt *time.Time `json:"after_created_at"`
+	AfterID        *int64     `json:"after_id"`
+	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListUsersByCreatedAtAsc returns one keyset page of users ordered by (created_at, id)
@@ -221,11 +245,11 @@ LIMIT $5
 `
 
 type ListUsersByCreatedAtDescParams struct {
-	Role           *string
-	IsActive       *bool
-	AfterCreatedAt *time.Time
-	AfterID        *int64
-	PageLimit      int32
+	Role           *string    `json:"role"`
+	IsActive       *bool      `json:"is_active"`
+	AfterCreatedAt *time.Time `json:"after_created_at"`
+	AfterID        *int64     `json:"after_id"`
+	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListUsersByCreatedAtDesc returns one keyset page of users ordered by (created_at, id)
@@ -276,11 +300,11 @@ LIMIT $5
 `
 
 type ListUsersByIDAscParams struct {
-	Role           *string
-	IsActive       *bool
-	AfterCreatedAt *time.Time
-	AfterID        *int64
-	PageLimit      int32
+	Role           *string    `json:"role"`
+	IsActive       *bool      `json:"is_active"`
+	AfterCreatedAt *time.Time `json:"after_created_at"`
+	AfterID        *int64     `json:"after_id"`
+	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListUsersByIDAsc returns one keyset page of users ordered by id ascending.
@@ -337,11 +361,11 @@ LIMIT $5
 `
 
 type ListUsersByIDDescParams struct {
-	Role           *string
-	IsActive       *bool
-	AfterCreatedAt *time.Time
-	AfterID        *int64
-	PageLimit      int32
+	Role           *string    `json:"role"`
+	IsActive       *bool      `json:"is_active"`
+	AfterCreatedAt *time.Time `json:"after_created_at"`
+	AfterID        *int64     `json:"after_id"`
+	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListUsersByIDDesc returns one keyset page of users ordered by id descending.
@@ -394,12 +418,12 @@ RETURNING id, email, display_name, password_hash, role, is_active, created_at, u
 `
 
 type UpdateUserParams struct {
-	Email        *string
-	DisplayName  *string
-	PasswordHash *string
-	Role         *string
-	IsActive     *bool
-	ID           int64
+	Email        *string `json:"email"`
+	DisplayName  *string `json:"display_name"`
+	PasswordHash *string `json:"password_hash"`
+	Role         *string `json:"role"`
+	IsActive     *bool   `json:"is_active"`
+	ID           int64   `json:"id"`
 }
 
 // UpdateUser sets the fields given (non-NULL), leaves the others unchanged, bumps

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -46,7 +47,9 @@ type Limits struct {
 }
 
 // Service holds the authentication rules: accounts, sign-in, refresh token rotation,
-// sign-out and password changes.
+// sign-out and password changes. Every change is written in one transaction with its
+// audit event (internal/core/audit); failed sign-ins, refreshes of a known token and
+// password changes are recorded too, each in a transaction of its own.
 type Service struct {
 	pool       *db.Pool
 	q          *sqlc.Queries
@@ -87,20 +90,31 @@ type RegisterInput struct {
 	Password string
 }
 
-// Register hashes the password and creates an active account with role user.
-// Errors: ErrEmailTaken when an account has the email in any letter case;
-// apperr.ErrUnavailable when password hashing is saturated; a validation error naming
-// a field the database rejects.
+// Register hashes the password, creates an active account with role user and records
+// auth.register with the account as after. Errors: ErrEmailTaken when an account has
+// the email in any letter case; apperr.ErrUnavailable when password hashing is
+// saturated; a validation error naming a field the database rejects; the audit log's
+// errors.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (sqlc.User, error) {
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return sqlc.User{}, translate(err)
 	}
-	u, err := s.q.CreateUser(ctx, sqlc.CreateUserParams{
-		Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: RoleUser, IsActive: true,
+	var u sqlc.User
+	err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		var err error
+		u, err = s.q.WithTx(tx).CreateUser(ctx, sqlc.CreateUserParams{
+			Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: RoleUser, IsActive: true,
+		})
+		if err != nil {
+			return translate(err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: actionRegister, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), After: u,
+		})
 	})
 	if err != nil {
-		return sqlc.User{}, translate(err)
+		return sqlc.User{}, err
 	}
 	return u, nil
 }
@@ -115,11 +129,14 @@ type LoginInput struct {
 
 // Login checks an email and password and starts a session: a new refresh token
 // family. Attempts are throttled per client address and per account before any
-// database or hashing work. An unknown email, a wrong password and a deactivated
-// account take the same time and give the same error. When the stored hash was made
-// with other parameters, it is replaced (best effort). Errors: *ThrottledError
-// (ErrTooManyRequests); ErrInvalidCredentials; apperr.ErrUnavailable when password
-// hashing is saturated.
+// database or hashing work; throttled attempts are not recorded, so a flood of them
+// costs the database nothing. An unknown email, a wrong password and a deactivated
+// account take the same time, give the same error and are each recorded as a failed
+// auth.login (with the email and the reason); a sign-in records auth.login with the
+// account as actor. When the stored hash was made with other parameters, it is
+// replaced (best effort). Errors: *ThrottledError (ErrTooManyRequests);
+// ErrInvalidCredentials; apperr.ErrUnavailable when password hashing is saturated;
+// the audit log's errors.
 func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if err := s.throttle(ctx, in.Email, in.ClientAddr); err != nil {
 		return Session{}, err
@@ -130,7 +147,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
 			return Session{}, translate(err)
 		}
-		return Session{}, ErrInvalidCredentials.Wrap(errors.New("no such account"))
+		return Session{}, s.loginFailed(ctx, 0, in.Email, reasonUnknownAccount, errors.New("no such account"))
 	}
 	if err != nil {
 		return Session{}, translate(err)
@@ -140,14 +157,30 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	case err != nil:
 		return Session{}, err
 	case !ok:
-		return Session{}, ErrInvalidCredentials.Wrap(fmt.Errorf("wrong password for user %d", u.ID))
+		return Session{}, s.loginFailed(ctx, u.ID, in.Email, reasonWrongPassword, fmt.Errorf("wrong password for user %d", u.ID))
 	case !u.IsActive:
-		return Session{}, ErrInvalidCredentials.Wrap(fmt.Errorf("user %d is inactive", u.ID))
+		return Session{}, s.loginFailed(ctx, u.ID, in.Email, reasonInactive, fmt.Errorf("user %d is inactive", u.ID))
 	}
 	if rehash {
-		s.rehash(ctx, u.ID, in.Password)
+		s.rehash(ctx, u, in.Password)
 	}
 	return s.startSession(ctx, u)
+}
+
+// loginFailed records a failed auth.login against user id (0: no such account) and
+// returns ErrInvalidCredentials wrapping cause, or the audit log's error.
+func (s *Service) loginFailed(ctx context.Context, id int64, email, reason string, cause error) error {
+	e := audit.Entry{
+		Action: actionLogin, ResourceType: resourceUser, Outcome: audit.Failure,
+		After: loginFailure{Email: email, Reason: reason},
+	}
+	if id != 0 {
+		e.ResourceID = audit.ID(id)
+	}
+	if err := audit.RecordAlone(ctx, s.pool, e); err != nil {
+		return err
+	}
+	return ErrInvalidCredentials.Wrap(cause)
 }
 
 // verify checks plain against u's stored hash. A stored hash that cannot be read
@@ -168,15 +201,25 @@ func (s *Service) verify(ctx context.Context, u sqlc.User, plain string) (ok, re
 	return ok, rehash, nil
 }
 
-// rehash replaces user id's hash with one made with the current parameters. It is
-// best effort: a failure is logged and the old hash stays valid.
-func (s *Service) rehash(ctx context.Context, id int64, plain string) {
+// rehash replaces u's hash with one made with the current parameters and records
+// auth.password_rehash. It is best effort: a failure is logged and the old hash stays
+// valid.
+func (s *Service) rehash(ctx context.Context, u sqlc.User, plain string) {
 	hash, err := s.hasher.Hash(ctx, plain)
 	if err == nil {
-		_, err = s.q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: id, PasswordHash: &hash})
+		err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+			after, err := s.q.WithTx(tx).UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash})
+			if err != nil {
+				return translate(err)
+			}
+			return audit.Record(ctx, tx, audit.Entry{
+				Action: actionPasswordRehash, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
+				ActorID: u.ID, Before: u, After: after,
+			})
+		})
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "password rehash failed; the old hash stays", "user_id", id, "error", err)
+		s.log.WarnContext(ctx, "password rehash failed; the old hash stays", "user_id", u.ID, "error", err)
 	}
 }
 
@@ -208,8 +251,9 @@ func allow(ctx context.Context, l Limiter, key, name string) error {
 // like the database does.
 func accountKey(email string) string { return strings.ToLower(email) }
 
-// startSession creates a refresh token family for u and issues its first tokens.
-// Errors: the database's or the random source's.
+// startSession creates a refresh token family for u, records auth.login with u as
+// actor and issues the first tokens. Errors: the database's, the audit log's or the
+// random source's.
 func (s *Service) startSession(ctx context.Context, u sqlc.User) (Session, error) {
 	family, err := newFamily()
 	if err != nil {
@@ -219,10 +263,19 @@ func (s *Service) startSession(ctx context.Context, u sqlc.User) (Session, error
 	if err != nil {
 		return Session{}, err
 	}
-	if _, err := s.q.CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
-		UserID: u.ID, FamilyID: family, TokenHash: hash, ExpiresAt: s.now().Add(s.refreshTTL),
-	}); err != nil {
-		return Session{}, translate(err)
+	err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if _, err := s.q.WithTx(tx).CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
+			UserID: u.ID, FamilyID: family, TokenHash: hash, ExpiresAt: s.now().Add(s.refreshTTL),
+		}); err != nil {
+			return translate(err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: actionLogin, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), ActorID: u.ID,
+			After: sessionEvent{Session: family.String()},
+		})
+	})
+	if err != nil {
+		return Session{}, err
 	}
 	access, err := s.tokens.Issue(u.ID, u.Role, family.String())
 	if err != nil {
@@ -232,22 +285,27 @@ func (s *Service) startSession(ctx context.Context, u sqlc.User) (Session, error
 }
 
 // Refresh exchanges a refresh token for a new access token and a new refresh token
-// of the same family, in one transaction; the presented token is used up. Presenting
-// a token that was already used means it was copied: the whole family is revoked
-// (and that is committed), so the newest token stops working too. The access token
-// carries the account's current role. Errors: ErrInvalidRefreshToken for a token
-// that is unknown, expired, revoked or already used, or whose account is inactive.
+// of the same family, in one transaction with its auth.refresh event (the token's
+// owner as actor); the presented token is used up. Presenting a token that was
+// already used means it was copied: the whole family is revoked and a failed
+// auth.refresh recorded (and both committed), so the newest token stops working too.
+// A known token refused for another reason (revoked, expired, inactive account) is
+// recorded as a failed auth.refresh as well; an unknown one is not, as there is
+// nothing to attach it to. The access token carries the account's current role.
+// Errors: ErrInvalidRefreshToken for a token that is unknown, expired, revoked or
+// already used, or whose account is inactive; the audit log's errors.
 func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 	hash, ok := hashRefreshToken(token)
 	if !ok {
 		return Session{}, ErrInvalidRefreshToken.Wrap(errors.New("not a refresh token"))
 	}
 	var (
-		out   Session
-		reuse *sqlc.RefreshToken
+		out     Session
+		reuse   *sqlc.RefreshToken
+		refused *audit.Entry // a failed refresh of a known token, recorded after the rollback
 	)
 	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		out, reuse = Session{}, nil
+		out, reuse, refused = Session{}, nil, nil
 		q := s.q.WithTx(tx)
 		rt, err := q.GetRefreshTokenForUpdate(ctx, hash)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -256,25 +314,30 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		if err != nil {
 			return translate(err)
 		}
+		refuse := func(reason string) error {
+			refused = refreshFailure(rt, reason, 0)
+			return ErrInvalidRefreshToken.Wrap(fmt.Errorf("%s refresh token", reason))
+		}
 		now := s.now()
 		switch {
 		case rt.RevokedAt != nil:
-			return ErrInvalidRefreshToken.Wrap(errors.New("revoked refresh token"))
+			return refuse(reasonRevoked)
 		case rt.RotatedAt != nil:
-			if _, err := q.RevokeRefreshFamily(ctx, rt.FamilyID); err != nil {
+			n, err := q.RevokeRefreshFamily(ctx, rt.FamilyID)
+			if err != nil {
 				return translate(err)
 			}
 			reuse = &rt
-			return nil // commit the revocation
+			return audit.Record(ctx, tx, *refreshFailure(rt, reasonReused, n)) // committed with the revocation
 		case !now.Before(rt.ExpiresAt):
-			return ErrInvalidRefreshToken.Wrap(errors.New("expired refresh token"))
+			return refuse(reasonExpired)
 		}
 		u, err := q.GetUser(ctx, rt.UserID)
 		if err != nil {
 			return translate(err)
 		}
 		if !u.IsActive {
-			return ErrInvalidRefreshToken.Wrap(fmt.Errorf("user %d is inactive", u.ID))
+			return refuse(reasonInactive)
 		}
 		if err := q.RotateRefreshToken(ctx, rt.ID); err != nil {
 			return translate(err)
@@ -288,6 +351,12 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		}); err != nil {
 			return translate(err)
 		}
+		if err := audit.Record(ctx, tx, audit.Entry{
+			Action: actionRefresh, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), ActorID: u.ID,
+			After: sessionEvent{Session: rt.FamilyID.String()},
+		}); err != nil {
+			return err
+		}
 		access, err := s.tokens.Issue(u.ID, u.Role, rt.FamilyID.String())
 		if err != nil {
 			return err
@@ -295,6 +364,11 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		out = Session{AccessToken: access, RefreshToken: refresh, AccessTTL: s.tokens.TTL()}
 		return nil
 	})
+	if refused != nil {
+		if aerr := audit.RecordAlone(ctx, s.pool, *refused); aerr != nil {
+			return Session{}, aerr
+		}
+	}
 	if err != nil {
 		return Session{}, err
 	}
@@ -306,18 +380,29 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 	return out, nil
 }
 
-// Logout ends the session (refresh token family) of token. It reports nothing about
-// the token: an unknown, malformed or already revoked token is not an error.
-// Errors: only the database's.
+// Logout ends the session (refresh token family) of token and records auth.logout
+// with the token's owner as actor. It reports nothing about the token: an unknown,
+// malformed or already revoked token is not an error, and, as it changes nothing, is
+// not recorded. Errors: only the database's and the audit log's.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	hash, ok := hashRefreshToken(token)
 	if !ok {
 		return nil
 	}
-	if _, err := s.q.RevokeRefreshFamilyOfToken(ctx, hash); err != nil {
-		return translate(err)
-	}
-	return nil
+	return s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		revoked, err := s.q.WithTx(tx).RevokeRefreshFamilyOfToken(ctx, hash)
+		if err != nil {
+			return translate(err)
+		}
+		if len(revoked) == 0 {
+			return nil
+		}
+		owner := revoked[0].UserID
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: actionLogout, ResourceType: resourceUser, ResourceID: audit.ID(owner), ActorID: owner,
+			After: sessionEvent{Session: revoked[0].FamilyID.String(), Revoked: int64(len(revoked))},
+		})
+	})
 }
 
 // Me returns the account of user id. Errors: apperr.ErrUnauthorized when it no
@@ -343,12 +428,14 @@ type ChangePasswordInput struct {
 	New     string
 }
 
-// ChangePassword checks the current password, stores a hash of the new one and
-// revokes every other session of the user, in one transaction. Attempts count
-// against the account's login throttle, so a stolen access token cannot be used to
-// guess the password faster than a login could. Errors: *ThrottledError
-// (ErrTooManyRequests); ErrWrongPassword; apperr.ErrUnauthorized when the user no
-// longer exists; apperr.ErrUnavailable when password hashing is saturated.
+// ChangePassword checks the current password, stores a hash of the new one, revokes
+// every other session of the user and records auth.password_change with the account
+// before and after (hashes redacted), in one transaction. A wrong current password is
+// recorded as a failed auth.password_change. Attempts count against the account's
+// login throttle, so a stolen access token cannot be used to guess the password
+// faster than a login could. Errors: *ThrottledError (ErrTooManyRequests);
+// ErrWrongPassword; apperr.ErrUnauthorized when the user no longer exists;
+// apperr.ErrUnavailable when password hashing is saturated; the audit log's errors.
 func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) error {
 	u, err := s.Me(ctx, in.UserID)
 	if err != nil {
@@ -362,6 +449,12 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 		return err
 	}
 	if !ok {
+		if err := audit.RecordAlone(ctx, s.pool, audit.Entry{
+			Action: actionPasswordChange, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
+			ActorID: u.ID, Outcome: audit.Failure, After: failure{Reason: reasonWrongPassword},
+		}); err != nil {
+			return err
+		}
 		return ErrWrongPassword.Wrap(fmt.Errorf("wrong current password for user %d", u.ID))
 	}
 	hash, err := s.hasher.Hash(ctx, in.New)
@@ -370,7 +463,15 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 	}
 	return s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		if _, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash}); err != nil {
+		before, err := q.GetUserForUpdate(ctx, u.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", u.ID))
+		}
+		if err != nil {
+			return translate(err)
+		}
+		after, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash})
+		if err != nil {
 			return translate(err)
 		}
 		if _, err := q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{
@@ -378,7 +479,10 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 		}); err != nil {
 			return translate(err)
 		}
-		return nil
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: actionPasswordChange, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
+			ActorID: u.ID, Before: before, After: after,
+		})
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/quarrydev/quarry/internal/app/apptest"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/modules/posts"
 	"github.com/quarrydev/quarry/internal/testdb"
 )
@@ -303,7 +302,7 @@ func TestBulkCreateIsAllOrNothing(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{})
 	a := srv.SeedUser(t, "copy@example.com", "user")
-	svc := posts.NewService(sqlc.New(srv.App.Pool()), nil, &posts.Config{MaxBulk: 10})
+	svc := posts.NewService(srv.App.Pool(), nil, &posts.Config{MaxBulk: 10})
 	_, err := svc.BulkCreate(context.Background(), []posts.CreateInput{{AuthorID: a, Title: "ok"}, {AuthorID: a + 999, Title: "orphan"}})
 	if !errors.Is(err, posts.ErrAuthorNotFound) {
 		t.Fatalf("want ErrAuthorNotFound, got %v", err)

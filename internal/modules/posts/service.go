@@ -4,24 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
-// Service holds the posts business rules on top of the generated queries.
+// Service holds the posts business rules on top of the generated queries. Every
+// change is written in one transaction with its audit event (internal/core/audit).
 type Service struct {
+	pool    *db.Pool
 	q       *sqlc.Queries
 	cursors *db.CursorCodec
 	cfg     *Config
 }
 
-// NewService returns a Service.
-func NewService(q *sqlc.Queries, cursors *db.CursorCodec, cfg *Config) *Service {
-	return &Service{q: q, cursors: cursors, cfg: cfg}
+// NewService returns a Service reading and writing through pool.
+func NewService(pool *db.Pool, cursors *db.CursorCodec, cfg *Config) *Service {
+	return &Service{pool: pool, q: sqlc.New(pool), cursors: cursors, cfg: cfg}
 }
+
+// Audit actions and resource type of the posts module.
+const (
+	resourcePost     = "post"
+	actionCreate     = "post.create"
+	actionUpdate     = "post.update"
+	actionDelete     = "post.delete"
+	actionBulkCreate = "post.bulk_create"
+)
 
 // Viewer is who asks: drafts are visible only to their author and to admins.
 // The zero Viewer is an anonymous caller.
@@ -55,13 +70,24 @@ type CreateInput struct {
 	Status   string // "" means draft
 }
 
-// Create inserts a post. Errors: ErrAuthorNotFound when the author does not exist.
+// Create inserts a post and records post.create with the post as after. Errors:
+// ErrAuthorNotFound when the author does not exist; the audit log's errors.
 func (s *Service) Create(ctx context.Context, in CreateInput) (sqlc.Post, error) {
-	p, err := s.q.CreatePost(ctx, sqlc.CreatePostParams{
-		AuthorID: in.AuthorID, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status),
+	var p sqlc.Post
+	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		var err error
+		p, err = s.q.WithTx(tx).CreatePost(ctx, sqlc.CreatePostParams{
+			AuthorID: in.AuthorID, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status),
+		})
+		if err != nil {
+			return translate(err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: actionCreate, ResourceType: resourcePost, ResourceID: audit.ID(p.ID), After: p,
+		})
 	})
 	if err != nil {
-		return sqlc.Post{}, translate(err)
+		return sqlc.Post{}, err
 	}
 	return p, nil
 }
@@ -80,33 +106,57 @@ type UpdateInput struct {
 	Title, Body, Status *string
 }
 
-// Update changes the given fields of post id and returns it. Without any field it
-// returns the post unchanged. Errors: ErrPostNotFound.
+// Update changes the given fields of post id, records post.update with the post
+// before and after, and returns it. Without any field it returns the post unchanged
+// and records nothing. Errors: ErrPostNotFound; the audit log's errors.
 func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (sqlc.Post, error) {
 	if in.Title == nil && in.Body == nil && in.Status == nil {
 		return s.Get(ctx, id)
 	}
-	p, err := s.q.UpdatePost(ctx, sqlc.UpdatePostParams{ID: id, Title: in.Title, Body: in.Body, Status: in.Status})
+	var p sqlc.Post
+	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		before, err := q.GetPostForUpdate(ctx, id)
+		if err != nil {
+			return translate(err)
+		}
+		p, err = q.UpdatePost(ctx, sqlc.UpdatePostParams{ID: id, Title: in.Title, Body: in.Body, Status: in.Status})
+		if err != nil {
+			return translate(err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: actionUpdate, ResourceType: resourcePost, ResourceID: audit.ID(id), Before: before, After: p,
+		})
+	})
 	if err != nil {
-		return sqlc.Post{}, translate(err)
+		return sqlc.Post{}, err
 	}
 	return p, nil
 }
 
-// Delete removes post id. Errors: ErrPostNotFound.
+// Delete removes post id and records post.delete with the post as before. Errors:
+// ErrPostNotFound; the audit log's errors.
 func (s *Service) Delete(ctx context.Context, id int64) error {
-	n, err := s.q.DeletePost(ctx, id)
-	if err != nil {
-		return translate(err)
-	}
-	if n == 0 {
-		return ErrPostNotFound
-	}
-	return nil
+	return s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		before, err := q.GetPostForUpdate(ctx, id)
+		if err != nil {
+			return translate(err)
+		}
+		if _, err := q.DeletePost(ctx, id); err != nil {
+			return translate(err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: actionDelete, ResourceType: resourcePost, ResourceID: audit.ID(id), Before: before,
+		})
+	})
 }
 
-// BulkCreate inserts posts with COPY, all or none. Errors: a validation error naming
-// items when there are more than the configured maximum; ErrAuthorNotFound.
+// BulkCreate inserts posts with COPY, all or none, and records one post.bulk_create
+// event for the batch (COPY does not return the new ids): its after holds the number
+// of posts created and their authors. Errors: a validation error naming items when
+// there are more than the configured maximum; ErrAuthorNotFound; the audit log's
+// errors.
 func (s *Service) BulkCreate(ctx context.Context, in []CreateInput) (int64, error) {
 	if len(in) > s.cfg.MaxBulk {
 		return 0, apperr.Invalid(apperr.FieldError{
@@ -114,14 +164,34 @@ func (s *Service) BulkCreate(ctx context.Context, in []CreateInput) (int64, erro
 		})
 	}
 	rows := make([]sqlc.CreatePostsParams, len(in))
+	var authors []int64
 	for i, p := range in {
 		rows[i] = sqlc.CreatePostsParams{AuthorID: p.AuthorID, Title: p.Title, Body: p.Body, Status: statusOrDraft(p.Status)}
+		if !slices.Contains(authors, p.AuthorID) {
+			authors = append(authors, p.AuthorID)
+		}
 	}
-	n, err := s.q.CreatePosts(ctx, rows)
+	var n int64
+	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		var err error
+		if n, err = s.q.WithTx(tx).CreatePosts(ctx, rows); err != nil {
+			return translate(err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: actionBulkCreate, ResourceType: resourcePost,
+			After: bulkCreated{Count: n, AuthorIDs: authors},
+		})
+	})
 	if err != nil {
-		return 0, translate(err)
+		return 0, err
 	}
 	return n, nil
+}
+
+// bulkCreated is the after of a post.bulk_create event.
+type bulkCreated struct {
+	Count     int64   `json:"count"`
+	AuthorIDs []int64 `json:"author_ids"`
 }
 
 // ListInput selects a page of posts.

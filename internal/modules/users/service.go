@@ -6,25 +6,39 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
 // Service holds the users business rules on top of the generated queries. The rows it
-// returns carry the password hash: callers map them to DTOs that leave it out.
+// returns carry the password hash: callers map them to DTOs that leave it out. Every
+// change is written in one transaction with its audit event (internal/core/audit),
+// whose before and after are the user rows with the hash redacted.
 type Service struct {
+	pool    *db.Pool
 	q       *sqlc.Queries
 	cursors *db.CursorCodec
 	hasher  *password.Hasher
 	cfg     *Config
 }
 
-// NewService returns a Service.
-func NewService(q *sqlc.Queries, cursors *db.CursorCodec, hasher *password.Hasher, cfg *Config) *Service {
-	return &Service{q: q, cursors: cursors, hasher: hasher, cfg: cfg}
+// NewService returns a Service reading and writing through pool.
+func NewService(pool *db.Pool, cursors *db.CursorCodec, hasher *password.Hasher, cfg *Config) *Service {
+	return &Service{pool: pool, q: sqlc.New(pool), cursors: cursors, hasher: hasher, cfg: cfg}
 }
+
+// Audit actions and resource type of the users module.
+const (
+	resourceUser     = "user"
+	actionCreate     = "user.create"
+	actionUpdate     = "user.update"
+	actionDeactivate = "user.deactivate"
+)
 
 // Roles a user may have.
 const (
@@ -43,9 +57,10 @@ type CreateInput struct {
 	Role string
 }
 
-// Create hashes the password and inserts an active user. Errors: ErrEmailTaken when
-// another user has the email in any letter case; apperr.ErrUnavailable when password
-// hashing is saturated; a validation error naming a field the database rejects.
+// Create hashes the password, inserts an active user and records user.create with
+// the user as after. Errors: ErrEmailTaken when another user has the email in any
+// letter case; apperr.ErrUnavailable when password hashing is saturated; a validation
+// error naming a field the database rejects; the audit log's errors.
 func (s *Service) Create(ctx context.Context, in CreateInput) (sqlc.User, error) {
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
@@ -55,11 +70,21 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (sqlc.User, error)
 	if role == "" {
 		role = RoleUser
 	}
-	u, err := s.q.CreateUser(ctx, sqlc.CreateUserParams{
-		Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: role, IsActive: true,
+	var u sqlc.User
+	err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		var err error
+		u, err = s.q.WithTx(tx).CreateUser(ctx, sqlc.CreateUserParams{
+			Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: role, IsActive: true,
+		})
+		if err != nil {
+			return translate(err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: actionCreate, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), After: u,
+		})
 	})
 	if err != nil {
-		return sqlc.User{}, translate(err)
+		return sqlc.User{}, err
 	}
 	return u, nil
 }
@@ -91,31 +116,60 @@ type UpdateInput struct {
 	IsActive    *bool
 }
 
-// Update changes the given fields of user id and returns the user. Without any field
-// it returns the user unchanged. Errors: ErrUserNotFound; a validation error naming a
-// field the database rejects.
+// Update changes the given fields of user id, records user.update with the user
+// before and after, and returns the user. Without any field it returns the user
+// unchanged and records nothing. Errors: ErrUserNotFound; a validation error naming a
+// field the database rejects; the audit log's errors.
 func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (sqlc.User, error) {
 	if in.DisplayName == nil && in.Role == nil && in.IsActive == nil {
 		return s.Get(ctx, id)
 	}
-	u, err := s.q.UpdateUser(ctx, sqlc.UpdateUserParams{
-		ID: id, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive,
+	return s.change(ctx, actionUpdate, id, func(sqlc.User) *sqlc.UpdateUserParams {
+		return &sqlc.UpdateUserParams{ID: id, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive}
 	})
-	if err != nil {
-		return sqlc.User{}, translate(err)
-	}
-	return u, nil
 }
 
-// Deactivate marks user id inactive and returns the user; a user already inactive is
-// returned unchanged. Errors: ErrUserNotFound.
+// Deactivate marks user id inactive, records user.deactivate with the user before and
+// after, and returns the user; a user already inactive is returned unchanged and
+// nothing is recorded. Errors: ErrUserNotFound; the audit log's errors.
 func (s *Service) Deactivate(ctx context.Context, id int64) (sqlc.User, error) {
-	u, err := s.Get(ctx, id)
-	if err != nil || !u.IsActive {
-		return u, err
+	return s.change(ctx, actionDeactivate, id, func(u sqlc.User) *sqlc.UpdateUserParams {
+		if !u.IsActive {
+			return nil
+		}
+		inactive := false
+		return &sqlc.UpdateUserParams{ID: id, IsActive: &inactive}
+	})
+}
+
+// change locks user id in a transaction, asks plan for the update to make given its
+// current state (nil: none), applies it and records action with the user before and
+// after. It returns the user as it is at the end. Errors: ErrUserNotFound; a
+// validation error naming a field the database rejects; the audit log's errors.
+func (s *Service) change(ctx context.Context, action string, id int64, plan func(sqlc.User) *sqlc.UpdateUserParams) (sqlc.User, error) {
+	var u sqlc.User
+	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		before, err := q.GetUserForUpdate(ctx, id)
+		if err != nil {
+			return translate(err)
+		}
+		u = before
+		p := plan(before)
+		if p == nil {
+			return nil
+		}
+		if u, err = q.UpdateUser(ctx, *p); err != nil {
+			return translate(err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: action, ResourceType: resourceUser, ResourceID: audit.ID(id), Before: before, After: u,
+		})
+	})
+	if err != nil {
+		return sqlc.User{}, err
 	}
-	inactive := false
-	return s.Update(ctx, id, UpdateInput{IsActive: &inactive})
+	return u, nil
 }
 
 // ListInput selects a page of users.

@@ -10,7 +10,6 @@ import (
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/testdb"
 )
 
@@ -20,8 +19,13 @@ func newService(t *testing.T) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pool, err := db.NewPool(context.Background(), db.PoolConfig{URL: testdb.NewURL(t), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
 	params := password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
-	return NewService(sqlc.New(testdb.New(t)), cursors, password.NewHasher(params, 2, time.Second), defaultConfig())
+	return NewService(pool, cursors, password.NewHasher(params, 2, time.Second), defaultConfig())
 }
 
 func TestServiceStoresAVerifiableHash(t *testing.T) {

@@ -1,0 +1,10 @@
+-- Create "audit_events" table
+CREATE TABLE "audit_events" ("id" bigint NOT NULL GENERATED ALWAYS AS IDENTITY, "occurred_at" timestamptz NOT NULL DEFAULT now(), "actor_id" bigint NULL, "action" text NOT NULL, "resource_type" text NOT NULL, "resource_id" text NULL, "before" jsonb NULL, "after" jsonb NULL, "request_id" text NULL, "client_ip" inet NULL, "user_agent" text NULL, "outcome" text NOT NULL, PRIMARY KEY ("id"), CONSTRAINT "audit_events_action_check" CHECK ((action ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$'::text) AND (char_length(action) <= 100)), CONSTRAINT "audit_events_after_check" CHECK (jsonb_typeof(after) = 'object'::text), CONSTRAINT "audit_events_before_check" CHECK (jsonb_typeof(before) = 'object'::text), CONSTRAINT "audit_events_outcome_check" CHECK (outcome = ANY (ARRAY['success'::text, 'failure'::text])), CONSTRAINT "audit_events_request_id_check" CHECK ((char_length(request_id) >= 1) AND (char_length(request_id) <= 128)), CONSTRAINT "audit_events_resource_id_check" CHECK ((char_length(resource_id) >= 1) AND (char_length(resource_id) <= 100)), CONSTRAINT "audit_events_resource_type_check" CHECK ((resource_type ~ '^[a-z][a-z0-9_]*$'::text) AND (char_length(resource_type) <= 50)), CONSTRAINT "audit_events_user_agent_check" CHECK (char_length(user_agent) <= 512));
+-- Create index "audit_events_action_occurred_at_id_idx" to table: "audit_events"
+CREATE INDEX "audit_events_action_occurred_at_id_idx" ON "audit_events" ("action", "occurred_at", "id");
+-- Create index "audit_events_actor_id_occurred_at_id_idx" to table: "audit_events"
+CREATE INDEX "audit_events_actor_id_occurred_at_id_idx" ON "audit_events" ("actor_id", "occurred_at", "id");
+-- Create index "audit_events_occurred_at_id_idx" to table: "audit_events"
+CREATE INDEX "audit_events_occurred_at_id_idx" ON "audit_events" ("occurred_at", "id");
+-- Create index "audit_events_resource_type_resource_id_occurred_at_id_idx" to table: "audit_events"
+CREATE INDEX "audit_events_resource_type_resource_id_occurred_at_id_idx" ON "audit_events" ("resource_type", "resource_id", "occurred_at", "id");
