@@ -7,7 +7,7 @@ API   := $(GO) run ./cmd/api
 # Name of the migration `make generate` writes when schema/ changed.
 NAME  ?= schema_change
 
-.PHONY: all run build generate check test fmt vet sqlc-check migrations-check bench
+.PHONY: all run build generate check test fmt vet sqlc-check migrations-check openapi-check docs-check bench
 
 all: check test
 
@@ -18,13 +18,14 @@ run:
 build:
 	$(GO) build -o bin/api ./cmd/api
 
-## generate: regenerate sqlc code from queries/, then write a migration if schema/ changed
+## generate: regenerate sqlc code from queries/, write a migration if schema/ changed, and rewrite api/openapi.yaml
 generate:
 	$(SQLC) generate
 	$(API) migrate diff $(NAME)
+	$(API) openapi -o api/openapi.yaml
 
-## check: formatting, vet, generated code and migrations up to date
-check: fmt vet sqlc-check migrations-check
+## check: formatting, vet, generated code, migrations and the API document up to date
+check: fmt vet sqlc-check migrations-check openapi-check
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*')); \
@@ -40,6 +41,13 @@ sqlc-check:
 migrations-check:
 	$(API) migrate validate
 	$(API) migrate diff --check ci_check
+
+openapi-check:
+	@$(API) openapi -o - | diff -u api/openapi.yaml - || { echo "api/openapi.yaml is stale: run 'make generate' and commit the result"; exit 1; }
+
+## docs-check: open /docs in headless Chromium and check every module is rendered (needs PostgreSQL)
+docs-check:
+	bash scripts/docs-check.sh
 
 ## bench: three-way load comparison (full stack, bare gin+pgx, pgbench)
 bench:

@@ -15,14 +15,19 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/metrics"
 	"github.com/quarrydev/quarry/internal/core/middleware"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/openapi"
 	"github.com/quarrydev/quarry/internal/core/password"
+	"github.com/quarrydev/quarry/internal/core/ratelimit"
+	"github.com/quarrydev/quarry/internal/core/tracing"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/migrate"
@@ -37,6 +42,8 @@ type App struct {
 	modules []module.Module
 	schema  *migrate.Engine
 	tokens  *auth.Tokens
+	limits  *rateLimits
+	observe *observability
 
 	ready    atomic.Bool // false until serving and again once shutdown starts
 	migrated atomic.Bool // set once the database was seen up to date
@@ -50,6 +57,9 @@ type Options struct {
 	// requires the database to have them all applied. Nil skips that check.
 	Migrations *migrate.Engine
 	Log        *slog.Logger
+	// SpanExporter, when set, receives the trace spans instead of the OTLP exporter
+	// configured by TRACING_OTLP_ENDPOINT.
+	SpanExporter sdktrace.SpanExporter
 }
 
 // New builds the application: it selects the enabled modules, opens the database pool
@@ -60,6 +70,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	tr, err := newTracing(ctx, cfg, opts.SpanExporter)
+	if err != nil {
+		return nil, err
+	}
 	pool, err := db.NewPool(ctx, db.PoolConfig{
 		URL:               cfg.DatabaseURL,
 		MaxConns:          cfg.DBMaxConns,
@@ -67,15 +81,28 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		ConnectTimeout:    cfg.DBConnectTimeout,
 		AcquireTimeout:    cfg.DBAcquireTimeout,
 		HealthCheckPeriod: cfg.DBHealthCheckPeriod,
+		Tracer:            tr.QueryTracer(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: opts.Log, pool: pool, modules: mods, schema: opts.Migrations}
-	if err := a.mount(mods); err != nil {
+	observe := &observability{tracing: tr}
+	if cfg.MetricsEnabled {
+		observe.metrics = metrics.New(pool.Raw())
+	}
+	limits, err := newRateLimits(cfg, opts.Modules, opts.Log, true)
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}
+	limits.limiter.OnRejected = observe.metrics.RateLimited
+	limits.limiter.OnBackendError = func(policy string, _ error) { observe.metrics.RateLimitBackendError(policy) }
+	a := &App{cfg: cfg, log: opts.Log, pool: pool, modules: mods, schema: opts.Migrations, limits: limits, observe: observe}
+	if err := a.mount(mods); err != nil {
+		a.Close()
+		return nil, err
+	}
+	limits.check(ctx, opts.Log)
 	return a, nil
 }
 
@@ -107,9 +134,10 @@ func (a *App) mount(mods []module.Module) error {
 	})
 	deps := module.Deps{
 		DB: a.pool, Queries: queries, Cursors: cursors, Log: a.log,
-		Passwords: password.NewHasher(params, a.cfg.PasswordMaxConcurrent, a.cfg.PasswordMaxWait),
-		Tokens:    tokens,
-		Guard:     guard,
+		Passwords:  password.NewHasher(params, a.cfg.PasswordMaxConcurrent, a.cfg.PasswordMaxWait),
+		Tokens:     tokens,
+		Guard:      guard,
+		RateLimits: a.limits.limiter,
 	}
 
 	gin.SetMode(gin.ReleaseMode)
@@ -119,12 +147,14 @@ func (a *App) mount(mods []module.Module) error {
 	if err := engine.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
 		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	chain := []gin.HandlerFunc{
-		middleware.RequestID(a.log),
+	guard.OnFailure = a.observe.metrics.AuthFailure
+	chain := []gin.HandlerFunc{middleware.RequestID(a.log)}
+	chain = append(chain, a.observe.middleware(a.cfg.TracingServiceName)...)
+	chain = append(chain,
 		middleware.AccessLog(a.log),
 		middleware.Recover(),
 		middleware.SecurityHeaders(a.cfg.HSTS),
-	}
+	)
 	if cors := middleware.CORS(middleware.CORSConfig{
 		AllowedOrigins: a.cfg.CORSAllowedOrigins,
 		AllowedMethods: a.cfg.CORSAllowedMethods,
@@ -133,7 +163,7 @@ func (a *App) mount(mods []module.Module) error {
 	}); cors != nil {
 		chain = append(chain, cors)
 	}
-	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.Deadline(a.cfg.RequestTimeout))
+	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(tokens))
 	engine.Use(chain...)
 	engine.NoRoute(func(c *gin.Context) {
 		httpx.Fail(c, apperr.New(apperr.KindNotFound, "route_not_found", "no route matches this path"))
@@ -146,14 +176,29 @@ func (a *App) mount(mods []module.Module) error {
 	if err := a.router.Mount("health", "", "", a.healthRoutes()); err != nil {
 		return err
 	}
+	if err := a.router.Mount("metrics", "", "", a.observe.routes(a.cfg.MetricsAddr)); err != nil {
+		return err
+	}
+	var site *openapi.Site
+	if a.cfg.DocsEnabled {
+		if site, err = openapi.NewSite(openapi.DefaultInfo()); err != nil {
+			return err
+		}
+		if err := a.router.Mount("docs", "", "", site.Routes()); err != nil {
+			return err
+		}
+	}
 	for _, m := range mods {
 		routes, err := m.Routes(deps)
 		if err != nil {
 			return fmt.Errorf("module %s: %w", m.Name(), err)
 		}
-		if err := a.router.Mount(m.Name(), m.Tag().Name, module.BasePath(m), routes); err != nil {
+		if err := a.router.Mount(m.Name(), m.Tag().Name, module.BasePath(m), a.limits.document(m.Name(), routes)); err != nil {
 			return fmt.Errorf("module %s: %w", m.Name(), err)
 		}
+	}
+	if site != nil {
+		return site.Publish(a.router.Routes(), mods)
 	}
 	return nil
 }
@@ -196,8 +241,21 @@ func (a *App) Tokens() *auth.Tokens { return a.tokens }
 // Pool returns the database pool.
 func (a *App) Pool() *db.Pool { return a.pool }
 
-// Close releases the database pool.
-func (a *App) Close() { a.pool.Close() }
+// RateLimiter returns the limiter of API requests and login attempts.
+func (a *App) RateLimiter() *ratelimit.Limiter { return a.limits.limiter }
+
+// Close releases the database pool and the rate limiter's Redis client.
+func (a *App) Close() {
+	a.pool.Close()
+	if err := a.limits.close(); err != nil {
+		a.log.Warn("closing the rate limiter's Redis client", "error", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.observe.tracing.Shutdown(ctx); err != nil {
+		a.log.Warn("flushing trace spans", "error", err)
+	}
+}
 
 // Serve serves on ln until ctx ends, then shuts down gracefully: readiness turns false,
 // the listener closes, in-flight requests get up to SHUTDOWN_TIMEOUT to finish, and the
@@ -212,6 +270,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if err := a.observe.serveMetrics(ctx, a.cfg.MetricsAddr, a.log); err != nil {
+		a.Close()
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.ready.Store(true)
@@ -220,7 +282,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err := <-errc:
 		a.ready.Store(false)
-		a.pool.Close()
+		a.Close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
@@ -239,7 +301,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
-	a.pool.Close()
+	a.Close()
 	a.log.Info("stopped")
 	return err
 }
@@ -251,7 +313,15 @@ func RouteTable(cfg *config.Config, all []module.Module, log *slog.Logger) ([]ht
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, modules: mods}
+	limits, err := newRateLimits(cfg, all, log, false)
+	if err != nil {
+		return nil, err
+	}
+	observe := &observability{tracing: &tracing.Tracing{}}
+	if cfg.MetricsEnabled {
+		observe.metrics = metrics.New(nil)
+	}
+	a := &App{cfg: cfg, log: log, modules: mods, limits: limits, observe: observe}
 	if err := a.mount(mods); err != nil {
 		return nil, err
 	}

@@ -56,6 +56,7 @@ DATABASE_URL and dropped afterwards.`,
 	cmd.PersistentFlags().StringVar(&flags.schemaDir, "schema", "schema", "declarative schema directory")
 	cmd.AddCommand(
 		newMigrateDiffCmd(flags),
+		newMigrateNewCmd(flags),
 		newMigrateApplyCmd(flags),
 		newMigrateStatusCmd(flags),
 		newMigrateValidateCmd(flags),
@@ -103,6 +104,33 @@ func newMigrateDiffCmd(flags *migrateFlags) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit non-zero when a migration would be written")
 	return cmd
+}
+
+func newMigrateNewCmd(flags *migrateFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "new NAME",
+		Short: "Write an empty, versioned migration for statements diff cannot plan (functions, triggers)",
+		Long: `Write an empty, versioned migration file <UTC version>_NAME.sql and rehash atlas.sum.
+
+The planner behind "diff" does not inspect functions and triggers: it never writes
+them, and never notices when they change. Put such statements in a migration made with
+"new", describe the same objects in schema/ for readers, and run "migrate hash" after
+editing the file.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			e, err := flags.engine(out)
+			if err != nil {
+				return err
+			}
+			file, err := e.NewFile(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Wrote %s/%s and updated atlas.sum. Add its statements, then run `api migrate hash`.\n", flags.dir, file)
+			return nil
+		},
+	}
 }
 
 func newMigrateApplyCmd(flags *migrateFlags) *cobra.Command {

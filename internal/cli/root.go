@@ -33,6 +33,8 @@ func NewRoot() *cobra.Command {
 		newConfigCmd(),
 		newRoutesCmd(),
 		newMigrateCmd(),
+		newOpenAPICmd(),
+		newUserCmd(),
 	)
 	return root
 }

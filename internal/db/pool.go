@@ -50,6 +50,8 @@ type PoolConfig struct {
 	// MaxConnLifetime and MaxConnIdleTime close connections that are older,
 	// or idle longer, than this.
 	MaxConnLifetime, MaxConnIdleTime time.Duration
+	// Tracer, when set, traces every query (e.g. OpenTelemetry spans).
+	Tracer pgx.QueryTracer
 }
 
 // Pool is a PostgreSQL connection pool. It wraps a *pgxpool.Pool and
@@ -148,6 +150,9 @@ func applyConfig(pcfg *pgxpool.Config, cfg PoolConfig) error {
 		pcfg.ConnConfig.ConnectTimeout = cfg.ConnectTimeout
 	case pcfg.ConnConfig.ConnectTimeout == 0:
 		pcfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.Tracer != nil {
+		pcfg.ConnConfig.Tracer = cfg.Tracer
 	}
 
 	if pcfg.MaxConns < 1 {

@@ -3,6 +3,7 @@ package modules
 
 import (
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/modules/audit"
 	"github.com/quarrydev/quarry/internal/modules/auth"
 	"github.com/quarrydev/quarry/internal/modules/posts"
 	"github.com/quarrydev/quarry/internal/modules/users"
@@ -14,5 +15,6 @@ func All() []module.Module {
 		auth.New(),
 		users.New(),
 		posts.New(),
+		audit.New(),
 	}
 }

@@ -9,6 +9,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -24,6 +25,8 @@ import (
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
+
+	"github.com/quarrydev/quarry/internal/core/ratelimit"
 )
 
 // Environments APP_ENV may name.
@@ -63,6 +66,13 @@ type Core struct {
 	CORSMaxAge         time.Duration `koanf:"cors_max_age"`
 	TrustedProxies     []string      `koanf:"trusted_proxies" doc:"proxy addresses or CIDRs whose X-Forwarded-For is believed"`
 	HSTS               bool          `koanf:"hsts" doc:"send Strict-Transport-Security (serve behind HTTPS only)"`
+	DocsEnabled        bool          `koanf:"docs_enabled" doc:"serve the API document (/openapi.json, /openapi.yaml) and the interactive docs (/docs)"`
+
+	MetricsEnabled      bool    `koanf:"metrics_enabled" doc:"serve Prometheus metrics at /metrics"`
+	MetricsAddr         string  `koanf:"metrics_addr" validate:"omitempty,hostname_port" doc:"serve /metrics on this address instead of HTTP_ADDR"`
+	TracingOTLPEndpoint string  `koanf:"tracing_otlp_endpoint" validate:"omitempty,url" doc:"OTLP/HTTP endpoint (e.g. http://collector:4318); empty disables tracing"`
+	TracingServiceName  string  `koanf:"tracing_service_name" validate:"required"`
+	TracingSampleRatio  float64 `koanf:"tracing_sample_ratio" validate:"min=0,max=1" doc:"fraction of new traces recorded"`
 
 	CursorSecret string `koanf:"cursor_secret" validate:"min=32" secret:"true" doc:"signs pagination cursors; at least 32 bytes"`
 
@@ -79,6 +89,13 @@ type Core struct {
 	PasswordParallelism   uint8         `koanf:"password_parallelism" validate:"min=1" doc:"argon2id lanes per hash"`
 	PasswordMaxConcurrent int           `koanf:"password_max_concurrent" validate:"min=0,max=4096" doc:"password hashes running at once; 0 means the number of CPUs"`
 	PasswordMaxWait       time.Duration `koanf:"password_max_wait" validate:"gt=0" doc:"how long a request waits for a hashing slot before 503"`
+
+	RedisURL           string   `koanf:"redis_url" secret:"url" doc:"Redis holding the rate-limit counts shared by every instance (redis://[:password@]host:port/db); empty keeps them in each instance's memory"`
+	RateLimitDefault   string   `koanf:"rate_limit_default" validate:"required" doc:"requests per client to API routes, N/PERIOD[:BURST] (e.g. 600/1m) or off"`
+	RateLimitOverrides []string `koanf:"rate_limit_overrides" doc:"per-module budgets, module=N/PERIOD[:BURST] or module=off, comma-separated (e.g. auth=30/1m)"`
+	RateLimitFailMode  string   `koanf:"rate_limit_fail_mode" validate:"oneof=open closed" doc:"when Redis cannot answer: open (each instance limits in memory) or closed (503)"`
+	RateLimitMaxKeys   int      `koanf:"rate_limit_max_keys" validate:"min=1,max=100000000" doc:"clients each policy remembers in memory; the least recently seen are forgotten beyond it"`
+	RateLimitKeyPrefix string   `koanf:"rate_limit_key_prefix" validate:"max=64" doc:"prefix of the rate-limit keys in Redis"`
 }
 
 // DevDatabaseURL is the default database of a development machine.
@@ -110,6 +127,10 @@ func Defaults() Core {
 		CORSAllowedMethods:  []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
 		CORSAllowedHeaders:  []string{"Authorization", "Content-Type", "X-Request-ID"},
 		CORSMaxAge:          10 * time.Minute,
+		DocsEnabled:         true,
+		MetricsEnabled:      true,
+		TracingServiceName:  "quarry",
+		TracingSampleRatio:  1,
 		CursorSecret:        devCursorSecret,
 		JWTSecret:           devJWTSecret,
 		JWTKeyID:            "k1",
@@ -121,6 +142,10 @@ func Defaults() Core {
 		PasswordIterations:  2,
 		PasswordParallelism: 1,
 		PasswordMaxWait:     2 * time.Second,
+		RateLimitDefault:    "600/1m",
+		RateLimitFailMode:   string(ratelimit.FailOpen),
+		RateLimitMaxKeys:    ratelimit.DefaultMaxKeys,
+		RateLimitKeyPrefix:  "quarry:rl:",
 	}
 }
 
@@ -414,7 +439,23 @@ func validate(cfg *Config, keys *keySet) []string {
 	for _, s := range cfg.sections {
 		check(s.Name, s.Target)
 	}
-	return problems
+	return append(problems, rateLimitProblems(&cfg.Core)...)
+}
+
+// rateLimitProblems checks the rate-limit policies and REDIS_URL; each problem names
+// its key.
+func rateLimitProblems(c *Core) []string {
+	var p []string
+	if _, err := ratelimit.ParseRules(c.RateLimitDefault, c.RateLimitOverrides); err != nil {
+		p = append(p, strings.Split(err.Error(), "\n")...)
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			p = append(p, "REDIS_URL: must be a redis://, rediss:// or unix:// URL")
+		}
+	}
+	return p
 }
 
 func rule(fe validator.FieldError) string {
@@ -459,6 +500,9 @@ func insecure(cfg *Config) []string {
 	}
 	if slices.Contains(cfg.CORSAllowedOrigins, "*") {
 		p = append(p, "CORS_ALLOWED_ORIGINS: * is not allowed in prod; list the origins")
+	}
+	if d, err := ratelimit.ParsePolicy(ratelimit.DefaultPolicy, cfg.RateLimitDefault); err == nil && d.Off() {
+		p = append(p, "RATE_LIMIT_DEFAULT: off is not allowed in prod (behind a gateway that limits, set a budget above the gateway's)")
 	}
 	for _, s := range cfg.sections {
 		if c, ok := s.Target.(interface{ InsecureInProd() []string }); ok {

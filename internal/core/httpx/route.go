@@ -55,6 +55,11 @@ type Route struct {
 	Deps []gin.HandlerFunc
 	// Secured marks routes that require a bearer token (for the API document).
 	Secured bool
+	// Raw, when set, serves the route instead of Endpoint and writes the whole
+	// response: for bodies that are not JSON envelopes (the API document, the docs
+	// page). ContentTypes lists the media types of its success response.
+	Raw          gin.HandlerFunc
+	ContentTypes []string
 }
 
 // MountedRoute is a Route as mounted: with its module, tag and full path.
@@ -129,21 +134,25 @@ func (r *Router) Mount(module, tag, base string, routes []Route) error {
 		case rt.OperationID == "" || rt.Summary == "":
 			errs = append(errs, fmt.Errorf("%s %s: operation id and summary are required", rt.Method, full))
 			continue
-		case rt.Endpoint.call == nil:
+		case rt.Endpoint.call == nil && rt.Raw == nil:
 			errs = append(errs, fmt.Errorf("%s %s: no endpoint", rt.Method, full))
 			continue
 		case r.ops[rt.OperationID]:
 			errs = append(errs, fmt.Errorf("%s %s: duplicate operation id %q", rt.Method, full, rt.OperationID))
 			continue
 		}
-		shape, err := shapeOf(rt.Endpoint.In)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s %s: %w", rt.Method, full, err))
-			continue
+		handler := rt.Raw
+		if handler == nil {
+			shape, err := shapeOf(rt.Endpoint.In)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s %s: %w", rt.Method, full, err))
+				continue
+			}
+			rt.Endpoint.shape = shape
+			handler = r.handler(rt)
 		}
-		rt.Endpoint.shape = shape
 		r.ops[rt.OperationID] = true
-		handlers := append(append([]gin.HandlerFunc{}, rt.Deps...), r.handler(rt))
+		handlers := append(append([]gin.HandlerFunc{}, rt.Deps...), handler)
 		r.engine.Handle(rt.Method, full, handlers...)
 		r.routes = append(r.routes, MountedRoute{Route: rt, Module: module, Tag: tag, FullPath: full})
 	}

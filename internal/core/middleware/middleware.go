@@ -1,5 +1,6 @@
 // Package middleware holds the gin middleware every module shares: request id, panic
-// recovery, access log, body limit, per-request deadline, CORS and security headers.
+// recovery, access log, body limit, per-request deadline, CORS, security headers and
+// rate limiting.
 package middleware
 
 import (

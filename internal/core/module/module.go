@@ -11,6 +11,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/password"
+	"github.com/quarrydev/quarry/internal/core/ratelimit"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
@@ -35,6 +36,9 @@ type Deps struct {
 	Tokens *auth.Tokens
 	// Guard provides the authentication dependencies (RequireAuth, OptionalAuth).
 	Guard *auth.Guard
+	// RateLimits counts requests against budgets shared by every instance when Redis
+	// is configured (e.g. for login throttling).
+	RateLimits *ratelimit.Limiter
 }
 
 // Module is a self-contained feature: its routes, types, service, config and errors.

@@ -622,7 +622,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		_, err := config.Load(config.Options{Dir: t.TempDir(), Environ: env, Sections: []config.Section{{Name: "auth", Target: auth.New().Config()}}})
 		return err
 	}
-	for _, kv := range []string{"AUTH_REFRESH_TOKEN_TTL=0s", "AUTH_REFRESH_TOKEN_TTL=soon", "AUTH_THROTTLE_KEYS=0", "AUTH_LOGIN_PER_ACCOUNT="} {
+	for _, kv := range []string{"AUTH_REFRESH_TOKEN_TTL=0s", "AUTH_REFRESH_TOKEN_TTL=soon", "AUTH_LOGIN_PER_ACCOUNT="} {
 		key, _, _ := strings.Cut(kv, "=")
 		if err := load(kv); err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s: error %v, want one naming %s", kv, err, key)

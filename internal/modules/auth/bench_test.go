@@ -7,11 +7,12 @@ import (
 
 // BenchmarkLogin measures successful logins through the full router with the
 // default argon2id parameters (m=19456 KiB, t=2, p=1), hashing bounded to the number
-// of CPUs, throttling off. It reports logins/s.
+// of CPUs, throttling and rate limiting off. It reports logins/s.
 //
 //	go test -run '^$' -bench Login -benchtime 200x ./internal/modules/auth/
 func BenchmarkLogin(b *testing.B) {
-	c := newClient(b, "PASSWORD_MEMORY_KIB", "19456", "PASSWORD_ITERATIONS", "2", "PASSWORD_MAX_CONCURRENT", "0", "PASSWORD_MAX_WAIT", "1m")
+	c := newClient(b, "PASSWORD_MEMORY_KIB", "19456", "PASSWORD_ITERATIONS", "2", "PASSWORD_MAX_CONCURRENT", "0", "PASSWORD_MAX_WAIT", "1m",
+		"RATE_LIMIT_DEFAULT", "off")
 	c.register("bench@example.com", "Bench")
 	b.SetParallelism(2) // more callers than hashing slots
 	b.ResetTimer()

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/quarrydev/quarry/internal/core/throttle"
+	"github.com/quarrydev/quarry/internal/core/ratelimit"
 )
 
 // Config is the auth module's configuration (keys AUTH_*).
@@ -14,30 +14,34 @@ type Config struct {
 	// per TTL.
 	RefreshTokenTTL time.Duration `koanf:"refresh_token_ttl" validate:"min=1m,max=8760h" doc:"lifetime of a refresh token; each refresh starts a new one"`
 	// LoginPerAccount limits login and password-change attempts per account (the
-	// email, lower-cased), in the format of throttle.ParseLimit.
+	// email, lower-cased), in the format of ratelimit.ParsePolicy. Like every rate
+	// limit, it is shared by all instances when REDIS_URL is set.
 	LoginPerAccount string `koanf:"login_per_account" validate:"required" doc:"login attempts per account, N/PERIOD[:BURST] (e.g. 5/1m) or off"`
 	// LoginPerAddress limits login attempts per client address (see TRUSTED_PROXIES).
 	LoginPerAddress string `koanf:"login_per_address" validate:"required" doc:"login attempts per client address, N/PERIOD[:BURST] (e.g. 20/1m) or off"`
-	// ThrottleKeys bounds the accounts and the addresses each remembered by the
-	// in-memory login throttle; beyond it the least recently seen are forgotten.
-	ThrottleKeys int `koanf:"throttle_keys" validate:"min=1,max=10000000" doc:"accounts, and addresses, the login throttle remembers (each)"`
 }
+
+// Names of the login throttle's rate-limit policies (in Redis keys, logs and metrics).
+const (
+	PolicyLoginPerAccount = "auth-login-account"
+	PolicyLoginPerAddress = "auth-login-address"
+)
 
 func defaultConfig() *Config {
 	return &Config{
 		RefreshTokenTTL: 720 * time.Hour,
 		LoginPerAccount: "5/1m",
 		LoginPerAddress: "20/1m",
-		ThrottleKeys:    throttle.DefaultCapacity,
 	}
 }
 
-// limits parses the throttle settings. Errors name the key at fault.
-func (c *Config) limits() (perAccount, perAddress throttle.Limit, err error) {
-	if perAccount, err = throttle.ParseLimit(c.LoginPerAccount); err != nil {
+// limits parses the throttle settings into the throttle's policies. Errors name the
+// key at fault.
+func (c *Config) limits() (perAccount, perAddress ratelimit.Policy, err error) {
+	if perAccount, err = ratelimit.ParsePolicy(PolicyLoginPerAccount, c.LoginPerAccount); err != nil {
 		return perAccount, perAddress, fmt.Errorf("AUTH_LOGIN_PER_ACCOUNT: %w", err)
 	}
-	if perAddress, err = throttle.ParseLimit(c.LoginPerAddress); err != nil {
+	if perAddress, err = ratelimit.ParsePolicy(PolicyLoginPerAddress, c.LoginPerAddress); err != nil {
 		return perAccount, perAddress, fmt.Errorf("AUTH_LOGIN_PER_ADDRESS: %w", err)
 	}
 	return perAccount, perAddress, nil
@@ -50,10 +54,10 @@ func (c *Config) InsecureInProd() []string {
 	if err != nil {
 		return nil // reported when the module starts
 	}
-	if perAccount.IsOff() {
+	if perAccount.Off() {
 		p = append(p, "LOGIN_PER_ACCOUNT: off is not allowed in prod")
 	}
-	if perAddress.IsOff() {
+	if perAddress.Off() {
 		p = append(p, "LOGIN_PER_ADDRESS: off is not allowed in prod")
 	}
 	return p

@@ -7,8 +7,9 @@
 // presenting a used token again revokes the whole family. Access tokens name their
 // family as the session id (claim sid).
 //
-// Sign-in attempts are throttled in memory per account and per client address,
-// before any database or hashing work.
+// Sign-in attempts are throttled per account and per client address, before any
+// database or hashing work, by the core rate limiter: in Redis, shared by every
+// instance, when REDIS_URL is set.
 package auth
 
 import (
@@ -18,7 +19,7 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
-	"github.com/quarrydev/quarry/internal/core/throttle"
+	"github.com/quarrydev/quarry/internal/core/ratelimit"
 )
 
 // Module is the auth module.
@@ -45,16 +46,23 @@ func (m *Module) Config() any { return m.cfg }
 // Requires implements module.Module.
 func (m *Module) Requires() []string { return nil }
 
-// Routes implements module.Module. It fails when AUTH_LOGIN_PER_ACCOUNT or
-// AUTH_LOGIN_PER_ADDRESS cannot be read, naming the key.
+// Routes implements module.Module. Login attempts are counted by deps.RateLimits
+// (by an in-memory limiter of the module's own when it is nil). It fails when
+// AUTH_LOGIN_PER_ACCOUNT or AUTH_LOGIN_PER_ADDRESS cannot be read, naming the key.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 	perAccount, perAddress, err := m.cfg.limits()
 	if err != nil {
 		return nil, err
 	}
+	limiter := deps.RateLimits
+	if limiter == nil {
+		if limiter, err = ratelimit.NewLimiter(ratelimit.Options{}); err != nil {
+			return nil, err
+		}
+	}
 	limits := Limits{
-		PerAccount: Memory{L: throttle.New(perAccount, m.cfg.ThrottleKeys)},
-		PerAddress: Memory{L: throttle.New(perAddress, m.cfg.ThrottleKeys)},
+		PerAccount: Shared{L: limiter, Policy: perAccount},
+		PerAddress: Shared{L: limiter, Policy: perAddress},
 	}
 	m.svc = NewService(deps.DB, deps.Passwords, deps.Tokens, limits, m.cfg.RefreshTokenTTL, deps.Log)
 	h := &handler{svc: m.svc}
