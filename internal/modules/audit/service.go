@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
@@ -55,15 +56,6 @@ type Page struct {
 // tampered cursor or one issued for other filters.
 func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 	var invalid []apperr.FieldError
-	limit := in.Limit
-	switch {
-	case limit == 0:
-		limit = s.cfg.DefaultPageSize
-	case limit > s.cfg.MaxPageSize:
-		invalid = append(invalid, apperr.FieldError{
-			Field: "limit", Reason: "max", Message: fmt.Sprintf("limit must be at most %d", s.cfg.MaxPageSize),
-		})
-	}
 	if in.ResourceID != nil && in.ResourceType == nil {
 		invalid = append(invalid, apperr.FieldError{
 			Field: "resource_id", Reason: "required_with", Message: "resource_id needs resource_type",
@@ -79,24 +71,23 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	after, err := s.cursors.DecodeKeyset(in.Cursor, sortNewestFirst, filter)
-	if err != nil {
-		return Page{}, apperr.ErrBadCursor.Wrap(err)
+	req := paging.Request{
+		Limit: in.Limit, Default: s.cfg.DefaultPageSize, Max: s.cfg.MaxPageSize,
+		Cursor: in.Cursor, Sort: sortNewestFirst, Filter: filter,
 	}
-	p := sqlc.ListAuditEventsParams{
-		ActorID: in.ActorID, Action: in.Action, ResourceType: in.ResourceType, ResourceID: in.ResourceID,
-		OccurredFrom: in.From, OccurredTo: in.To, PageLimit: int32(limit + 1),
-	}
-	if after != nil {
-		p.AfterOccurredAt, p.AfterID = after.At, &after.ID
-	}
-	rows, err := s.q.ListAuditEvents(ctx, p)
-	if err != nil {
-		return Page{}, db.Translate(err)
-	}
-	events, next, err := db.Page(s.cursors, rows, limit, func(e sqlc.AuditEvent) db.Keyset {
-		return db.Keyset{Sort: sortNewestFirst, At: &e.OccurredAt, ID: e.ID, Filter: filter}
-	})
+	events, next, err := paging.List(ctx, s.cursors, req,
+		func(ctx context.Context, after *db.Keyset, n int32) ([]sqlc.AuditEvent, error) {
+			p := sqlc.ListAuditEventsParams{
+				ActorID: in.ActorID, Action: in.Action, ResourceType: in.ResourceType, ResourceID: in.ResourceID,
+				OccurredFrom: in.From, OccurredTo: in.To, PageLimit: n,
+			}
+			if after != nil {
+				p.AfterOccurredAt, p.AfterID = after.At, &after.ID
+			}
+			rows, err := s.q.ListAuditEvents(ctx, p)
+			return rows, db.Translate(err)
+		},
+		func(e sqlc.AuditEvent) (time.Time, int64) { return e.OccurredAt, e.ID })
 	if err != nil {
 		return Page{}, err
 	}

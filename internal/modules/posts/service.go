@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
+	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
@@ -220,15 +222,6 @@ type Page struct {
 // limit when it exceeds the configured maximum; apperr.ErrBadCursor for a tampered
 // cursor or one issued for another sort or filters.
 func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
-	limit := in.Limit
-	switch {
-	case limit == 0:
-		limit = s.cfg.DefaultPageSize
-	case limit > s.cfg.MaxPageSize:
-		return Page{}, apperr.Invalid(apperr.FieldError{
-			Field: "limit", Reason: "max", Message: fmt.Sprintf("limit must be at most %d", s.cfg.MaxPageSize),
-		})
-	}
 	sort := in.Sort
 	if sort == "" {
 		sort = "-created_at"
@@ -240,22 +233,20 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 		published := StatusPublished
 		in.Status = &published
 	}
-	filter := fingerprint(in.AuthorID, in.Status)
-	after, err := s.cursors.DecodeKeyset(in.Cursor, sort, filter)
-	if err != nil {
-		return Page{}, apperr.ErrBadCursor.Wrap(err)
+	req := paging.Request{
+		Limit: in.Limit, Default: s.cfg.DefaultPageSize, Max: s.cfg.MaxPageSize,
+		Cursor: in.Cursor, Sort: sort, Filter: fingerprint(in.AuthorID, in.Status),
 	}
-	p := sqlc.ListPostsByCreatedAtDescParams{AuthorID: in.AuthorID, Status: in.Status, PageLimit: int32(limit + 1)}
-	if after != nil {
-		p.AfterCreatedAt, p.AfterID = after.At, &after.ID
-	}
-	rows, err := s.page(ctx, sort, p)
-	if err != nil {
-		return Page{}, translate(err)
-	}
-	posts, next, err := db.Page(s.cursors, rows, limit, func(r sqlc.Post) db.Keyset {
-		return db.Keyset{Sort: sort, At: &r.CreatedAt, ID: r.ID, Filter: filter}
-	})
+	posts, next, err := paging.List(ctx, s.cursors, req,
+		func(ctx context.Context, after *db.Keyset, n int32) ([]sqlc.Post, error) {
+			p := sqlc.ListPostsByCreatedAtDescParams{AuthorID: in.AuthorID, Status: in.Status, PageLimit: n}
+			if after != nil {
+				p.AfterCreatedAt, p.AfterID = after.At, &after.ID
+			}
+			rows, err := s.page(ctx, sort, p)
+			return rows, translate(err)
+		},
+		func(p sqlc.Post) (time.Time, int64) { return p.CreatedAt, p.ID })
 	if err != nil {
 		return Page{}, err
 	}

@@ -3,13 +3,14 @@ package users
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
+	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -195,35 +196,24 @@ type Page struct {
 // limit when it exceeds the configured maximum, or sort when it is not whitelisted;
 // apperr.ErrBadCursor for a tampered cursor or one issued for another sort or filters.
 func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
-	limit := in.Limit
-	switch {
-	case limit == 0:
-		limit = s.cfg.DefaultPageSize
-	case limit > s.cfg.MaxPageSize:
-		return Page{}, apperr.Invalid(apperr.FieldError{
-			Field: "limit", Reason: "max", Message: fmt.Sprintf("limit must be at most %d", s.cfg.MaxPageSize),
-		})
-	}
 	sort := in.Sort
 	if sort == "" {
 		sort = "-created_at"
 	}
-	filter := fingerprint(in.Role, in.IsActive)
-	after, err := s.cursors.DecodeKeyset(in.Cursor, sort, filter)
-	if err != nil {
-		return Page{}, apperr.ErrBadCursor.Wrap(err)
+	req := paging.Request{
+		Limit: in.Limit, Default: s.cfg.DefaultPageSize, Max: s.cfg.MaxPageSize,
+		Cursor: in.Cursor, Sort: sort, Filter: fingerprint(in.Role, in.IsActive),
 	}
-	p := sqlc.ListUsersByCreatedAtDescParams{Role: in.Role, IsActive: in.IsActive, PageLimit: int32(limit + 1)}
-	if after != nil {
-		p.AfterCreatedAt, p.AfterID = after.At, &after.ID
-	}
-	rows, err := s.page(ctx, sort, p)
-	if err != nil {
-		return Page{}, translate(err)
-	}
-	users, next, err := db.Page(s.cursors, rows, limit, func(u sqlc.User) db.Keyset {
-		return db.Keyset{Sort: sort, At: &u.CreatedAt, ID: u.ID, Filter: filter}
-	})
+	users, next, err := paging.List(ctx, s.cursors, req,
+		func(ctx context.Context, after *db.Keyset, n int32) ([]sqlc.User, error) {
+			p := sqlc.ListUsersByCreatedAtDescParams{Role: in.Role, IsActive: in.IsActive, PageLimit: n}
+			if after != nil {
+				p.AfterCreatedAt, p.AfterID = after.At, &after.ID
+			}
+			rows, err := s.page(ctx, sort, p)
+			return rows, translate(err)
+		},
+		func(u sqlc.User) (time.Time, int64) { return u.CreatedAt, u.ID })
 	if err != nil {
 		return Page{}, err
 	}
