@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,7 +36,10 @@ func newServeCmd() *cobra.Command {
 
 // serve builds the app from l and serves until ctx ends.
 func serve(ctx context.Context, l *loaded) error {
-	log, err := logging.New(os.Stdout, l.cfg.LogFormat, l.cfg.LogLevel)
+	// Logs are written in batches (at least every 100ms), not one system call per line.
+	out := logging.NewBuffered(os.Stdout, 64<<10, 100*time.Millisecond)
+	defer out.Close()
+	log, err := logging.New(out, l.cfg.LogFormat, l.cfg.LogLevel)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-contrib/cors"
@@ -29,10 +30,11 @@ const maxRequestIDLen = 128
 // or generates one, echoes it in the response, and puts the request's reqctx.Info
 // (id, client address, user agent) and log into the request context.
 func RequestID(log *slog.Logger) gin.HandlerFunc {
+	ids := newRequestIDs()
 	return func(c *gin.Context) {
 		id := c.GetHeader(httpx.HeaderRequestID)
 		if !saneRequestID(id) {
-			id = newRequestID()
+			id = ids.next()
 		}
 		c.Header(httpx.HeaderRequestID, id)
 		info := &reqctx.Info{RequestID: id, ClientIP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
@@ -56,10 +58,32 @@ func saneRequestID(id string) bool {
 	return true
 }
 
-func newRequestID() string {
-	var b [12]byte
+// requestIDs generates request ids: a random per-process prefix and a counter, so ids
+// are unique across instances and cost no system call per request.
+type requestIDs struct {
+	prefix [12]byte
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	g := &requestIDs{}
+	var b [6]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b[:])
+	hex.Encode(g.prefix[:], b[:])
+	return g
+}
+
+// next returns the next id: 12 hex digits of prefix and 12 of counter.
+func (g *requestIDs) next() string {
+	var buf [24]byte
+	copy(buf[:12], g.prefix[:])
+	n := g.n.Add(1)
+	const digits = "0123456789abcdef"
+	for i := 23; i >= 12; i-- {
+		buf[i] = digits[n&0xf]
+		n >>= 4
+	}
+	return string(buf[:])
 }
 
 // Recover turns a panic into a 500 envelope and logs it with its stack and request id.
