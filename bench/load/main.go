@@ -57,6 +57,8 @@ type config struct {
 	wait     time.Duration
 	show     bool
 	showID   int64
+	method   string
+	body     string
 	template urlTemplate
 }
 
@@ -98,6 +100,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&cfg.wait, "wait", 0, "first wait up to this long for the target to answer 2xx")
 	fs.BoolVar(&cfg.show, "show", false, "print the status and body of one request (id -show-id) and exit")
 	fs.Int64Var(&cfg.showID, "show-id", 1, "id used by -show")
+	fs.StringVar(&cfg.method, "method", http.MethodGet, "request method")
+	fs.StringVar(&cfg.body, "body", "", "request body, sent as application/json (e.g. for POST)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -248,6 +252,8 @@ type Result struct {
 	// AllReqs counts every request completed, warm-up and the last in-flight ones
 	// included, to divide the target's CPU time over the whole run by.
 	AllReqs int64 `json:"all_reqs"`
+	// Statuses counts the measured responses by status code.
+	Statuses map[string]int64 `json:"statuses"`
 	// FirstError is the first transport error seen, to tell a refused connection
 	// from a timeout without rerunning.
 	FirstError string `json:"first_error,omitempty"`
@@ -256,6 +262,7 @@ type Result struct {
 type worker struct {
 	lat                []time.Duration
 	all, errors, non2x int64
+	statuses           map[int]int64
 	firstErr           error
 }
 
@@ -279,7 +286,7 @@ func measure(client *http.Client, cfg *config) Result {
 	budget.Store(limit)
 	workers := make([]*worker, cfg.c)
 	for i := range workers {
-		w := &worker{lat: make([]time.Duration, 0, 4096)}
+		w := &worker{lat: make([]time.Duration, 0, 4096), statuses: map[int]int64{}}
 		workers[i] = w
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(rand.Uint64(), uint64(i)))
@@ -291,7 +298,7 @@ func measure(client *http.Client, cfg *config) Result {
 				}
 				id := rng.Int64N(cfg.ids) + 1
 				start := time.Now()
-				status, err := get(client, cfg.template.with(id))
+				status, err := send(client, cfg, cfg.template.with(id))
 				elapsed := time.Since(start)
 				w.all++
 				if !rec || !recording.Load() {
@@ -302,8 +309,11 @@ func measure(client *http.Client, cfg *config) Result {
 					if w.firstErr == nil {
 						w.firstErr = err
 					}
-				} else if status/100 != 2 {
-					w.non2x++
+				} else {
+					w.statuses[status]++
+					if status/100 != 2 {
+						w.non2x++
+					}
 				}
 				w.lat = append(w.lat, elapsed)
 			}
@@ -321,13 +331,16 @@ func measure(client *http.Client, cfg *config) Result {
 	stop.Store(true)
 	wg.Wait()
 
-	res := Result{URL: cfg.url, C: cfg.c, DurationS: round(elapsed.Seconds(), 3)}
+	res := Result{URL: cfg.url, C: cfg.c, DurationS: round(elapsed.Seconds(), 3), Statuses: map[string]int64{}}
 	var all []time.Duration
 	for _, w := range workers {
 		all = append(all, w.lat...)
 		res.AllReqs += w.all
 		res.Errors += w.errors
 		res.Non2xx += w.non2x
+		for code, n := range w.statuses {
+			res.Statuses[strconv.Itoa(code)] += n
+		}
 		if res.FirstError == "" && w.firstErr != nil {
 			res.FirstError = w.firstErr.Error()
 		}
@@ -353,7 +366,24 @@ func measure(client *http.Client, cfg *config) Result {
 
 // get sends one GET and reads the whole body so the connection is reused.
 func get(client *http.Client, u string) (int, error) {
-	resp, err := client.Get(u)
+	return send(client, &config{method: http.MethodGet}, u)
+}
+
+// send sends one request of cfg's method and body and reads the whole response body
+// so the connection is reused.
+func send(client *http.Client, cfg *config, u string) (int, error) {
+	var body io.Reader
+	if cfg.body != "" {
+		body = strings.NewReader(cfg.body)
+	}
+	req, err := http.NewRequest(cfg.method, u, body)
+	if err != nil {
+		return 0, err
+	}
+	if cfg.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err
 	}
