@@ -87,7 +87,7 @@ type Core struct {
 	PasswordMemoryKiB     uint32        `koanf:"password_memory_kib" validate:"min=8,max=1048576" doc:"argon2id memory per hash in KiB (19456 = 19 MiB)"`
 	PasswordIterations    uint32        `koanf:"password_iterations" validate:"min=1,max=100" doc:"argon2id passes"`
 	PasswordParallelism   uint8         `koanf:"password_parallelism" validate:"min=1" doc:"argon2id lanes per hash"`
-	PasswordMaxConcurrent int           `koanf:"password_max_concurrent" validate:"min=0,max=4096" doc:"password hashes running at once; 0 means the number of CPUs"`
+	PasswordMaxConcurrent int           `koanf:"password_max_concurrent" validate:"min=0,max=4096" doc:"password hashes running at once; 0 means one per CPU but one (at least one)"`
 	PasswordMaxWait       time.Duration `koanf:"password_max_wait" validate:"gt=0" doc:"how long a request waits for a hashing slot before 503"`
 
 	RedisURL           string   `koanf:"redis_url" secret:"url" doc:"Redis holding the rate-limit counts shared by every instance (redis://[:password@]host:port/db); empty keeps them in each instance's memory"`

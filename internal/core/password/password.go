@@ -41,8 +41,14 @@ type Hasher struct {
 	peak     atomic.Int64
 }
 
+// DefaultConcurrency returns how many hashes run at once by default: one per CPU but
+// one, so that a flood of sign-ins always leaves a core to the rest of the API (on
+// 2 CPUs, GET p99 under a login flood stays near 9 ms instead of 45 ms; see
+// bench/loginflood.sh), and at least one.
+func DefaultConcurrency() int { return max(1, runtime.NumCPU()-1) }
+
 // NewHasher returns a Hasher hashing with p that runs at most maxConcurrent hash or
-// verify operations at once (runtime.NumCPU() when maxConcurrent <= 0); a caller waits
+// verify operations at once (DefaultConcurrency() when maxConcurrent <= 0); a caller waits
 // at most maxWait for a slot (DefaultMaxWait when maxWait <= 0). It panics when p is
 // invalid: check configuration with p.Validate first.
 func NewHasher(p Params, maxConcurrent int, maxWait time.Duration) *Hasher {
@@ -50,7 +56,7 @@ func NewHasher(p Params, maxConcurrent int, maxWait time.Duration) *Hasher {
 		panic(err)
 	}
 	if maxConcurrent <= 0 {
-		maxConcurrent = runtime.NumCPU()
+		maxConcurrent = DefaultConcurrency()
 	}
 	if maxWait <= 0 {
 		maxWait = DefaultMaxWait
