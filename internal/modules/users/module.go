@@ -25,7 +25,7 @@ func (m *Module) Name() string { return "users" }
 
 // Tag implements module.Module.
 func (m *Module) Tag() module.Tag {
-	return module.Tag{Name: "users", Description: "User accounts: sign-up, profile, role and activation."}
+	return module.Tag{Name: "users", Description: "User accounts: profiles, roles and activation (sign-up is in auth)."}
 }
 
 // Config implements module.Module.
