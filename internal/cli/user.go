@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
@@ -188,8 +189,13 @@ func createAdmin(ctx context.Context, cfg *config.Config, email, name, plain str
 			res.user, err = q.CreateUser(ctx, sqlc.CreateUserParams{
 				Email: email, DisplayName: name, PasswordHash: hash, Role: admin, IsActive: true,
 			})
+			if err != nil {
+				return err
+			}
 			res.created = true
-			return err
+			return audit.Record(ctx, tx, audit.Entry{
+				Action: "user.create_admin", ResourceType: "user", ResourceID: audit.ID(res.user.ID), After: res.user,
+			})
 		}
 		if err != nil {
 			return err
@@ -202,8 +208,12 @@ func createAdmin(ctx context.Context, cfg *config.Config, email, name, plain str
 		if res.user, err = q.UpdateUser(ctx, change); err != nil {
 			return err
 		}
-		res.revoked, err = q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{UserID: u.ID})
-		return err
+		if res.revoked, err = q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{UserID: u.ID}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Action: "user.promote_admin", ResourceType: "user", ResourceID: audit.ID(u.ID), Before: u, After: res.user,
+		})
 	})
 	if err != nil {
 		err = db.Translate(err)

@@ -139,6 +139,26 @@ func TestCreateAdmin(t *testing.T) {
 	if ops := loadUser(t, conn, "ops@example.com"); ops.name != "Operations" {
 		t.Errorf("name %q after --name Operations", ops.name)
 	}
+
+	// Each run is in the audit log, with the password hash redacted.
+	var actions []string
+	rows, err := conn.Query(context.Background(), `SELECT action, coalesce(after::text, '') FROM audit_events ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var action, after string
+		if err := rows.Scan(&action, &after); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(after, "argon2") {
+			t.Errorf("%s: the audit row holds the password hash: %s", action, after)
+		}
+		actions = append(actions, action)
+	}
+	if got := strings.Join(actions, ","); got != "user.create_admin,user.promote_admin,user.promote_admin" {
+		t.Errorf("audit actions %q", got)
+	}
 }
 
 func TestCreateAdminRejectsBadInput(t *testing.T) {
