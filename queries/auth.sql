@@ -42,3 +42,11 @@ UPDATE refresh_tokens SET revoked_at = now()
 WHERE family_id = (SELECT t.family_id FROM refresh_tokens AS t WHERE t.token_hash = @token_hash)
   AND revoked_at IS NULL
 RETURNING user_id, family_id;
+
+-- name: RefreshFamilyRevoked :one
+-- RefreshFamilyRevoked reports whether any token of the family was revoked: a family
+-- is ended as a whole, so a token minted while a revocation was waiting for its lock
+-- must not outlive it.
+SELECT EXISTS (
+    SELECT 1 FROM refresh_tokens WHERE family_id = @family_id AND revoked_at IS NOT NULL
+);

@@ -84,6 +84,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Tracer:            tr.QueryTracer(),
 	})
 	if err != nil {
+		_ = tr.Shutdown(ctx)
 		return nil, err
 	}
 	observe := &observability{tracing: tr}
@@ -93,6 +94,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	limits, err := newRateLimits(cfg, opts.Modules, opts.Log, true)
 	if err != nil {
 		pool.Close()
+		_ = tr.Shutdown(ctx)
 		return nil, err
 	}
 	limits.limiter.OnRejected = observe.metrics.RateLimited

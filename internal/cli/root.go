@@ -35,6 +35,7 @@ func NewRoot() *cobra.Command {
 		newMigrateCmd(),
 		newOpenAPICmd(),
 		newUserCmd(),
+		newTokensCmd(),
 	)
 	return root
 }

@@ -42,19 +42,20 @@ var (
 
 // SQLSTATE codes that Translate and the transaction retry loop recognise.
 const (
-	codeUniqueViolation        = "23505"
-	codeExclusionViolation     = "23P01"
-	codeForeignKeyViolation    = "23503"
-	codeCheckViolation         = "23514"
-	codeNotNullViolation       = "23502"
-	codeInvalidTextRepr        = "22P02"
-	codeStringDataRightTrunc   = "22001"
-	codeNumericValueOutOfRange = "22003"
-	codeInvalidDatetimeFormat  = "22007"
-	codeDatetimeFieldOverflow  = "22008"
-	codeQueryCanceled          = "57014"
-	codeSerializationFailure   = "40001"
-	codeDeadlockDetected       = "40P01"
+	codeUniqueViolation         = "23505"
+	codeExclusionViolation      = "23P01"
+	codeForeignKeyViolation     = "23503"
+	codeCheckViolation          = "23514"
+	codeNotNullViolation        = "23502"
+	codeInvalidTextRepr         = "22P02"
+	codeUntranslatableCharacter = "22021" // e.g. a NUL character in text
+	codeStringDataRightTrunc    = "22001"
+	codeNumericValueOutOfRange  = "22003"
+	codeInvalidDatetimeFormat   = "22007"
+	codeDatetimeFieldOverflow   = "22008"
+	codeQueryCanceled           = "57014"
+	codeSerializationFailure    = "40001"
+	codeDeadlockDetected        = "40P01"
 )
 
 // Error is a translated database error. Kind is one of the package's sentinel
@@ -171,7 +172,7 @@ func kindOf(code string) error {
 		return ErrForeignKey
 	case codeCheckViolation:
 		return ErrCheck
-	case codeInvalidTextRepr, codeStringDataRightTrunc, codeNumericValueOutOfRange,
+	case codeInvalidTextRepr, codeUntranslatableCharacter, codeStringDataRightTrunc, codeNumericValueOutOfRange,
 		codeInvalidDatetimeFormat, codeDatetimeFieldOverflow, codeNotNullViolation:
 		return ErrInvalidInput
 	case codeQueryCanceled:

@@ -37,6 +37,10 @@ func Status(kind apperr.Kind) int {
 	return http.StatusInternalServerError
 }
 
+// errRejectedValue answers input the database refused that no module maps to a field
+// (e.g. a NUL character in text).
+var errRejectedValue = apperr.New(apperr.KindInvalid, "validation_failed", "a value in the request was rejected")
+
 // Classify turns any error into the *apperr.Error a client may see: application errors
 // as they are, database and context errors into their common counterparts, anything
 // else into apperr.ErrInternal wrapping the cause.
@@ -51,8 +55,10 @@ func Classify(err error) *apperr.Error {
 		return apperr.ErrUnavailable.Wrap(err)
 	case errors.Is(err, db.ErrNotFound):
 		return apperr.ErrNotFound.Wrap(err)
-	case errors.Is(err, db.ErrConflict):
+	case errors.Is(err, db.ErrConflict), errors.Is(err, db.ErrForeignKey):
 		return apperr.ErrConflict.Wrap(err)
+	case errors.Is(err, db.ErrInvalidInput), errors.Is(err, db.ErrCheck):
+		return errRejectedValue.Wrap(err)
 	}
 	return apperr.ErrInternal.Wrap(err)
 }

@@ -85,6 +85,22 @@ func (q *Queries) GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte
 	return i, err
 }
 
+const refreshFamilyRevoked = `-- name: RefreshFamilyRevoked :one
+SELECT EXISTS (
+    SELECT 1 FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NOT NULL
+)
+`
+
+// RefreshFamilyRevoked reports whether any token of the family was revoked: a family
+// is ended as a whole, so a token minted while a revocation was waiting for its lock
+// must not outlive it.
+func (q *Queries) RefreshFamilyRevoked(ctx context.Context, familyID pgtype.UUID) (bool, error) {
+	row := q.db.QueryRow(ctx, refreshFamilyRevoked, familyID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const revokeRefreshFamily = `-- name: RevokeRefreshFamily :execrows
 UPDATE refresh_tokens SET revoked_at = now()
 WHERE family_id = $1 AND revoked_at IS NULL

@@ -107,6 +107,10 @@ type Querier interface {
 	ListUsersByIDDesc(ctx context.Context, arg ListUsersByIDDescParams) ([]User, error)
 	// PostExists reports whether a post with the given id exists.
 	PostExists(ctx context.Context, id int64) (bool, error)
+	// RefreshFamilyRevoked reports whether any token of the family was revoked: a family
+	// is ended as a whole, so a token minted while a revocation was waiting for its lock
+	// must not outlive it.
+	RefreshFamilyRevoked(ctx context.Context, familyID pgtype.UUID) (bool, error)
 	// RevokeRefreshFamily revokes every live token of a family (sign-out, theft detection).
 	RevokeRefreshFamily(ctx context.Context, familyID pgtype.UUID) (int64, error)
 	// RevokeRefreshFamilyOfToken revokes every live token of the family the token with the

@@ -638,3 +638,17 @@ func TestInvalidConfiguration(t *testing.T) {
 		t.Errorf("defaults: %v", err)
 	}
 }
+
+// A token minted while a sign-out was waiting for the family's lock must not outlive
+// the sign-out: once any token of a family is revoked, none of it refreshes. The
+// state such a race leaves — the used token revoked, its successor not — is set up
+// directly.
+func TestRefreshRefusesARevokedFamily(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	c.register("race@example.com", "Race")
+	s := c.session("race@example.com")
+	next := apptest.Expect[auth.Tokens](t, c.refresh(s.RefreshToken), http.StatusOK).Data
+	c.exec("UPDATE refresh_tokens SET revoked_at = now() WHERE rotated_at IS NOT NULL")
+	apptest.ExpectError(t, c.refresh(next.RefreshToken), http.StatusUnauthorized, "invalid_refresh_token")
+}

@@ -112,7 +112,9 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 			Method: http.MethodPost, Path: "/password", OperationID: "changePassword", Summary: "Change the password",
 			Description: "Replaces the password after checking the current one (403 invalid_credentials when it " +
 				"is wrong: the caller is signed in, so this is not a 401). Every other session of the " +
-				"account is ended; the caller's stays. Attempts count against the per-account login limit.",
+				"account is ended (their refresh tokens stop working; access tokens already issued to them " +
+				"run until they expire, ACCESS_TOKEN_TTL); the caller's stays. Attempts count against " +
+				"the per-account login limit.",
 			Status:   http.StatusNoContent,
 			Errors:   []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests},
 			Endpoint: httpx.Handle(h.changePassword),

@@ -208,7 +208,15 @@ func (s *Service) rehash(ctx context.Context, u sqlc.User, plain string) {
 	hash, err := s.hasher.Hash(ctx, plain)
 	if err == nil {
 		err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-			after, err := s.q.WithTx(tx).UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash})
+			q := s.q.WithTx(tx)
+			current, err := q.GetUserForUpdate(ctx, u.ID)
+			if err != nil {
+				return translate(err)
+			}
+			if current.PasswordHash != u.PasswordHash {
+				return nil // the password changed meanwhile: the new hash stays
+			}
+			after, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash})
 			if err != nil {
 				return translate(err)
 			}
@@ -331,6 +339,13 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 			return audit.Record(ctx, tx, *refreshFailure(rt, reasonReused, n)) // committed with the revocation
 		case !now.Before(rt.ExpiresAt):
 			return refuse(reasonExpired)
+		}
+		// A sign-out or password change may have revoked the family while this
+		// refresh held the token's lock; such a family stays ended.
+		if revoked, err := q.RefreshFamilyRevoked(ctx, rt.FamilyID); err != nil {
+			return translate(err)
+		} else if revoked {
+			return refuse(reasonRevoked)
 		}
 		u, err := q.GetUser(ctx, rt.UserID)
 		if err != nil {
@@ -469,6 +484,10 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 		}
 		if err != nil {
 			return translate(err)
+		}
+		if before.PasswordHash != u.PasswordHash {
+			// Changed since the current password was checked: that one is no longer current.
+			return ErrWrongPassword.Wrap(fmt.Errorf("password of user %d changed concurrently", u.ID))
 		}
 		after, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash})
 		if err != nil {

@@ -141,6 +141,14 @@ func TestAuthorization(t *testing.T) {
 		}
 	}
 
+	// Asking for others' drafts is validated like any list and answers an empty page.
+	empty := apptest.Expect[posts.PostList](t, anon.do(http.MethodGet, "/api/v1/posts?status=draft&total=true", nil), http.StatusOK).Data
+	if len(empty.Items) != 0 || empty.Total == nil || *empty.Total != 0 {
+		t.Errorf("others' drafts: %+v", empty)
+	}
+	apptest.ExpectError(t, anon.do(http.MethodGet, "/api/v1/posts?status=draft&limit=1000", nil), http.StatusUnprocessableEntity, "validation_failed")
+	apptest.ExpectError(t, anon.do(http.MethodGet, "/api/v1/posts?status=draft&cursor=forged", nil), http.StatusBadRequest, "invalid_cursor")
+
 	// An admin may change and delete anyone's post; the author their own.
 	apptest.Expect[posts.Post](t, admin.do(http.MethodPatch, pubPath, map[string]any{"title": "moderated"}), http.StatusOK)
 	apptest.Expect[any](t, a.do(http.MethodDelete, draftPath, nil), http.StatusNoContent)
@@ -169,6 +177,7 @@ func TestValidationAndMalformedInput(t *testing.T) {
 		{"no body", http.MethodPost, "/api/v1/posts", nil, 400, "body_required", nil},
 		{"missing title", http.MethodPost, "/api/v1/posts", map[string]any{"body": "b"}, 422, "validation_failed", []string{"title"}},
 		{"wrong type", http.MethodPost, "/api/v1/posts", `{"title": 7}`, 422, "validation_failed", []string{"title"}},
+		{"NUL character", http.MethodPost, "/api/v1/posts", `{"title": "a\u0000b"}`, 422, "validation_failed", nil},
 		{"bad status", http.MethodPost, "/api/v1/posts", map[string]any{"title": "t", "status": "secret"}, 422, "validation_failed", []string{"status"}},
 		{"title too long", http.MethodPost, "/api/v1/posts", map[string]any{"title": strings.Repeat("x", 201)}, 422, "validation_failed", []string{"title"}},
 		{"empty title on update", http.MethodPatch, mine, map[string]any{"title": ""}, 422, "validation_failed", []string{"title"}},

@@ -226,12 +226,16 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 	if sort == "" {
 		sort = "-created_at"
 	}
+	// Drafts of others are never listed: asking for them gives an empty page (after the
+	// same validation as any list).
+	none := false
 	if !in.Viewer.Admin && (in.AuthorID == nil || *in.AuthorID != in.Viewer.UserID) {
 		if in.Status != nil && *in.Status != StatusPublished {
-			return Page{Posts: []sqlc.Post{}}, nil // drafts of others are never listed
+			none = true
+		} else {
+			published := StatusPublished
+			in.Status = &published
 		}
-		published := StatusPublished
-		in.Status = &published
 	}
 	req := paging.Request{
 		Limit: in.Limit, Default: s.cfg.DefaultPageSize, Max: s.cfg.MaxPageSize,
@@ -239,6 +243,9 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 	}
 	posts, next, err := paging.List(ctx, s.cursors, req,
 		func(ctx context.Context, after *db.Keyset, n int32) ([]sqlc.Post, error) {
+			if none {
+				return []sqlc.Post{}, nil
+			}
 			p := sqlc.ListPostsByCreatedAtDescParams{AuthorID: in.AuthorID, Status: in.Status, PageLimit: n}
 			if after != nil {
 				p.AfterCreatedAt, p.AfterID = after.At, &after.ID
@@ -251,7 +258,9 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 		return Page{}, err
 	}
 	page := Page{Posts: posts, Next: next}
-	if in.Total {
+	if in.Total && none {
+		page.Total = new(int64)
+	} else if in.Total {
 		n, err := s.q.CountPosts(ctx, sqlc.CountPostsParams{AuthorID: in.AuthorID, Status: in.Status})
 		if err != nil {
 			return Page{}, translate(err)
