@@ -31,7 +31,6 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/crypto v0.57.0
 	golang.org/x/term v0.46.0
-	golang.org/x/time v0.16.0
 )
 
 require (

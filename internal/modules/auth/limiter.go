@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
-	"github.com/quarrydev/quarry/internal/core/throttle"
 )
 
 // Shared adapts the core rate limiter to Limiter, under one policy. It is what the
@@ -33,16 +32,4 @@ func (s Shared) Allow(ctx context.Context, key string) (bool, time.Duration, err
 func hashKey(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:16])
-}
-
-// Memory adapts an in-memory throttle.Limiter to Limiter. It never fails, and it
-// limits each instance of the API on its own.
-type Memory struct {
-	L *throttle.Limiter
-}
-
-// Allow implements Limiter.
-func (m Memory) Allow(_ context.Context, key string) (bool, time.Duration, error) {
-	ok, wait := m.L.Allow(key)
-	return ok, wait, nil
 }

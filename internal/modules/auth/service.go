@@ -29,9 +29,9 @@ type AccessTokens interface {
 	TTL() time.Duration
 }
 
-// Limiter decides whether one more attempt under key may proceed now. The in-memory
-// limiter of internal/core/throttle implements it (see Memory); a limiter shared by
-// every instance (e.g. in Redis) can replace it.
+// Limiter decides whether one more attempt under key may proceed now. Shared
+// implements it on the core rate limiter (in memory, or in Redis so that every
+// instance draws on one budget).
 type Limiter interface {
 	// Allow counts one attempt under key. It returns true, or false and how long to
 	// wait; err when the limiter cannot decide (the attempt is then refused).

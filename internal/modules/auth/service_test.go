@@ -11,6 +11,7 @@ import (
 	coreauth "github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/password"
+	"github.com/quarrydev/quarry/internal/core/ratelimit"
 	"github.com/quarrydev/quarry/internal/core/throttle"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/testdb"
@@ -31,9 +32,16 @@ func newService(t *testing.T, perAccount, perAddress throttle.Limit) *Service {
 		t.Fatal(err)
 	}
 	params := password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+	limiter, err := ratelimit.NewLimiter(ratelimit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := func(name string, l throttle.Limit) ratelimit.Policy {
+		return ratelimit.Policy{Name: name, Limit: l.Events, Period: l.Per, Burst: l.Burst}
+	}
 	limits := Limits{
-		PerAccount: Memory{L: throttle.New(perAccount, 100)},
-		PerAddress: Memory{L: throttle.New(perAddress, 100)},
+		PerAccount: Shared{L: limiter, Policy: policy("account", perAccount)},
+		PerAddress: Shared{L: limiter, Policy: policy("address", perAddress)},
 	}
 	return NewService(pool, password.NewHasher(params, 2, time.Second), tokens, limits, time.Hour, nil)
 }
