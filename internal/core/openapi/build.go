@@ -238,6 +238,11 @@ func (g *schemaGen) success(rt httpx.MountedRoute) (*openapi3.ResponseRef, error
 	status := rt.SuccessStatus()
 	desc := http.StatusText(status)
 	r := &openapi3.Response{Description: &desc, Headers: requestIDHeader()}
+	if slices.Contains(rt.Statuses(), http.StatusTooManyRequests) {
+		// Rate-limited routes tell every client where it stands.
+		r.Headers[headerRateLimit] = sharedHeader(headerRateLimit)
+		r.Headers[headerRateLimitPolicy] = sharedHeader(headerRateLimitPolicy)
+	}
 	switch {
 	case rt.Raw != nil:
 		if len(rt.ContentTypes) == 0 {
@@ -337,7 +342,11 @@ func errorResponse(status int, errEnvelope *openapi3.SchemaRef) *openapi3.Respon
 	}
 	headers := requestIDHeader()
 	switch status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+	case http.StatusTooManyRequests:
+		headers["Retry-After"] = sharedHeader("Retry-After")
+		headers[headerRateLimit] = sharedHeader(headerRateLimit)
+		headers[headerRateLimitPolicy] = sharedHeader(headerRateLimitPolicy)
+	case http.StatusServiceUnavailable:
 		headers["Retry-After"] = sharedHeader("Retry-After")
 	case http.StatusUnauthorized:
 		headers["WWW-Authenticate"] = sharedHeader("WWW-Authenticate")
@@ -364,8 +373,19 @@ func sharedHeaders() openapi3.Headers {
 			false, &openapi3.Schema{Type: types("integer"), Min: &one}),
 		"WWW-Authenticate": header("The authentication scheme to use (Bearer).",
 			false, &openapi3.Schema{Type: types("string")}),
+		headerRateLimitPolicy: header("The client's rate-limit policy, draft-ietf-httpapi-ratelimit-headers-11: "+
+			"`\"<policy>\";q=<quota>;w=<window seconds>`. Absent when the route's module is not limited.",
+			false, &openapi3.Schema{Type: types("string")}),
+		headerRateLimit: header("Where the client stands under its policy: `\"<policy>\";r=<remaining>;t=<seconds until the quota is whole>`.",
+			false, &openapi3.Schema{Type: types("string")}),
 	}
 }
+
+// The rate-limit headers (draft-ietf-httpapi-ratelimit-headers-11).
+const (
+	headerRateLimit       = "RateLimit"
+	headerRateLimitPolicy = "RateLimit-Policy"
+)
 
 func sharedHeader(name string) *openapi3.HeaderRef {
 	return &openapi3.HeaderRef{Ref: "#/components/headers/" + name, Value: sharedHeaders()[name].Value}
