@@ -32,6 +32,19 @@ func (f *migrateFlags) engine(out io.Writer) (*migrate.Engine, error) {
 	})
 }
 
+// target returns the engine and the DATABASE_URL that apply and status work on.
+func (f *migrateFlags) target(cmd *cobra.Command) (*migrate.Engine, string, error) {
+	e, err := f.engine(cmd.OutOrStdout())
+	if err != nil {
+		return nil, "", err
+	}
+	url, err := databaseURL(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	return e, url, nil
+}
+
 // databaseURL returns DATABASE_URL from the configuration of cmd.
 func databaseURL(cmd *cobra.Command) (string, error) {
 	l, err := loadConfig(cmd)
@@ -141,11 +154,7 @@ func newMigrateApplyCmd(flags *migrateFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			e, err := flags.engine(out)
-			if err != nil {
-				return err
-			}
-			url, err := databaseURL(cmd)
+			e, url, err := flags.target(cmd)
 			if err != nil {
 				return err
 			}
@@ -184,11 +193,7 @@ func newMigrateStatusCmd(flags *migrateFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			e, err := flags.engine(out)
-			if err != nil {
-				return err
-			}
-			url, err := databaseURL(cmd)
+			e, url, err := flags.target(cmd)
 			if err != nil {
 				return err
 			}
