@@ -145,6 +145,10 @@ func (a *App) mount(mods []module.Module) error {
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
 	engine.HandleMethodNotAllowed = true
+	// A path with a trailing slash is not redirected (gin answers 301 with an HTML
+	// body): it is an unknown route, answered 404 in the envelope.
+	engine.RedirectTrailingSlash = false
+	engine.RedirectFixedPath = false
 	engine.ContextWithFallback = true
 	if err := engine.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
 		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
@@ -165,7 +169,7 @@ func (a *App) mount(mods []module.Module) error {
 	}); cors != nil {
 		chain = append(chain, cors)
 	}
-	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(tokens))
+	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.BodyDeadline(a.cfg.BodyReadTimeout), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(tokens))
 	engine.Use(chain...)
 	engine.NoRoute(func(c *gin.Context) {
 		httpx.Fail(c, apperr.New(apperr.KindNotFound, "route_not_found", "no route matches this path"))
@@ -266,6 +270,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
+		ReadTimeout:       a.cfg.ReadTimeout,
 		WriteTimeout:      a.cfg.RequestTimeout + 5*time.Second,
 		IdleTimeout:       a.cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
@@ -277,7 +282,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(middleware.EnvelopeListener(ln)) }()
 	a.ready.Store(true)
 	a.log.Info("serving", "addr", ln.Addr().String(), "env", a.cfg.AppEnv, "modules", module.Names(a.modules))
 

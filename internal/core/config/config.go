@@ -56,7 +56,9 @@ type Core struct {
 	RequestTimeout    time.Duration `koanf:"request_timeout" validate:"gt=0"`
 	ShutdownTimeout   time.Duration `koanf:"shutdown_timeout" validate:"gt=0" doc:"how long in-flight requests may run after a shutdown signal"`
 	ShutdownDelay     time.Duration `koanf:"shutdown_delay" validate:"min=0" doc:"pause between failing readiness and closing the listener"`
-	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout" validate:"gt=0"`
+	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout" validate:"gt=0" doc:"how long a client may take to send the request headers"`
+	ReadTimeout       time.Duration `koanf:"read_timeout" validate:"gt=0" doc:"how long a client may take to send a whole request, headers and body"`
+	BodyReadTimeout   time.Duration `koanf:"body_read_timeout" validate:"gt=0" doc:"how long a handler waits for the request body once the headers are in (408 after)"`
 	IdleTimeout       time.Duration `koanf:"idle_timeout" validate:"gt=0"`
 	BodyLimit         int64         `koanf:"body_limit" validate:"min=1024" doc:"maximum request body in bytes"`
 
@@ -122,6 +124,8 @@ func Defaults() Core {
 		RequestTimeout:      10 * time.Second,
 		ShutdownTimeout:     15 * time.Second,
 		ReadHeaderTimeout:   5 * time.Second,
+		ReadTimeout:         30 * time.Second,
+		BodyReadTimeout:     10 * time.Second,
 		IdleTimeout:         60 * time.Second,
 		BodyLimit:           1 << 20,
 		CORSAllowedMethods:  []string{"GET", "POST", "PUT", "PATCH", "DELETE"},

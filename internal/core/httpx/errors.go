@@ -27,6 +27,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindTimeout:          http.StatusGatewayTimeout,
 	apperr.KindTooLarge:         http.StatusRequestEntityTooLarge,
 	apperr.KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	apperr.KindRequestTimeout:   http.StatusRequestTimeout,
 }
 
 // Status returns the HTTP status for kind.

@@ -88,7 +88,7 @@ func (r MountedRoute) Statuses() []int {
 		set[http.StatusUnprocessableEntity] = true
 	}
 	if r.Endpoint.shape.body {
-		for _, s := range []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity} {
+		for _, s := range []int{http.StatusBadRequest, http.StatusRequestTimeout, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity} {
 			set[s] = true
 		}
 	}
@@ -154,6 +154,10 @@ func (r *Router) Mount(module, tag, base string, routes []Route) error {
 		r.ops[rt.OperationID] = true
 		handlers := append(append([]gin.HandlerFunc{}, rt.Deps...), handler)
 		r.engine.Handle(rt.Method, full, handlers...)
+		if rt.Method == http.MethodGet {
+			// HEAD is GET without the body, which net/http drops.
+			r.engine.Handle(http.MethodHead, full, handlers...)
+		}
 		r.routes = append(r.routes, MountedRoute{Route: rt, Module: module, Tag: tag, FullPath: full})
 	}
 	return errors.Join(errs...)

@@ -148,7 +148,7 @@ func TestSchemasFollowTypesAndBindingRules(t *testing.T) {
 	if got, want := js(t, create.Security), `[{"bearerAuth":[]}]`; got != want {
 		t.Errorf("security %s, want %s", got, want)
 	}
-	if got := create.Responses.Keys(); strings.Join(got, ",") != "201,400,409,413,422,500,503,504" {
+	if got := create.Responses.Keys(); strings.Join(got, ",") != "201,400,408,409,413,422,500,503,504" {
 		t.Errorf("create statuses %v", got)
 	}
 	if got, want := js(t, create.Responses.Status(201).Value.Content["application/json"].Schema), `{"additionalProperties":false,"properties":{"code":{"const":"ok","type":"string"},`+
