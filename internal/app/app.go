@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if cfg.MetricsEnabled {
 		observe.metrics = metrics.New(pool.Raw())
 	}
-	limits, err := newRateLimits(cfg, opts.Modules, opts.Log, true)
+	limits, err := newRateLimits(cfg, opts.Modules, opts.Log, true, observe.metrics.RateLimitBreakerChange)
 	if err != nil {
 		pool.Close()
 		_ = tr.Shutdown(ctx)
@@ -320,7 +320,7 @@ func RouteTable(cfg *config.Config, all []module.Module, log *slog.Logger) ([]ht
 	if err != nil {
 		return nil, err
 	}
-	limits, err := newRateLimits(cfg, all, log, false)
+	limits, err := newRateLimits(cfg, all, log, false, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -98,6 +98,9 @@ type Core struct {
 	RateLimitFailMode  string   `koanf:"rate_limit_fail_mode" validate:"oneof=open closed" doc:"when Redis cannot answer: open (each instance limits in memory) or closed (503)"`
 	RateLimitMaxKeys   int      `koanf:"rate_limit_max_keys" validate:"min=1,max=100000000" doc:"clients each policy remembers in memory; the least recently seen are forgotten beyond it"`
 	RateLimitKeyPrefix string   `koanf:"rate_limit_key_prefix" validate:"max=64" doc:"prefix of the rate-limit keys in Redis"`
+
+	RateLimitBreakerFailures int           `koanf:"rate_limit_breaker_failures" validate:"min=1,max=1000" doc:"Redis failures in a row after which the rate limiter stops asking Redis for RATE_LIMIT_BREAKER_COOLOFF"`
+	RateLimitBreakerCooloff  time.Duration `koanf:"rate_limit_breaker_cooloff" validate:"gt=0" doc:"how long the rate limiter skips Redis once its breaker opened, before one request probes it"`
 }
 
 // DevDatabaseURL is the default database of a development machine.
@@ -150,6 +153,9 @@ func Defaults() Core {
 		RateLimitFailMode:   string(ratelimit.FailOpen),
 		RateLimitMaxKeys:    ratelimit.DefaultMaxKeys,
 		RateLimitKeyPrefix:  "quarry:rl:",
+
+		RateLimitBreakerFailures: ratelimit.DefaultBreakerFailures,
+		RateLimitBreakerCooloff:  ratelimit.DefaultBreakerCooloff,
 	}
 }
 
