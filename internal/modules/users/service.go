@@ -3,6 +3,7 @@ package users
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -119,22 +120,25 @@ type UpdateInput struct {
 
 // Update changes the given fields of user id, records user.update with the user
 // before and after, and returns the user. Without any field it returns the user
-// unchanged and records nothing. Errors: ErrUserNotFound; a validation error naming a
-// field the database rejects; the audit log's errors.
+// unchanged and records nothing. Errors: ErrUserNotFound; ErrLastAdmin when the change
+// would leave no active admin; a validation error naming a field the database
+// rejects; the audit log's errors.
 func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (sqlc.User, error) {
 	if in.DisplayName == nil && in.Role == nil && in.IsActive == nil {
 		return s.Get(ctx, id)
 	}
-	return s.change(ctx, actionUpdate, id, func(sqlc.User) *sqlc.UpdateUserParams {
+	touchesAdmins := in.Role != nil || in.IsActive != nil
+	return s.change(ctx, actionUpdate, id, touchesAdmins, func(sqlc.User) *sqlc.UpdateUserParams {
 		return &sqlc.UpdateUserParams{ID: id, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive}
 	})
 }
 
 // Deactivate marks user id inactive, records user.deactivate with the user before and
 // after, and returns the user; a user already inactive is returned unchanged and
-// nothing is recorded. Errors: ErrUserNotFound; the audit log's errors.
+// nothing is recorded. Errors: ErrUserNotFound; ErrLastAdmin for the last active
+// admin; the audit log's errors.
 func (s *Service) Deactivate(ctx context.Context, id int64) (sqlc.User, error) {
-	return s.change(ctx, actionDeactivate, id, func(u sqlc.User) *sqlc.UpdateUserParams {
+	return s.change(ctx, actionDeactivate, id, true, func(u sqlc.User) *sqlc.UpdateUserParams {
 		if !u.IsActive {
 			return nil
 		}
@@ -145,12 +149,21 @@ func (s *Service) Deactivate(ctx context.Context, id int64) (sqlc.User, error) {
 
 // change locks user id in a transaction, asks plan for the update to make given its
 // current state (nil: none), applies it and records action with the user before and
-// after. It returns the user as it is at the end. Errors: ErrUserNotFound; a
-// validation error naming a field the database rejects; the audit log's errors.
-func (s *Service) change(ctx context.Context, action string, id int64, plan func(sqlc.User) *sqlc.UpdateUserParams) (sqlc.User, error) {
+// after. It returns the user as it is at the end. When touchesAdmins, the change may
+// take away an admin: the active admins are locked first, and a change that would
+// leave none is refused. Errors: ErrUserNotFound; ErrLastAdmin; a validation error
+// naming a field the database rejects; the audit log's errors.
+func (s *Service) change(ctx context.Context, action string, id int64, touchesAdmins bool, plan func(sqlc.User) *sqlc.UpdateUserParams) (sqlc.User, error) {
 	var u sqlc.User
 	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
+		var admins []int64
+		if touchesAdmins {
+			var err error
+			if admins, err = q.LockActiveAdmins(ctx); err != nil {
+				return translate(err)
+			}
+		}
 		before, err := q.GetUserForUpdate(ctx, id)
 		if err != nil {
 			return translate(err)
@@ -159,6 +172,9 @@ func (s *Service) change(ctx context.Context, action string, id int64, plan func
 		p := plan(before)
 		if p == nil {
 			return nil
+		}
+		if touchesAdmins && removesLastAdmin(before, *p, admins) {
+			return ErrLastAdmin.Wrap(fmt.Errorf("user %d is the last active admin", id))
 		}
 		if u, err = q.UpdateUser(ctx, *p); err != nil {
 			return translate(err)
@@ -171,6 +187,17 @@ func (s *Service) change(ctx context.Context, action string, id int64, plan func
 		return sqlc.User{}, err
 	}
 	return u, nil
+}
+
+// removesLastAdmin reports whether update p of user before takes away the only
+// active admin of admins.
+func removesLastAdmin(before sqlc.User, p sqlc.UpdateUserParams, admins []int64) bool {
+	if before.Role != RoleAdmin || !before.IsActive {
+		return false
+	}
+	demoted := p.Role != nil && *p.Role != RoleAdmin
+	deactivated := p.IsActive != nil && !*p.IsActive
+	return (demoted || deactivated) && len(admins) <= 1
 }
 
 // ListInput selects a page of users.
