@@ -7,7 +7,7 @@ API   := $(GO) run ./cmd/api
 # Name of the migration `make generate` writes when schema/ changed.
 NAME  ?= schema_change
 
-.PHONY: all run build generate check test fmt vet sqlc-check migrations-check openapi-check docs-check bench
+.PHONY: all run build generate check test fmt vet sqlc-check migrations-check openapi-check docs-check bench faults
 
 all: check test
 
@@ -52,6 +52,10 @@ docs-check:
 ## bench: three-way load comparison (full stack, bare gin+pgx, pgbench)
 bench:
 	bench/run.sh
+
+## faults: the fault suite (own PostgreSQL and Redis on free ports; about a minute): database restart and outage, Redis hang and kill, slow bodies, pool exhaustion, SIGTERM, two instances
+faults:
+	$(GO) run ./bench/faults
 
 ## test: the whole suite against a real PostgreSQL (started on the fly if none answers)
 test:
