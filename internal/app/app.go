@@ -172,7 +172,7 @@ func (a *App) mount(mods []module.Module) error {
 	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.BodyDeadline(a.cfg.BodyReadTimeout), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(tokens))
 	engine.Use(chain...)
 	engine.NoRoute(func(c *gin.Context) {
-		httpx.Fail(c, apperr.New(apperr.KindNotFound, "route_not_found", "no route matches this path"))
+		httpx.Fail(c, httpx.ErrRouteNotFound)
 	})
 	engine.NoMethod(func(c *gin.Context) {
 		httpx.Fail(c, apperr.New(apperr.KindMethodNotAllowed, "method_not_allowed", "this path does not accept this method"))

@@ -42,6 +42,9 @@ func Status(kind apperr.Kind) int {
 // (e.g. a NUL character in text).
 var errRejectedValue = apperr.New(apperr.KindInvalid, "validation_failed", "a value in the request was rejected")
 
+// ErrRouteNotFound answers a path no route serves.
+var ErrRouteNotFound = apperr.New(apperr.KindNotFound, "route_not_found", "no route matches this path")
+
 // Errors answering requests the database could not serve (503, with Retry-After).
 var (
 	// ErrDatabaseUnavailable: the database cannot be reached or is restarting.

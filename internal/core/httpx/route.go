@@ -152,7 +152,11 @@ func (r *Router) Mount(module, tag, base string, routes []Route) error {
 			handler = r.handler(rt)
 		}
 		r.ops[rt.OperationID] = true
-		handlers := append(append([]gin.HandlerFunc{}, rt.Deps...), handler)
+		var handlers []gin.HandlerFunc
+		if strings.Contains(full, "/:") {
+			handlers = append(handlers, requireParams)
+		}
+		handlers = append(append(handlers, rt.Deps...), handler)
 		r.engine.Handle(rt.Method, full, handlers...)
 		if rt.Method == http.MethodGet {
 			// HEAD is GET without the body, which net/http drops.
@@ -161,6 +165,17 @@ func (r *Router) Mount(module, tag, base string, routes []Route) error {
 		r.routes = append(r.routes, MountedRoute{Route: rt, Module: module, Tag: tag, FullPath: full})
 	}
 	return errors.Join(errs...)
+}
+
+// requireParams answers 404 route_not_found when a path parameter is empty, as in
+// /api/v1/users//deactivate: gin matches such a path, but no documented route does.
+func requireParams(c *gin.Context) {
+	for _, p := range c.Params {
+		if p.Value == "" {
+			Fail(c, ErrRouteNotFound)
+			return
+		}
+	}
 }
 
 // Routes returns the mounted routes in registration order.
