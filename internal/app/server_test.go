@@ -20,6 +20,21 @@ import (
 // address.
 func serve(t *testing.T, opts apptest.Options) string {
 	t.Helper()
+	addr, stop, done := startServing(t, opts)
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return addr
+}
+
+// startServing runs the app of opts on a loopback port, waits until it is live and
+// returns its address, the function that shuts it down (as SIGTERM does) and the
+// channel Serve's result arrives on.
+func startServing(t *testing.T, opts apptest.Options) (string, context.CancelFunc, <-chan error) {
+	t.Helper()
 	cfg, mods := apptest.Config(t, opts)
 	a, err := app.New(context.Background(), cfg, app.Options{Modules: mods, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -32,14 +47,8 @@ func serve(t *testing.T, opts apptest.Options) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
 	waitFor(t, "http://"+ln.Addr().String()+"/livez", http.StatusOK)
-	return ln.Addr().String()
+	return ln.Addr().String(), cancel, done
 }
 
 // rawExchange writes req on a new connection and reads the response.
