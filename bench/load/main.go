@@ -15,12 +15,8 @@
 //
 // -H adds a request header (repeatable); {seq} in -body is replaced by a number
 // unique within the run, so that each write can be told apart afterwards. -timeline
-// FILE writes one line per measured request, for the fault suite (bench/faults):
-//
-//	<start unix µs> <latency µs> <status, 0 for a transport error> <Retry-After present: 0|1> <seq> <error class>
-//
-// where the error class is "-" for a response, "refused" for a connection that was
-// never made and "failed" for any other transport error (reset, timeout, EOF).
+// FILE writes one line per measured request, for the fault suite (bench/faults), in
+// the format of package bench/internal/timeline.
 //
 // Usage:
 //
@@ -31,7 +27,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -49,8 +44,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/quarrydev/quarry/bench/internal/timeline"
 )
 
 // Bounds on the flags: a run never exceeds these, whatever it is asked.
@@ -302,46 +298,20 @@ type worker struct {
 	all, errors, non2x int64
 	statuses           map[int]int64
 	firstErr           error
-	timeline           []event
+	timeline           []timeline.Event
 }
 
-// event is one measured request, for -timeline.
-type event struct {
-	start      time.Time
-	latency    time.Duration
-	status     int
-	retryAfter bool
-	seq        int64
-	errClass   string
-}
-
-// writeTimeline writes events to path, one line each (see the package comment).
-func writeTimeline(path string, events []event) error {
+// writeTimeline writes events to path (see package timeline).
+func writeTimeline(path string, events []timeline.Event) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(f)
-	for _, e := range events {
-		ra := 0
-		if e.retryAfter {
-			ra = 1
-		}
-		fmt.Fprintf(w, "%d %d %d %d %d %s\n", e.start.UnixMicro(), e.latency.Microseconds(), e.status, ra, e.seq, e.errClass)
-	}
-	if err := w.Flush(); err != nil {
+	if err := timeline.Write(f, events); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
-}
-
-// errorClass tells a connection that was never made from a request that failed.
-func errorClass(err error) string {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return "refused"
-	}
-	return "failed"
 }
 
 // measure runs the closed loop: cfg.c workers, each with one request in flight,
@@ -349,7 +319,7 @@ func errorClass(err error) string {
 // requests) recording every latency. At the end no new request starts and those in
 // flight are let finish (within -timeout) rather than canceled: canceling would make
 // the server abort work and close database connections, which is not what is measured.
-func measure(client *http.Client, cfg *config) (Result, []event) {
+func measure(client *http.Client, cfg *config) (Result, []timeline.Event) {
 	var (
 		seq             atomic.Int64
 		recording, stop atomic.Bool
@@ -385,9 +355,9 @@ func measure(client *http.Client, cfg *config) (Result, []event) {
 					continue // warm-up, or the run ended while in flight
 				}
 				if cfg.timeline != "" {
-					e := event{start: start, latency: elapsed, status: status, retryAfter: retryAfter, seq: n, errClass: "-"}
+					e := timeline.Event{Start: start, Latency: elapsed, Status: status, RetryAfter: retryAfter, Seq: n, ErrClass: "-"}
 					if err != nil {
-						e.status, e.errClass = 0, errorClass(err)
+						e.Status, e.ErrClass = 0, timeline.ErrorClass(err)
 					}
 					w.timeline = append(w.timeline, e)
 				}
@@ -420,7 +390,7 @@ func measure(client *http.Client, cfg *config) (Result, []event) {
 
 	res := Result{URL: cfg.url, C: cfg.c, DurationS: round(elapsed.Seconds(), 3), Statuses: map[string]int64{}}
 	var all []time.Duration
-	var events []event
+	var events []timeline.Event
 	for _, w := range workers {
 		events = append(events, w.timeline...)
 		all = append(all, w.lat...)
