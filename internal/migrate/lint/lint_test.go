@@ -126,7 +126,7 @@ func TestQuarryRules(t *testing.T) {
 			passPre: txNone + "CREATE UNIQUE INDEX CONCURRENTLY posts_code_key ON posts (code);",
 			pass:    "ALTER TABLE posts ADD CONSTRAINT posts_code_key UNIQUE USING INDEX posts_code_key;"},
 		{code: lint.CodeEnumValueUsed,
-			fail:    "ALTER TYPE post_state ADD VALUE 'archived';\nUPDATE posts SET state = 'archived' WHERE id = 1;", wantFailLine: 2,
+			fail: "ALTER TYPE post_state ADD VALUE 'archived';\nUPDATE posts SET state = 'archived' WHERE id = 1;", wantFailLine: 2,
 			passPre: "ALTER TYPE post_state ADD VALUE 'archived';",
 			pass:    "UPDATE posts SET state = 'archived' WHERE id = 1;"},
 		{code: lint.CodeUnboundedWrite,
