@@ -99,7 +99,9 @@ func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (
 	if err != nil {
 		return nil, err
 	}
-	var planOpts []migrate.PlannerOption
+	// Compare normalized states, as the Atlas CLI does: both sides come from PostgreSQL
+	// itself, so CHECK expressions and defaults are compared as PostgreSQL stores them.
+	planOpts := []migrate.PlannerOption{migrate.PlanWithDiffOptions(schema.DiffNormalized())}
 	if onlyPublic(desired) {
 		// Unqualified names, as people write them, when everything lives in "public".
 		planOpts = append(planOpts, migrate.PlanWithSchemaQualifier(""))
