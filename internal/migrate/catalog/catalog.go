@@ -77,8 +77,8 @@ type Object struct {
 	// Attrs maps attribute names (the Attr* constants) to values. Empty values are
 	// omitted.
 	Attrs map[string]string
-	// Requires names the views and materialized views a view or materialized view
-	// reads from (so they must be created first); nil for other kinds.
+	// Requires names the tables, views and materialized views a view or materialized
+	// view reads from (so they must exist first); nil for other kinds.
 	Requires []string
 }
 

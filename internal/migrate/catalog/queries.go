@@ -203,7 +203,7 @@ func viewQuery(relkind string) string {
 	coalesce((SELECT string_agg(DISTINCT quote_ident(rn.nspname) || '.' || quote_ident(rc.relname), E'\n')
 		FROM pg_rewrite r
 		JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
-		JOIN pg_class rc ON rc.oid = d.refobjid AND rc.oid <> c.oid AND rc.relkind IN ('v', 'm')
+		JOIN pg_class rc ON rc.oid = d.refobjid AND rc.oid <> c.oid AND rc.relkind IN ('r', 'p', 'v', 'm')
 		JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 		WHERE r.ev_class = c.oid), '')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
