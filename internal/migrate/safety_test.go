@@ -200,7 +200,7 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 			want: want{
 				files:    []string{"_change.sql", "_change_concurrent.sql"},
 				contains: []string{`ALTER COLUMN "title" TYPE character varying(200)`},
-				after: `SELECT format_type(atttypid, atttypmod) = 'character varying(200)' FROM pg_attribute WHERE attrelid = 'posts'::regclass AND attname = 'title'`,
+				after:    `SELECT format_type(atttypid, atttypmod) = 'character varying(200)' FROM pg_attribute WHERE attrelid = 'posts'::regclass AND attname = 'title'`,
 			},
 		},
 		{
