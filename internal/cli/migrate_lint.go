@@ -3,12 +3,14 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/quarrydev/quarry/internal/migrate"
+	"github.com/quarrydev/quarry/internal/migrate/drift"
 	"github.com/quarrydev/quarry/internal/migrate/lint"
 	"github.com/quarrydev/quarry/internal/migrate/review"
 )
@@ -164,4 +166,66 @@ func validFormat(f string, formats []string) bool {
 		}
 	}
 	return false
+}
+
+// ErrDrift is returned by `migrate drift` when the database differs from its migrations.
+var ErrDrift = errors.New("the database has drifted from its migrations")
+
+func newMigrateDriftCmd(flags *migrateFlags) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "drift",
+		Short: "Compare DATABASE_URL with what its applied migrations produce; exit 1 on any difference",
+		Long: `Compare DATABASE_URL with what its applied migrations produce.
+
+The migration files up to the database's current version are replayed on a throwaway
+database (on the server of DEV_DATABASE_URL when set, otherwise of DATABASE_URL; point
+DEV_DATABASE_URL at a scratch server when DATABASE_URL is production), and the catalog
+fingerprints of both are compared: tables, columns, constraints, indexes, views,
+functions, triggers, enum values, extensions, sequences, policies and comments. The
+live database is only read. Local files not applied there yet are not drift.
+
+Exit status 0 in sync, 1 with each difference listed (or on an error).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !validFormat(format, drift.Formats) {
+				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(drift.Formats, ", "))
+			}
+			live, err := databaseURL(cmd)
+			if err != nil {
+				return err
+			}
+			e, err := migrate.New(migrate.Config{MigrationsDir: flags.dir, SchemaDir: flags.schemaDir, Out: io.Discard})
+			if err != nil {
+				return err
+			}
+			server := os.Getenv("DEV_DATABASE_URL")
+			if server == "" {
+				url, stop, err := diffServer(cmd)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				server = url
+			}
+			scratch, drop, err := e.DevDatabase(cmd.Context(), server)
+			if err != nil {
+				return err
+			}
+			defer drop()
+			res, err := drift.Check(cmd.Context(), e, live, scratch)
+			if err != nil {
+				return err
+			}
+			if err := drift.Write(cmd.OutOrStdout(), res, format); err != nil {
+				return err
+			}
+			if !res.InSync() {
+				return ErrDrift
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(drift.Formats, ", "))
+	return cmd
 }
