@@ -306,3 +306,18 @@ func TestRuleCatalog(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeRuleTable keeps the README's rule table true: one row per rule, as Rules
+// describes it.
+func TestReadmeRuleTable(t *testing.T) {
+	b, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range lint.Rules() {
+		row := "| " + r.Code + " | " + string(r.Severity) + " | " + r.Title + " | " + r.Lock + " | " + r.Alternative + " |"
+		if !strings.Contains(string(b), row+"\n") {
+			t.Errorf("README.md lacks the row:\n%s", row)
+		}
+	}
+}
