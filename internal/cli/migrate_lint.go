@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	sqlmigrate "ariga.io/atlas/sql/migrate"
 	"github.com/spf13/cobra"
 
 	"github.com/quarrydev/quarry/internal/migrate"
@@ -31,44 +32,45 @@ func (s *selectionFlags) register(cmd *cobra.Command) {
 }
 
 // analyze selects the files, replays them on a throwaway database and returns the
-// lint report with the selection it used. It returns a nil report when no file is new.
-func (s *selectionFlags) analyze(cmd *cobra.Command, flags *migrateFlags) (*lint.Report, *lint.Selected, error) {
+// lint report, the selection it used and the migration directory. The report is empty
+// when no file is new.
+func (s *selectionFlags) analyze(cmd *cobra.Command, flags *migrateFlags) (*lint.Report, *lint.Selected, sqlmigrate.Dir, error) {
 	// A throwaway dev database every time (never DEV_DATABASE_URL itself): the replay
 	// commits, and CONCURRENTLY statements cannot run in a transaction that rolls back.
 	e, err := migrate.New(migrate.Config{MigrationsDir: flags.dir, SchemaDir: flags.schemaDir, Out: cmd.ErrOrStderr()})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := e.Validate(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	sel, err := lint.Select(cmd.Context(), e.MigrationDir(), flags.dir, lint.Selection{Latest: s.latest, Base: s.base})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "Analyzing %s: %d file(s), replayed after %d earlier file(s).\n", sel.From, len(sel.Files), len(sel.Base))
 	if len(sel.Files) == 0 {
-		return &lint.Report{}, sel, nil
+		return &lint.Report{}, sel, e.MigrationDir(), nil
 	}
 	server := os.Getenv("DEV_DATABASE_URL")
 	if server == "" {
 		url, stop, err := diffServer(cmd)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		defer stop()
 		server = url
 	}
 	devURL, drop, err := e.DevDatabase(cmd.Context(), server)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer drop()
 	rep, err := lint.Run(cmd.Context(), lint.Options{Base: sel.Base, Files: sel.Files, DirPath: flags.dir, DevURL: devURL})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return rep, sel, nil
+	return rep, sel, e.MigrationDir(), nil
 }
 
 func newMigrateLintCmd(flags *migrateFlags) *cobra.Command {
@@ -96,7 +98,7 @@ Exit status 1 when an error-level finding is not accepted or a file fails to rep
 			if !validFormat(format, lint.Formats) {
 				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(lint.Formats, ", "))
 			}
-			rep, _, err := sel.analyze(cmd, flags)
+			rep, _, _, err := sel.analyze(cmd, flags)
 			if err != nil {
 				return err
 			}
@@ -135,16 +137,12 @@ The review always exits 0 when it could be written; use "migrate lint" to gate.`
 			if !validFormat(format, review.Formats) {
 				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(review.Formats, ", "))
 			}
-			rep, selected, err := sel.analyze(cmd, flags)
-			if err != nil {
-				return err
-			}
-			e, err := migrate.New(migrate.Config{MigrationsDir: flags.dir})
+			rep, selected, dir, err := sel.analyze(cmd, flags)
 			if err != nil {
 				return err
 			}
 			opts.From = selected.From
-			rv, err := review.Build(cmd.Context(), e.MigrationDir(), rep, opts)
+			rv, err := review.Build(cmd.Context(), dir, rep, opts)
 			if err != nil {
 				return err
 			}
