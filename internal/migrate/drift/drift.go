@@ -9,13 +9,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/migrate"
@@ -89,18 +85,11 @@ func Check(ctx context.Context, e *migrate.Engine, liveURL, scratchURL string) (
 
 // readCatalog reads the fingerprint of the database at url in a READ ONLY transaction.
 func readCatalog(ctx context.Context, url string) (*catalog.Catalog, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, errors.New("parse database URL: malformed URL")
-	}
-	sqlDB := stdlib.OpenDB(*cfg)
-	defer sqlDB.Close()
-	tx, err := sqlDB.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", db.RedactURL(url), err)
-	}
-	defer tx.Rollback()
-	c, err := catalog.Read(ctx, tx)
+	var c *catalog.Catalog
+	err := migrate.ReadOnly(ctx, url, func(tx *sql.Tx) (err error) {
+		c, err = catalog.Read(ctx, tx)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read the catalog of %s: %w", db.RedactURL(url), err)
 	}

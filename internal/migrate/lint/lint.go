@@ -13,7 +13,6 @@ package lint
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -27,9 +26,9 @@ import (
 	"ariga.io/atlas/sql/schema"
 	"ariga.io/atlas/sql/sqlcheck"
 	"ariga.io/atlas/sql/sqlclient"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	quarrymigrate "github.com/quarrydev/quarry/internal/migrate"
 )
 
 // Options say which files to analyze and where.
@@ -120,17 +119,11 @@ func (r *Report) Failed() bool {
 // FileReport.Error set (the report says so; Run itself returns no error then). Run
 // returns an error when the dev database cannot be used or a base file fails.
 func Run(ctx context.Context, opts Options) (*Report, error) {
-	cfg, err := pgx.ParseConfig(opts.DevURL)
+	conn, closeConn, err := quarrymigrate.OpenConn(ctx, opts.DevURL)
 	if err != nil {
-		return nil, errors.New("dev database URL: malformed URL")
+		return nil, fmt.Errorf("dev database: %w", err)
 	}
-	sqlDB := stdlib.OpenDB(*cfg)
-	defer sqlDB.Close()
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("connect to the dev database: %w", err)
-	}
-	defer conn.Close()
+	defer closeConn()
 	drv, err := postgres.Open(conn)
 	if err != nil {
 		return nil, fmt.Errorf("open migration driver: %w", err)

@@ -14,10 +14,9 @@ import (
 	"slices"
 
 	"ariga.io/atlas/sql/migrate"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/quarrydev/quarry/internal/db"
+	quarrymigrate "github.com/quarrydev/quarry/internal/migrate"
 	"github.com/quarrydev/quarry/internal/migrate/lint"
 )
 
@@ -170,34 +169,29 @@ func touched(rep *lint.Report) []string {
 // tableSizes reads the row estimate and size of tables on the database at url,
 // inside a READ ONLY transaction.
 func tableSizes(ctx context.Context, url string, tables []string) (map[string]*TableSize, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, errors.New("--target-url: malformed URL")
-	}
-	sqlDB := stdlib.OpenDB(*cfg)
-	defer sqlDB.Close()
-	tx, err := sqlDB.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", db.RedactURL(url), err)
-	}
-	defer tx.Rollback()
 	out := map[string]*TableSize{}
-	for _, t := range tables {
-		size := &TableSize{}
-		var rows sql.NullFloat64
-		var bytes sql.NullInt64
-		err := tx.QueryRowContext(ctx, `
+	err := quarrymigrate.ReadOnly(ctx, url, func(tx *sql.Tx) error {
+		for _, t := range tables {
+			size := &TableSize{}
+			var rows sql.NullFloat64
+			var bytes sql.NullInt64
+			err := tx.QueryRowContext(ctx, `
 SELECT c.reltuples::float8, pg_total_relation_size(c.oid)
 FROM pg_class c WHERE c.oid = to_regclass($1)`, t).Scan(&rows, &bytes)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			size.Missing = true
-		case err != nil:
-			return nil, fmt.Errorf("size of %s on %s: %w", t, db.RedactURL(url), err)
-		default:
-			size.Rows, size.Bytes = int64(rows.Float64), bytes.Int64
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				size.Missing = true
+			case err != nil:
+				return fmt.Errorf("size of %s: %w", t, err)
+			default:
+				size.Rows, size.Bytes = int64(rows.Float64), bytes.Int64
+			}
+			out[t] = size
 		}
-		out[t] = size
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("target %s: %w", db.RedactURL(url), err)
 	}
 	return out, nil
 }
