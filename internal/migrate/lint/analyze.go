@@ -336,6 +336,7 @@ func (a *analysis) alterTable(s *pg_query.AlterTableStmt) {
 			if a.f.exists(t) && a.facts.rewritten[a.f.key(t)] {
 				a.report(CodeVolatileDefault, "ADD COLUMN %s with a volatile default rewrites %s", cd.GetColname(), t)
 			}
+			a.inlineConstraints(t, cd)
 		case pg_query.AlterTableType_AT_DropColumn:
 			a.actions("drops column " + col)
 			a.lock(t, lockAccessExclusive)
@@ -430,6 +431,32 @@ func (a *analysis) addConstraint(t tableRef, c *pg_query.Constraint) {
 	default:
 		a.actions(fmt.Sprintf("adds constraint %s on %s", name, t))
 		a.lock(t, lockAccessExclusive)
+	}
+}
+
+// inlineConstraints checks the constraints written on a column added to table t: they
+// are validated (or their index built) while ADD COLUMN holds ACCESS EXCLUSIVE.
+func (a *analysis) inlineConstraints(t tableRef, cd *pg_query.ColumnDef) {
+	if !a.f.exists(t) || cd == nil {
+		return
+	}
+	for _, n := range cd.Constraints {
+		c := n.GetConstraint()
+		if c == nil {
+			continue
+		}
+		switch c.Contype {
+		case pg_query.ConstrType_CONSTR_FOREIGN:
+			a.lock(refOf(c.Pktable), lockShareRowExclusive)
+			a.scan(t)
+			a.report(CodeForeignKeyValidated, "the REFERENCES of new column %s.%s is checked against every row while ADD COLUMN holds ACCESS EXCLUSIVE", t, cd.Colname)
+		case pg_query.ConstrType_CONSTR_CHECK:
+			a.scan(t)
+			a.report(CodeCheckValidated, "the CHECK of new column %s.%s is checked against every row under ACCESS EXCLUSIVE", t, cd.Colname)
+		case pg_query.ConstrType_CONSTR_UNIQUE, pg_query.ConstrType_CONSTR_PRIMARY:
+			a.scan(t)
+			a.report(CodeUniqueWithoutIndex, "the UNIQUE or PRIMARY KEY of new column %s.%s builds its index under ACCESS EXCLUSIVE", t, cd.Colname)
+		}
 	}
 }
 
