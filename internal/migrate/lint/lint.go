@@ -245,15 +245,17 @@ func (r *replayer) file(ctx context.Context, f migrate.File, start *schema.Realm
 				facts.rewritten[t] = true
 			}
 		}
-		next, err := r.inspect(ctx)
-		if err != nil {
-			return nil, nil, err
+		var changes schema.Changes
+		if changesSchema(node) {
+			next, err := r.inspect(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			if changes, err = r.drv.RealmDiff(current, next); err != nil {
+				return nil, nil, fmt.Errorf("diff %s line %d: %w", f.Name(), st.Line, err)
+			}
+			current = next
 		}
-		changes, err := r.drv.RealmDiff(current, next)
-		if err != nil {
-			return nil, nil, fmt.Errorf("diff %s line %d: %w", f.Name(), st.Line, err)
-		}
-		current = next
 		cf.Changes = append(cf.Changes, &sqlcheck.Change{Stmt: s, Changes: fixRenames(node, changes)})
 		effect, findings := analyzeStmt(node, s.Pos, fs, facts)
 		for _, v := range enumUses(node, fs, s.Pos) {
@@ -319,6 +321,17 @@ func (r *replayer) atlas(ctx context.Context, cf *sqlcheck.File, fr *FileReport)
 		_ = az.Analyze(ctx, &sqlcheck.Pass{File: cf, Dev: r.dev, Reporter: rw})
 	}
 	return nil
+}
+
+// changesSchema reports whether node may change the schema; data statements and
+// maintenance commands do not, and the replay skips inspecting after them.
+func changesSchema(node *pg_query.Node) bool {
+	switch node.GetNode().(type) {
+	case *pg_query.Node_InsertStmt, *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt, *pg_query.Node_SelectStmt,
+		*pg_query.Node_VacuumStmt, *pg_query.Node_ClusterStmt, *pg_query.Node_ReindexStmt, *pg_query.Node_TruncateStmt:
+		return false
+	}
+	return true
 }
 
 // relfilenodes returns the storage file number of every user table, keyed by
