@@ -17,9 +17,16 @@ func Write(w io.Writer, rep *Report, format string) error {
 	case "text", "":
 		return writeText(w, rep)
 	case "json":
+		all, blocking, accepted := rep.Counts()
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return enc.Encode(struct {
+			Failed   bool          `json:"failed"`
+			Findings int           `json:"findings"`
+			Blocking int           `json:"blocking"`
+			Accepted int           `json:"accepted"`
+			Files    []*FileReport `json:"files"`
+		}{rep.Failed(), all, blocking, accepted, rep.Files})
 	case "markdown":
 		return writeMarkdown(w, rep)
 	case "github":
