@@ -24,7 +24,8 @@ generate:
 	$(API) migrate diff $(NAME)
 	$(API) openapi -o api/openapi.yaml
 
-## check: formatting, vet, generated code, migrations and the API document up to date
+## check: formatting, vet, generated code, migrations (in sync and linted) and the API document up to date
+## (LINT_BASE=ref lints the migrations not on ref; default: those not on the merge base with main)
 check: fmt vet sqlc-check migrations-check openapi-check
 
 fmt:
@@ -41,6 +42,7 @@ sqlc-check:
 migrations-check:
 	$(API) migrate validate
 	$(API) migrate diff --check ci_check
+	$(API) migrate lint $(if $(LINT_BASE),--base $(LINT_BASE))
 
 openapi-check:
 	@$(API) openapi -o - | diff -u api/openapi.yaml - || { echo "api/openapi.yaml is stale: run 'make generate' and commit the result"; exit 1; }

@@ -74,6 +74,7 @@ DATABASE_URL and dropped afterwards.`,
 		newMigrateStatusCmd(flags),
 		newMigrateValidateCmd(flags),
 		newMigrateHashCmd(flags),
+		newMigrateLintCmd(flags), newMigrateReviewCmd(flags), newMigrateDriftCmd(flags),
 	)
 	return cmd
 }
