@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
@@ -30,6 +31,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/tracing"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/jobs"
 	"github.com/quarrydev/quarry/internal/migrate"
 )
 
@@ -44,6 +46,8 @@ type App struct {
 	tokens  *auth.Tokens
 	limits  *rateLimits
 	observe *observability
+	jobs    *jobs.Client // nil in RouteTable
+	console *console     // nil when JOBS_CONSOLE_ENABLED is false
 
 	ready    atomic.Bool // false until serving and again once shutdown starts
 	migrated atomic.Bool // set once the database was seen up to date
@@ -60,6 +64,8 @@ type Options struct {
 	// SpanExporter, when set, receives the trace spans instead of the OTLP exporter
 	// configured by TRACING_OTLP_ENDPOINT.
 	SpanExporter sdktrace.SpanExporter
+	// JobWorkers, when set, registers more job kinds (see jobs.Config.Register).
+	JobWorkers func(*river.Workers) error
 }
 
 // New builds the application: it selects the enabled modules, opens the database pool
@@ -100,6 +106,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	limits.limiter.OnRejected = observe.metrics.RateLimited
 	limits.limiter.OnBackendError = func(policy string, _ error) { observe.metrics.RateLimitBackendError(policy) }
 	a := &App{cfg: cfg, log: opts.Log, pool: pool, modules: mods, schema: opts.Migrations, limits: limits, observe: observe}
+	if a.jobs, err = NewJobs(cfg, pool, observe.metrics, opts.Log, opts.JobWorkers); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if err := a.mount(mods); err != nil {
 		a.Close()
 		return nil, err
@@ -203,6 +213,13 @@ func (a *App) mount(mods []module.Module) error {
 			return fmt.Errorf("module %s: %w", m.Name(), err)
 		}
 	}
+	if a.jobs != nil && a.cfg.JobsConsoleEnabled {
+		secure := a.cfg.AppEnv == config.EnvProd || a.cfg.HSTS
+		if a.console, err = newConsole(a.jobs, guard, tokens, secure, a); err != nil {
+			return fmt.Errorf("jobs console: %w", err)
+		}
+		a.console.mount(engine)
+	}
 	if site != nil {
 		return site.Publish(a.router.Routes(), mods)
 	}
@@ -250,8 +267,13 @@ func (a *App) Pool() *db.Pool { return a.pool }
 // RateLimiter returns the limiter of API requests and login attempts.
 func (a *App) RateLimiter() *ratelimit.Limiter { return a.limits.limiter }
 
+// Jobs returns the River client: it inserts jobs, and works them once started (with
+// WORKERS_ENABLED, Serve starts it).
+func (a *App) Jobs() *jobs.Client { return a.jobs }
+
 // Close releases the database pool and the rate limiter's Redis client.
 func (a *App) Close() {
+	a.console.close()
 	a.pool.Close()
 	if err := a.limits.close(); err != nil {
 		a.log.Warn("closing the rate limiter's Redis client", "error", err)
@@ -281,6 +303,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		a.Close()
 		return err
 	}
+	if a.cfg.WorkersEnabled {
+		if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
+			a.Close()
+			return fmt.Errorf("start job workers: %w", err)
+		}
+		a.log.Info("working jobs", "queues", a.cfg.JobsQueues)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(middleware.EnvelopeListener(ln)) }()
 	a.ready.Store(true)
@@ -289,6 +318,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err := <-errc:
 		a.ready.Store(false)
+		a.stopJobs(context.Background())
 		a.Close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
@@ -300,6 +330,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
+	// Running jobs finish within the same timeout as in-flight requests.
+	jobsErr := make(chan error, 1)
+	go func() { jobsErr <- a.stopJobs(shutCtx) }()
 	err := srv.Shutdown(shutCtx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("shutdown: in-flight requests still running after %s", a.cfg.ShutdownTimeout)
@@ -307,6 +340,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
+	}
+	if jerr := <-jobsErr; jerr != nil {
+		err = errors.Join(err, jerr)
 	}
 	a.Close()
 	a.log.Info("stopped")

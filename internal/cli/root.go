@@ -39,6 +39,8 @@ func NewRoot() *cobra.Command {
 		newOpenAPICmd(),
 		newUserCmd(),
 		newTokensCmd(),
+		newWorkerCmd(),
+		newJobsCmd(),
 	)
 	rejectUnknownSubcommands(root)
 	return root

@@ -17,10 +17,12 @@ func newTokensCmd() *cobra.Command {
 	var grace time.Duration
 	prune := &cobra.Command{
 		Use:   "prune",
-		Short: "Delete refresh tokens that expired (run it daily, e.g. from cron)",
+		Short: "Delete refresh tokens that expired, now (the job workers do it on schedule)",
 		Long: `Delete refresh tokens that expired more than --grace ago. Every refresh stores a new
 token and keeps the used one until it expires, so without pruning the table only grows.
-Expired tokens are refused anyway; deleting them changes no session.`,
+Expired tokens are refused anyway; deleting them changes no session. The job workers
+(api worker, or api serve with WORKERS_ENABLED) run the same deletion every
+JOBS_TOKEN_PRUNE_INTERVAL; this command is for a one-off cleanup.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := loadConfig(cmd)

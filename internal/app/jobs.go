@@ -1,0 +1,48 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/riverqueue/river"
+
+	"github.com/quarrydev/quarry/internal/core/config"
+	"github.com/quarrydev/quarry/internal/core/metrics"
+	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/jobs"
+)
+
+// NewJobs builds the River client of cfg on pool: it always inserts, and works the
+// JOBS_QUEUES with the maintenance jobs when WORKERS_ENABLED is set (`api serve`) or
+// work is forced (`api worker`, which passes a copy with WorkersEnabled true). Job
+// metrics go to m when not nil. It fails naming the key of an invalid setting.
+func NewJobs(cfg *config.Config, pool *db.Pool, m *metrics.Metrics, log *slog.Logger, register func(*river.Workers) error) (*jobs.Client, error) {
+	queues, err := jobs.ParseQueues(cfg.JobsQueues)
+	if err != nil {
+		return nil, fmt.Errorf("JOBS_QUEUES: %w", err)
+	}
+	jc := jobs.Config{
+		Work:               cfg.WorkersEnabled,
+		Queues:             queues,
+		PollInterval:       cfg.JobsPollInterval,
+		TokenPruneInterval: cfg.JobsTokenPruneInterval,
+		TokenPruneGrace:    cfg.JobsTokenPruneGrace,
+		Register:           register,
+		Log:                log,
+	}
+	if m != nil {
+		if jc.Metrics, err = jobs.NewMetrics(m.Registry(), pool.Raw()); err != nil {
+			return nil, fmt.Errorf("job metrics: %w", err)
+		}
+	}
+	return jobs.New(pool.Raw(), jc)
+}
+
+// stopJobs stops the job workers, if they run, within ctx (see jobs.Stop).
+func (a *App) stopJobs(ctx context.Context) error {
+	if a.jobs == nil || !a.cfg.WorkersEnabled {
+		return nil
+	}
+	return jobs.Stop(ctx, a.jobs)
+}
