@@ -7,7 +7,7 @@ API   := $(GO) run ./cmd/api
 # Name of the migration `make generate` writes when schema/ changed.
 NAME  ?= schema_change
 
-.PHONY: all run build generate check test fmt vet sqlc-check migrations-check openapi-check docs-check bench
+.PHONY: all run build generate check test fmt vet sqlc-check store-check migrations-check openapi-check docs-check bench
 
 all: check test
 
@@ -21,11 +21,12 @@ build:
 ## generate: regenerate sqlc code from queries/, write a migration if schema/ changed, and rewrite api/openapi.yaml
 generate:
 	$(SQLC) generate
+	$(GO) generate ./internal/db
 	$(API) migrate diff $(NAME)
 	$(API) openapi -o api/openapi.yaml
 
 ## check: formatting, vet, generated code, migrations and the API document up to date
-check: fmt vet sqlc-check migrations-check openapi-check
+check: fmt vet sqlc-check store-check migrations-check openapi-check
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*')); \
@@ -37,6 +38,10 @@ vet:
 sqlc-check:
 	$(SQLC) vet
 	@$(SQLC) diff || { echo "internal/db/sqlc is stale: run 'make generate' and commit the result"; exit 1; }
+
+# store-check: internal/db/store_gen.go wraps every query of internal/db/sqlc.
+store-check:
+	cd internal/db && $(GO) run ./storegen -check
 
 migrations-check:
 	$(API) migrate validate

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
@@ -29,7 +28,6 @@ import (
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
 	"github.com/quarrydev/quarry/internal/core/tracing"
 	"github.com/quarrydev/quarry/internal/db"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/migrate"
 )
 
@@ -38,6 +36,7 @@ type App struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	pool    *db.Pool
+	store   *db.Store
 	router  *httpx.Router
 	modules []module.Module
 	schema  *migrate.Engine
@@ -113,7 +112,8 @@ func (a *App) mount(mods []module.Module) error {
 	if err != nil {
 		return fmt.Errorf("CURSOR_SECRET: %w", err)
 	}
-	queries := sqlc.New(a.pool)
+	a.store = db.NewStore(a.pool, a.observe.queryHooks()...)
+	store := a.store
 	params := password.DefaultParams()
 	params.Memory, params.Iterations, params.Parallelism = a.cfg.PasswordMemoryKiB, a.cfg.PasswordIterations, a.cfg.PasswordParallelism
 	if err := params.Validate(); err != nil {
@@ -125,17 +125,17 @@ func (a *App) mount(mods []module.Module) error {
 	}
 	a.tokens = tokens
 	guard := auth.NewGuard(tokens, func(ctx context.Context, id int64) (string, bool, error) {
-		st, err := queries.GetUserAuthState(ctx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
+		st, err := store.GetUserAuthState(ctx, id)
+		if errors.Is(err, db.ErrNotFound) {
 			return "", false, nil
 		}
 		if err != nil {
-			return "", false, db.Translate(err)
+			return "", false, err
 		}
 		return st.Role, st.IsActive, nil
 	})
 	deps := module.Deps{
-		DB: a.pool, Queries: queries, Cursors: cursors, Log: a.log,
+		Store: store, Cursors: cursors, Log: a.log,
 		Passwords:  password.NewHasher(params, a.cfg.PasswordMaxConcurrent, a.cfg.PasswordMaxWait),
 		Tokens:     tokens,
 		Guard:      guard,
@@ -242,6 +242,9 @@ func (a *App) Tokens() *auth.Tokens { return a.tokens }
 
 // Pool returns the database pool.
 func (a *App) Pool() *db.Pool { return a.pool }
+
+// Store returns the store the modules use.
+func (a *App) Store() *db.Store { return a.store }
 
 // RateLimiter returns the limiter of API requests and login attempts.
 func (a *App) RateLimiter() *ratelimit.Limiter { return a.limits.limiter }

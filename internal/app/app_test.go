@@ -19,6 +19,7 @@ import (
 	"github.com/quarrydev/quarry/internal/app/apptest"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/migrate"
 	"github.com/quarrydev/quarry/internal/modules"
 	"github.com/quarrydev/quarry/internal/testdb"
@@ -26,8 +27,12 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-// probe is a module whose routes misbehave on purpose.
-type probe struct{ release chan struct{} }
+// probe is a module whose routes misbehave on purpose. pool, once set by the test,
+// runs the slow query: modules themselves get only the store.
+type probe struct {
+	release chan struct{}
+	pool    **db.Pool
+}
 
 func (probe) Name() string       { return "probe" }
 func (probe) Tag() module.Tag    { return module.Tag{Name: "probe"} }
@@ -43,7 +48,7 @@ func (p probe) Routes(deps module.Deps) ([]httpx.Route, error) {
 			})},
 		{Method: http.MethodGet, Path: "/slowquery", OperationID: "slowquery", Summary: "outlives the deadline",
 			Endpoint: httpx.Handle(func(c *gin.Context, _ *struct{}) (struct{}, error) {
-				_, err := deps.DB.Exec(c.Request.Context(), "SELECT pg_sleep(5)")
+				_, err := (*p.pool).Exec(c.Request.Context(), "SELECT pg_sleep(5)")
 				return struct{}{}, err
 			})},
 		{Method: http.MethodGet, Path: "/wait", OperationID: "wait", Summary: "waits for the test",
@@ -64,10 +69,12 @@ func withProbe(p probe) []module.Module { return append(modules.All(), p) }
 
 func TestErrorMappingAndMiddleware(t *testing.T) {
 	t.Parallel()
+	p := probe{pool: new(*db.Pool)}
 	srv := apptest.New(t, apptest.Options{
-		Modules: withProbe(probe{}),
+		Modules: withProbe(p),
 		Env:     map[string]string{"BODY_LIMIT": "1024", "REQUEST_TIMEOUT": "200ms"},
 	})
+	*p.pool = srv.App.Pool()
 
 	// Unknown route and wrong method.
 	apptest.ExpectError(t, srv.Do(http.MethodGet, "/nope", nil), http.StatusNotFound, "route_not_found")

@@ -9,7 +9,6 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/db"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
 func newTokensCmd() *cobra.Command {
@@ -50,9 +49,9 @@ func pruneTokens(ctx context.Context, cfg *config.Config, before time.Time) (int
 		return 0, err
 	}
 	defer pool.Close()
-	n, err := sqlc.New(pool).DeleteExpiredRefreshTokens(ctx, before)
+	n, err := db.NewStore(pool).DeleteExpiredRefreshTokens(ctx, before)
 	if err != nil {
-		return 0, fmt.Errorf("delete expired refresh tokens: %w", db.Translate(err))
+		return 0, fmt.Errorf("delete expired refresh tokens: %w", err)
 	}
 	return n, nil
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -178,11 +177,10 @@ func createAdmin(ctx context.Context, cfg *config.Config, email, name, plain str
 
 	const admin = "admin"
 	var res adminResult
-	err = pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	err = db.NewStore(pool).InTx(ctx, func(q db.Querier) error {
 		res = adminResult{}
-		q := sqlc.New(tx)
 		u, err := q.GetUserByEmail(ctx, email)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			if name == "" {
 				name = "Administrator"
 			}
@@ -193,7 +191,7 @@ func createAdmin(ctx context.Context, cfg *config.Config, email, name, plain str
 				return err
 			}
 			res.created = true
-			return audit.Record(ctx, tx, audit.Entry{
+			return audit.Record(ctx, q, audit.Entry{
 				Action: "user.create_admin", ResourceType: "user", ResourceID: audit.ID(res.user.ID), After: res.user,
 			})
 		}
@@ -211,12 +209,11 @@ func createAdmin(ctx context.Context, cfg *config.Config, email, name, plain str
 		if res.revoked, err = q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{UserID: u.ID}); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: "user.promote_admin", ResourceType: "user", ResourceID: audit.ID(u.ID), Before: u, After: res.user,
 		})
 	})
 	if err != nil {
-		err = db.Translate(err)
 		var dbErr *db.Error
 		if errors.Is(err, db.ErrCheck) && errors.As(err, &dbErr) {
 			return adminResult{}, fmt.Errorf("the database refused the user (%s): check --email and --name", dbErr.Constraint)

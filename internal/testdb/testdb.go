@@ -102,6 +102,19 @@ func New(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
+// NewStore returns a store (pool of at most 4 connections) on a fresh database cloned
+// from the migrated template, and that pool for statements of the test's own. Both
+// are closed and the database dropped when t ends. Failures end the test with t.Fatal.
+func NewStore(t testing.TB) (*db.Store, *db.Pool) {
+	t.Helper()
+	pool, err := db.NewPool(context.Background(), db.PoolConfig{URL: create(t, true), MaxConns: poolMaxConns})
+	if err != nil {
+		t.Fatalf("testdb: open pool: %v", err)
+	}
+	t.Cleanup(pool.Close) // runs before the drop registered by create
+	return db.NewStore(pool), pool
+}
+
 // NewURL returns the URL of a fresh database cloned from the migrated template; the
 // database is dropped (with any connections still open to it) when t ends. Failures end
 // the test with t.Fatal.

@@ -13,7 +13,6 @@ import (
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
 	"github.com/quarrydev/quarry/internal/db"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
 // Tag names and describes a module's group of operations in the API document.
@@ -25,8 +24,9 @@ type Tag struct {
 // Deps are the core capabilities a module may use; the composition root builds them
 // once and hands the same values to every module.
 type Deps struct {
-	DB      *db.Pool
-	Queries *sqlc.Queries
+	// Store runs the generated queries, alone or in a transaction, with errors
+	// translated into the db vocabulary.
+	Store   *db.Store
 	Cursors *db.CursorCodec
 	Log     *slog.Logger
 	// Passwords hashes and verifies passwords; one instance bounds the CPU and memory

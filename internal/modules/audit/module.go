@@ -41,7 +41,7 @@ func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
-	h := &handler{svc: NewService(deps.Queries, deps.Cursors, m.cfg)}
+	h := &handler{svc: NewService(deps.Store, deps.Cursors, m.cfg)}
 	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin)}
 	return []httpx.Route{
 		{

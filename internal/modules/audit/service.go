@@ -20,14 +20,14 @@ const sortNewestFirst = "-occurred_at"
 // Service reads the audit log. It never writes: events are appended by
 // internal/core/audit in the transactions of the changes they record.
 type Service struct {
-	q       *sqlc.Queries
+	store   *db.Store
 	cursors *db.CursorCodec
 	cfg     *Config
 }
 
 // NewService returns a Service.
-func NewService(q *sqlc.Queries, cursors *db.CursorCodec, cfg *Config) *Service {
-	return &Service{q: q, cursors: cursors, cfg: cfg}
+func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config) *Service {
+	return &Service{store: store, cursors: cursors, cfg: cfg}
 }
 
 // ListInput selects a page of audit events; nil filters match everything.
@@ -84,8 +84,7 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 			if after != nil {
 				p.AfterOccurredAt, p.AfterID = after.At, &after.ID
 			}
-			rows, err := s.q.ListAuditEvents(ctx, p)
-			return rows, db.Translate(err)
+			return s.store.ListAuditEvents(ctx, p)
 		},
 		func(e sqlc.AuditEvent) (time.Time, int64) { return e.OccurredAt, e.ID })
 	if err != nil {

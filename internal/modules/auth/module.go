@@ -64,7 +64,7 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 		PerAccount: Shared{L: limiter, Policy: perAccount},
 		PerAddress: Shared{L: limiter, Policy: perAddress},
 	}
-	m.svc = NewService(deps.DB, deps.Passwords, deps.Tokens, limits, m.cfg.RefreshTokenTTL, deps.Log)
+	m.svc = NewService(deps.Store, deps.Passwords, deps.Tokens, limits, m.cfg.RefreshTokenTTL, deps.Log)
 	h := &handler{svc: m.svc}
 	requireAuth := deps.Guard.RequireAuth()
 	const throttled = "Attempts are limited per account (AUTH_LOGIN_PER_ACCOUNT, default 5/1m) and per client " +

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/password"
@@ -51,8 +49,7 @@ type Limits struct {
 // audit event (internal/core/audit); failed sign-ins, refreshes of a known token and
 // password changes are recorded too, each in a transaction of its own.
 type Service struct {
-	pool       *db.Pool
-	q          *sqlc.Queries
+	store      *db.Store
 	hasher     *password.Hasher
 	tokens     AccessTokens
 	limits     Limits
@@ -63,12 +60,12 @@ type Service struct {
 
 // NewService returns a Service. refreshTTL is the lifetime of refresh tokens; log
 // receives security events (refresh token reuse, failed rehashes).
-func NewService(pool *db.Pool, hasher *password.Hasher, tokens AccessTokens, limits Limits, refreshTTL time.Duration, log *slog.Logger) *Service {
+func NewService(store *db.Store, hasher *password.Hasher, tokens AccessTokens, limits Limits, refreshTTL time.Duration, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		pool: pool, q: sqlc.New(pool), hasher: hasher, tokens: tokens, limits: limits,
+		store: store, hasher: hasher, tokens: tokens, limits: limits,
 		refreshTTL: refreshTTL, log: log, now: time.Now,
 	}
 }
@@ -101,15 +98,15 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (sqlc.User, er
 		return sqlc.User{}, translate(err)
 	}
 	var u sqlc.User
-	err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	err = s.store.InTx(ctx, func(q db.Querier) error {
 		var err error
-		u, err = s.q.WithTx(tx).CreateUser(ctx, sqlc.CreateUserParams{
+		u, err = q.CreateUser(ctx, sqlc.CreateUserParams{
 			Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: RoleUser, IsActive: true,
 		})
 		if err != nil {
 			return translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionRegister, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), After: u,
 		})
 	})
@@ -141,8 +138,8 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if err := s.throttle(ctx, in.Email, in.ClientAddr); err != nil {
 		return Session{}, err
 	}
-	u, err := s.q.GetUserByEmail(ctx, in.Email)
-	if errors.Is(err, pgx.ErrNoRows) {
+	u, err := s.store.GetUserByEmail(ctx, in.Email)
+	if errors.Is(err, db.ErrNotFound) {
 		// Spend what a real check spends, then fail like one.
 		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
 			return Session{}, translate(err)
@@ -177,7 +174,7 @@ func (s *Service) loginFailed(ctx context.Context, id int64, email, reason strin
 	if id != 0 {
 		e.ResourceID = audit.ID(id)
 	}
-	if err := audit.RecordAlone(ctx, s.pool, e); err != nil {
+	if err := audit.RecordAlone(ctx, s.store, e); err != nil {
 		return err
 	}
 	return ErrInvalidCredentials.Wrap(cause)
@@ -207,8 +204,7 @@ func (s *Service) verify(ctx context.Context, u sqlc.User, plain string) (ok, re
 func (s *Service) rehash(ctx context.Context, u sqlc.User, plain string) {
 	hash, err := s.hasher.Hash(ctx, plain)
 	if err == nil {
-		err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-			q := s.q.WithTx(tx)
+		err = s.store.InTx(ctx, func(q db.Querier) error {
 			current, err := q.GetUserForUpdate(ctx, u.ID)
 			if err != nil {
 				return translate(err)
@@ -220,7 +216,7 @@ func (s *Service) rehash(ctx context.Context, u sqlc.User, plain string) {
 			if err != nil {
 				return translate(err)
 			}
-			return audit.Record(ctx, tx, audit.Entry{
+			return audit.Record(ctx, q, audit.Entry{
 				Action: actionPasswordRehash, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
 				ActorID: u.ID, Before: u, After: after,
 			})
@@ -271,13 +267,13 @@ func (s *Service) startSession(ctx context.Context, u sqlc.User) (Session, error
 	if err != nil {
 		return Session{}, err
 	}
-	err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		if _, err := s.q.WithTx(tx).CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
+	err = s.store.InTx(ctx, func(q db.Querier) error {
+		if _, err := q.CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
 			UserID: u.ID, FamilyID: family, TokenHash: hash, ExpiresAt: s.now().Add(s.refreshTTL),
 		}); err != nil {
 			return translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionLogin, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), ActorID: u.ID,
 			After: sessionEvent{Session: family.String()},
 		})
@@ -312,11 +308,10 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		reuse   *sqlc.RefreshToken
 		refused *audit.Entry // a failed refresh of a known token, recorded after the rollback
 	)
-	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	err := s.store.InTx(ctx, func(q db.Querier) error {
 		out, reuse, refused = Session{}, nil, nil
-		q := s.q.WithTx(tx)
 		rt, err := q.GetRefreshTokenForUpdate(ctx, hash)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			return ErrInvalidRefreshToken.Wrap(errors.New("unknown refresh token"))
 		}
 		if err != nil {
@@ -336,7 +331,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 				return translate(err)
 			}
 			reuse = &rt
-			return audit.Record(ctx, tx, *refreshFailure(rt, reasonReused, n)) // committed with the revocation
+			return audit.Record(ctx, q, *refreshFailure(rt, reasonReused, n)) // committed with the revocation
 		case !now.Before(rt.ExpiresAt):
 			return refuse(reasonExpired)
 		}
@@ -366,7 +361,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		}); err != nil {
 			return translate(err)
 		}
-		if err := audit.Record(ctx, tx, audit.Entry{
+		if err := audit.Record(ctx, q, audit.Entry{
 			Action: actionRefresh, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), ActorID: u.ID,
 			After: sessionEvent{Session: rt.FamilyID.String()},
 		}); err != nil {
@@ -380,7 +375,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		return nil
 	})
 	if refused != nil {
-		if aerr := audit.RecordAlone(ctx, s.pool, *refused); aerr != nil {
+		if aerr := audit.RecordAlone(ctx, s.store, *refused); aerr != nil {
 			return Session{}, aerr
 		}
 	}
@@ -404,8 +399,8 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if !ok {
 		return nil
 	}
-	return s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		revoked, err := s.q.WithTx(tx).RevokeRefreshFamilyOfToken(ctx, hash)
+	return s.store.InTx(ctx, func(q db.Querier) error {
+		revoked, err := q.RevokeRefreshFamilyOfToken(ctx, hash)
 		if err != nil {
 			return translate(err)
 		}
@@ -413,7 +408,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 			return nil
 		}
 		owner := revoked[0].UserID
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionLogout, ResourceType: resourceUser, ResourceID: audit.ID(owner), ActorID: owner,
 			After: sessionEvent{Session: revoked[0].FamilyID.String(), Revoked: int64(len(revoked))},
 		})
@@ -423,8 +418,8 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // Me returns the account of user id. Errors: apperr.ErrUnauthorized when it no
 // longer exists.
 func (s *Service) Me(ctx context.Context, userID int64) (sqlc.User, error) {
-	u, err := s.q.GetUser(ctx, userID)
-	if errors.Is(err, pgx.ErrNoRows) {
+	u, err := s.store.GetUser(ctx, userID)
+	if errors.Is(err, db.ErrNotFound) {
 		return sqlc.User{}, apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", userID))
 	}
 	if err != nil {
@@ -464,7 +459,7 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 		return err
 	}
 	if !ok {
-		if err := audit.RecordAlone(ctx, s.pool, audit.Entry{
+		if err := audit.RecordAlone(ctx, s.store, audit.Entry{
 			Action: actionPasswordChange, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
 			ActorID: u.ID, Outcome: audit.Failure, After: failure{Reason: reasonWrongPassword},
 		}); err != nil {
@@ -476,10 +471,9 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 	if err != nil {
 		return translate(err)
 	}
-	return s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	return s.store.InTx(ctx, func(q db.Querier) error {
 		before, err := q.GetUserForUpdate(ctx, u.ID)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			return apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", u.ID))
 		}
 		if err != nil {
@@ -498,7 +492,7 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 		}); err != nil {
 			return translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionPasswordChange, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
 			ActorID: u.ID, Before: before, After: after,
 		})
@@ -513,7 +507,6 @@ var checkFields = map[string]string{
 
 // translate maps database and hashing errors to the module's errors.
 func translate(err error) error {
-	err = db.Translate(err)
 	var dbErr *db.Error
 	switch {
 	case db.IsUniqueViolation(err, "users_email_key"):

@@ -43,7 +43,7 @@ func newService(t *testing.T, perAccount, perAddress throttle.Limit) *Service {
 		PerAccount: Shared{L: limiter, Policy: policy("account", perAccount)},
 		PerAddress: Shared{L: limiter, Policy: policy("address", perAddress)},
 	}
-	return NewService(pool, password.NewHasher(params, 2, time.Second), tokens, limits, time.Hour, nil)
+	return NewService(db.NewStore(pool), password.NewHasher(params, 2, time.Second), tokens, limits, time.Hour, nil)
 }
 
 // TestThrottleComesFirst shows that a throttled login does no database or hashing

@@ -30,7 +30,7 @@ func BenchmarkCreatePost(b *testing.B) {
 		b.Fatal(err)
 	}
 	q := sqlc.New(pool)
-	svc := posts.NewService(pool, nil, &posts.Config{MaxBulk: 1})
+	svc := posts.NewService(db.NewStore(pool), nil, &posts.Config{MaxBulk: 1})
 	in := sqlc.CreatePostParams{AuthorID: author, Title: "A benchmark post", Body: "A short body of text.", Status: posts.StatusDraft}
 	reqCtx := reqctx.With(ctx, &reqctx.Info{RequestID: "0123456789abcdef01234567", ClientIP: "192.0.2.1", UserAgent: "bench/1.0", ActorID: author}, nil)
 

@@ -37,7 +37,7 @@ func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
-	svc := NewService(deps.DB, deps.Cursors, m.cfg)
+	svc := NewService(deps.Store, deps.Cursors, m.cfg)
 	h := &handler{svc: svc, post: httpx.NewSlot[sqlc.Post]("post")}
 	signedIn := deps.Guard.RequireAuth()
 	load := httpx.Load(h.post, "id", svc.Get)

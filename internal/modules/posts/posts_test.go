@@ -311,7 +311,7 @@ func TestBulkCreateIsAllOrNothing(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{})
 	a := srv.SeedUser(t, "copy@example.com", "user")
-	svc := posts.NewService(srv.App.Pool(), nil, &posts.Config{MaxBulk: 10})
+	svc := posts.NewService(srv.App.Store(), nil, &posts.Config{MaxBulk: 10})
 	_, err := svc.BulkCreate(context.Background(), []posts.CreateInput{{AuthorID: a, Title: "ok"}, {AuthorID: a + 999, Title: "orphan"}})
 	if !errors.Is(err, posts.ErrAuthorNotFound) {
 		t.Fatalf("want ErrAuthorNotFound, got %v", err)

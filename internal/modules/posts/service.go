@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/paging"
@@ -20,15 +18,14 @@ import (
 // Service holds the posts business rules on top of the generated queries. Every
 // change is written in one transaction with its audit event (internal/core/audit).
 type Service struct {
-	pool    *db.Pool
-	q       *sqlc.Queries
+	store   *db.Store
 	cursors *db.CursorCodec
 	cfg     *Config
 }
 
-// NewService returns a Service reading and writing through pool.
-func NewService(pool *db.Pool, cursors *db.CursorCodec, cfg *Config) *Service {
-	return &Service{pool: pool, q: sqlc.New(pool), cursors: cursors, cfg: cfg}
+// NewService returns a Service reading and writing through store.
+func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config) *Service {
+	return &Service{store: store, cursors: cursors, cfg: cfg}
 }
 
 // Audit actions and resource type of the posts module.
@@ -76,15 +73,15 @@ type CreateInput struct {
 // ErrAuthorNotFound when the author does not exist; the audit log's errors.
 func (s *Service) Create(ctx context.Context, in CreateInput) (sqlc.Post, error) {
 	var p sqlc.Post
-	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	err := s.store.InTx(ctx, func(q db.Querier) error {
 		var err error
-		p, err = s.q.WithTx(tx).CreatePost(ctx, sqlc.CreatePostParams{
+		p, err = q.CreatePost(ctx, sqlc.CreatePostParams{
 			AuthorID: in.AuthorID, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status),
 		})
 		if err != nil {
 			return translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionCreate, ResourceType: resourcePost, ResourceID: audit.ID(p.ID), After: p,
 		})
 	})
@@ -96,7 +93,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (sqlc.Post, error)
 
 // Get returns the post id. Errors: ErrPostNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (sqlc.Post, error) {
-	p, err := s.q.GetPost(ctx, id)
+	p, err := s.store.GetPost(ctx, id)
 	if err != nil {
 		return sqlc.Post{}, translate(err)
 	}
@@ -116,8 +113,7 @@ func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (sqlc.Po
 		return s.Get(ctx, id)
 	}
 	var p sqlc.Post
-	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err := s.store.InTx(ctx, func(q db.Querier) error {
 		before, err := q.GetPostForUpdate(ctx, id)
 		if err != nil {
 			return translate(err)
@@ -126,7 +122,7 @@ func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (sqlc.Po
 		if err != nil {
 			return translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionUpdate, ResourceType: resourcePost, ResourceID: audit.ID(id), Before: before, After: p,
 		})
 	})
@@ -139,8 +135,7 @@ func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (sqlc.Po
 // Delete removes post id and records post.delete with the post as before. Errors:
 // ErrPostNotFound; the audit log's errors.
 func (s *Service) Delete(ctx context.Context, id int64) error {
-	return s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	return s.store.InTx(ctx, func(q db.Querier) error {
 		before, err := q.GetPostForUpdate(ctx, id)
 		if err != nil {
 			return translate(err)
@@ -148,7 +143,7 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 		if _, err := q.DeletePost(ctx, id); err != nil {
 			return translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionDelete, ResourceType: resourcePost, ResourceID: audit.ID(id), Before: before,
 		})
 	})
@@ -174,12 +169,12 @@ func (s *Service) BulkCreate(ctx context.Context, in []CreateInput) (int64, erro
 		}
 	}
 	var n int64
-	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	err := s.store.InTx(ctx, func(q db.Querier) error {
 		var err error
-		if n, err = s.q.WithTx(tx).CreatePosts(ctx, rows); err != nil {
+		if n, err = q.CreatePosts(ctx, rows); err != nil {
 			return translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionBulkCreate, ResourceType: resourcePost,
 			After: bulkCreated{Count: n, AuthorIDs: authors},
 		})
@@ -261,7 +256,7 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 	if in.Total && none {
 		page.Total = new(int64)
 	} else if in.Total {
-		n, err := s.q.CountPosts(ctx, sqlc.CountPostsParams{AuthorID: in.AuthorID, Status: in.Status})
+		n, err := s.store.CountPosts(ctx, sqlc.CountPostsParams{AuthorID: in.AuthorID, Status: in.Status})
 		if err != nil {
 			return Page{}, translate(err)
 		}
@@ -275,13 +270,13 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 func (s *Service) page(ctx context.Context, sort string, p sqlc.ListPostsByCreatedAtDescParams) ([]sqlc.Post, error) {
 	switch sort {
 	case "-created_at":
-		return s.q.ListPostsByCreatedAtDesc(ctx, p)
+		return s.store.ListPostsByCreatedAtDesc(ctx, p)
 	case "created_at":
-		return s.q.ListPostsByCreatedAtAsc(ctx, sqlc.ListPostsByCreatedAtAscParams(p))
+		return s.store.ListPostsByCreatedAtAsc(ctx, sqlc.ListPostsByCreatedAtAscParams(p))
 	case "-id":
-		return s.q.ListPostsByIDDesc(ctx, sqlc.ListPostsByIDDescParams(p))
+		return s.store.ListPostsByIDDesc(ctx, sqlc.ListPostsByIDDescParams(p))
 	case "id":
-		return s.q.ListPostsByIDAsc(ctx, sqlc.ListPostsByIDAscParams(p))
+		return s.store.ListPostsByIDAsc(ctx, sqlc.ListPostsByIDAscParams(p))
 	}
 	return nil, apperr.Invalid(apperr.FieldError{Field: "sort", Reason: "oneof", Message: "sort must be one of: created_at, -created_at, id, -id"})
 }
@@ -306,7 +301,6 @@ func statusOrDraft(s string) string {
 
 // translate maps database errors to the module's errors.
 func translate(err error) error {
-	err = db.Translate(err)
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		return ErrPostNotFound.Wrap(err)

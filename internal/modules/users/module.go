@@ -36,7 +36,7 @@ func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
-	h := &handler{svc: NewService(deps.DB, deps.Cursors, deps.Passwords, m.cfg)}
+	h := &handler{svc: NewService(deps.Store, deps.Cursors, deps.Passwords, m.cfg)}
 	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin)}
 	selfOrAdmin := []gin.HandlerFunc{deps.Guard.RequireAuth(), requireSelfOrAdmin("id")}
 	adminOnly := []int{http.StatusUnauthorized, http.StatusForbidden}

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/paging"
@@ -21,16 +19,15 @@ import (
 // change is written in one transaction with its audit event (internal/core/audit),
 // whose before and after are the user rows with the hash redacted.
 type Service struct {
-	pool    *db.Pool
-	q       *sqlc.Queries
+	store   *db.Store
 	cursors *db.CursorCodec
 	hasher  *password.Hasher
 	cfg     *Config
 }
 
-// NewService returns a Service reading and writing through pool.
-func NewService(pool *db.Pool, cursors *db.CursorCodec, hasher *password.Hasher, cfg *Config) *Service {
-	return &Service{pool: pool, q: sqlc.New(pool), cursors: cursors, hasher: hasher, cfg: cfg}
+// NewService returns a Service reading and writing through store.
+func NewService(store *db.Store, cursors *db.CursorCodec, hasher *password.Hasher, cfg *Config) *Service {
+	return &Service{store: store, cursors: cursors, hasher: hasher, cfg: cfg}
 }
 
 // Audit actions and resource type of the users module.
@@ -72,15 +69,15 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (sqlc.User, error)
 		role = RoleUser
 	}
 	var u sqlc.User
-	err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	err = s.store.InTx(ctx, func(q db.Querier) error {
 		var err error
-		u, err = s.q.WithTx(tx).CreateUser(ctx, sqlc.CreateUserParams{
+		u, err = q.CreateUser(ctx, sqlc.CreateUserParams{
 			Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: role, IsActive: true,
 		})
 		if err != nil {
 			return translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionCreate, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), After: u,
 		})
 	})
@@ -92,7 +89,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (sqlc.User, error)
 
 // Get returns the user id. Errors: ErrUserNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (sqlc.User, error) {
-	u, err := s.q.GetUser(ctx, id)
+	u, err := s.store.GetUser(ctx, id)
 	if err != nil {
 		return sqlc.User{}, translate(err)
 	}
@@ -102,7 +99,7 @@ func (s *Service) Get(ctx context.Context, id int64) (sqlc.User, error) {
 // GetByEmail returns the user with email, compared ignoring case. Errors:
 // ErrUserNotFound.
 func (s *Service) GetByEmail(ctx context.Context, email string) (sqlc.User, error) {
-	u, err := s.q.GetUserByEmail(ctx, email)
+	u, err := s.store.GetUserByEmail(ctx, email)
 	if err != nil {
 		return sqlc.User{}, translate(err)
 	}
@@ -149,8 +146,7 @@ func (s *Service) Deactivate(ctx context.Context, id int64) (sqlc.User, error) {
 // validation error naming a field the database rejects; the audit log's errors.
 func (s *Service) change(ctx context.Context, action string, id int64, plan func(sqlc.User) *sqlc.UpdateUserParams) (sqlc.User, error) {
 	var u sqlc.User
-	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err := s.store.InTx(ctx, func(q db.Querier) error {
 		before, err := q.GetUserForUpdate(ctx, id)
 		if err != nil {
 			return translate(err)
@@ -163,7 +159,7 @@ func (s *Service) change(ctx context.Context, action string, id int64, plan func
 		if u, err = q.UpdateUser(ctx, *p); err != nil {
 			return translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: action, ResourceType: resourceUser, ResourceID: audit.ID(id), Before: before, After: u,
 		})
 	})
@@ -219,7 +215,7 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 	}
 	page := Page{Users: users, Next: next}
 	if in.Total {
-		n, err := s.q.CountUsers(ctx, sqlc.CountUsersParams{Role: in.Role, IsActive: in.IsActive})
+		n, err := s.store.CountUsers(ctx, sqlc.CountUsersParams{Role: in.Role, IsActive: in.IsActive})
 		if err != nil {
 			return Page{}, translate(err)
 		}
@@ -233,13 +229,13 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 func (s *Service) page(ctx context.Context, sort string, p sqlc.ListUsersByCreatedAtDescParams) ([]sqlc.User, error) {
 	switch sort {
 	case "-created_at":
-		return s.q.ListUsersByCreatedAtDesc(ctx, p)
+		return s.store.ListUsersByCreatedAtDesc(ctx, p)
 	case "created_at":
-		return s.q.ListUsersByCreatedAtAsc(ctx, sqlc.ListUsersByCreatedAtAscParams(p))
+		return s.store.ListUsersByCreatedAtAsc(ctx, sqlc.ListUsersByCreatedAtAscParams(p))
 	case "-id":
-		return s.q.ListUsersByIDDesc(ctx, sqlc.ListUsersByIDDescParams(p))
+		return s.store.ListUsersByIDDesc(ctx, sqlc.ListUsersByIDDescParams(p))
 	case "id":
-		return s.q.ListUsersByIDAsc(ctx, sqlc.ListUsersByIDAscParams(p))
+		return s.store.ListUsersByIDAsc(ctx, sqlc.ListUsersByIDAscParams(p))
 	}
 	return nil, apperr.Invalid(apperr.FieldError{Field: "sort", Reason: "oneof", Message: "sort must be one of: created_at, -created_at, id, -id"})
 }
@@ -265,7 +261,6 @@ var checkFields = map[string]string{
 
 // translate maps database and hashing errors to the module's errors.
 func translate(err error) error {
-	err = db.Translate(err)
 	var dbErr *db.Error
 	switch {
 	case errors.Is(err, db.ErrNotFound):

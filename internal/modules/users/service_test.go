@@ -25,7 +25,7 @@ func newService(t *testing.T) *Service {
 	}
 	t.Cleanup(pool.Close)
 	params := password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
-	return NewService(pool, cursors, password.NewHasher(params, 2, time.Second), defaultConfig())
+	return NewService(db.NewStore(pool), cursors, password.NewHasher(params, 2, time.Second), defaultConfig())
 }
 
 func TestServiceStoresAVerifiableHash(t *testing.T) {
