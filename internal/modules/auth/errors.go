@@ -9,17 +9,12 @@ import (
 
 // Errors of the auth module.
 var (
-	ErrEmailTaken = apperr.New(apperr.KindConflict, "email_taken", "a user with this email already exists")
 	// ErrInvalidCredentials answers every failed login alike: unknown email, wrong
 	// password or deactivated account.
 	ErrInvalidCredentials = apperr.New(apperr.KindUnauthenticated, "invalid_credentials", "the email or password is incorrect")
 	// ErrInvalidRefreshToken answers every refresh token that cannot be used: unknown,
 	// expired, revoked, already used, or of a deactivated account.
 	ErrInvalidRefreshToken = apperr.New(apperr.KindUnauthenticated, "invalid_refresh_token", "the refresh token is invalid, expired or revoked")
-	// ErrWrongPassword answers a password change whose current password is wrong.
-	// It is a 403, not a 401: the caller is authenticated, and a 401 would make
-	// clients discard a perfectly valid access token.
-	ErrWrongPassword = apperr.New(apperr.KindForbidden, "invalid_credentials", "the current password is incorrect")
 	// ErrTooManyRequests is the error a ThrottledError carries.
 	ErrTooManyRequests = apperr.New(apperr.KindTooManyRequests, "too_many_requests", "too many attempts; retry later")
 )

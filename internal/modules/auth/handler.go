@@ -19,7 +19,7 @@ func (h *handler) register(c *gin.Context, in *RegisterRequest) (User, error) {
 	u, err := h.svc.Register(c.Request.Context(), RegisterInput{
 		Email: in.Email, DisplayName: in.DisplayName, Password: in.Password,
 	})
-	return toUser(u), err
+	return User(u), err
 }
 
 func (h *handler) login(c *gin.Context, in *LoginRequest) (Tokens, error) {
@@ -44,7 +44,7 @@ func (h *handler) me(c *gin.Context, _ *struct{}) (User, error) {
 		return User{}, err
 	}
 	u, err := h.svc.Me(c.Request.Context(), p.UserID)
-	return toUser(u), err
+	return User(u), err
 }
 
 func (h *handler) changePassword(c *gin.Context, in *ChangePasswordRequest) (struct{}, error) {

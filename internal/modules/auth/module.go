@@ -19,14 +19,15 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
 )
 
 // Module is the auth module.
 type Module struct {
 	cfg *Config
-	// svc is the service of the last Routes call (for the module's tests).
-	svc *Service
+	// hasher is the password hasher of the last Routes call (for the module's tests).
+	hasher *password.Hasher
 }
 
 // New returns the auth module with its default configuration.
@@ -64,8 +65,8 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 		PerAccount: Shared{L: limiter, Policy: perAccount},
 		PerAddress: Shared{L: limiter, Policy: perAddress},
 	}
-	m.svc = NewService(deps.Store, deps.Passwords, deps.Tokens, limits, m.cfg.RefreshTokenTTL, deps.Log)
-	h := &handler{svc: m.svc}
+	m.hasher = deps.Passwords
+	h := &handler{svc: NewService(deps.Store, deps.Passwords, deps.Tokens, limits, m.cfg.RefreshTokenTTL, deps.Log)}
 	requireAuth := deps.Guard.RequireAuth()
 	const throttled = "Attempts are limited per account (AUTH_LOGIN_PER_ACCOUNT, default 5/1m) and per client " +
 		"address (AUTH_LOGIN_PER_ADDRESS, default 20/1m); over a limit the answer is 429 with Retry-After in seconds."

@@ -8,15 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quarrydev/quarry/internal/account"
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
-
-// RoleUser is the role of every account created by Register.
-const RoleUser = "user"
 
 // AccessTokens issues access tokens; *auth.Tokens of the core implements it.
 type AccessTokens interface {
@@ -50,7 +48,7 @@ type Limits struct {
 // password changes are recorded too, each in a transaction of its own.
 type Service struct {
 	store      *db.Store
-	hasher     *password.Hasher
+	accounts   *account.Service
 	tokens     AccessTokens
 	limits     Limits
 	refreshTTL time.Duration
@@ -65,7 +63,7 @@ func NewService(store *db.Store, hasher *password.Hasher, tokens AccessTokens, l
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		store: store, hasher: hasher, tokens: tokens, limits: limits,
+		store: store, accounts: account.New(store, hasher, log), tokens: tokens, limits: limits,
 		refreshTTL: refreshTTL, log: log, now: time.Now,
 	}
 }
@@ -87,33 +85,12 @@ type RegisterInput struct {
 	Password string
 }
 
-// Register hashes the password, creates an active account with role user and records
-// auth.register with the account as after. Errors: ErrEmailTaken when an account has
-// the email in any letter case; apperr.ErrUnavailable when password hashing is
-// saturated; a validation error naming a field the database rejects; the audit log's
-// errors.
-func (s *Service) Register(ctx context.Context, in RegisterInput) (sqlc.User, error) {
-	hash, err := s.hasher.Hash(ctx, in.Password)
-	if err != nil {
-		return sqlc.User{}, translate(err)
-	}
-	var u sqlc.User
-	err = s.store.InTx(ctx, func(q db.Querier) error {
-		var err error
-		u, err = q.CreateUser(ctx, sqlc.CreateUserParams{
-			Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: RoleUser, IsActive: true,
-		})
-		if err != nil {
-			return translate(err)
-		}
-		return audit.Record(ctx, q, audit.Entry{
-			Action: actionRegister, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), After: u,
-		})
+// Register creates an active account with role user and records auth.register with
+// the account as after. Errors: those of account.Service.Create.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (account.User, error) {
+	return s.accounts.Create(ctx, account.CreateInput{
+		Email: in.Email, DisplayName: in.DisplayName, Password: in.Password, Action: actionRegister,
 	})
-	if err != nil {
-		return sqlc.User{}, err
-	}
-	return u, nil
 }
 
 // LoginInput is a sign-in attempt.
@@ -138,28 +115,13 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if err := s.throttle(ctx, in.Email, in.ClientAddr); err != nil {
 		return Session{}, err
 	}
-	u, err := s.store.GetUserByEmail(ctx, in.Email)
-	if errors.Is(err, db.ErrNotFound) {
-		// Spend what a real check spends, then fail like one.
-		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
-			return Session{}, translate(err)
-		}
-		return Session{}, s.loginFailed(ctx, 0, in.Email, reasonUnknownAccount, errors.New("no such account"))
+	u, err := s.accounts.Authenticate(ctx, in.Email, in.Password)
+	var refused *account.CredentialsError
+	if errors.As(err, &refused) {
+		return Session{}, s.loginFailed(ctx, refused.UserID, in.Email, refused.Reason, refused)
 	}
 	if err != nil {
-		return Session{}, translate(err)
-	}
-	ok, rehash, err := s.verify(ctx, u, in.Password)
-	switch {
-	case err != nil:
 		return Session{}, err
-	case !ok:
-		return Session{}, s.loginFailed(ctx, u.ID, in.Email, reasonWrongPassword, fmt.Errorf("wrong password for user %d", u.ID))
-	case !u.IsActive:
-		return Session{}, s.loginFailed(ctx, u.ID, in.Email, reasonInactive, fmt.Errorf("user %d is inactive", u.ID))
-	}
-	if rehash {
-		s.rehash(ctx, u, in.Password)
 	}
 	return s.startSession(ctx, u)
 }
@@ -178,53 +140,6 @@ func (s *Service) loginFailed(ctx context.Context, id int64, email, reason strin
 		return err
 	}
 	return ErrInvalidCredentials.Wrap(cause)
-}
-
-// verify checks plain against u's stored hash. A stored hash that cannot be read
-// counts as a mismatch (after the same work as a real check) and is logged. Errors:
-// apperr.ErrUnavailable when hashing is saturated; the context's.
-func (s *Service) verify(ctx context.Context, u sqlc.User, plain string) (ok, rehash bool, err error) {
-	ok, rehash, err = s.hasher.Verify(ctx, plain, u.PasswordHash)
-	if errors.Is(err, password.ErrMalformedHash) {
-		s.log.ErrorContext(ctx, "stored password hash is unreadable", "user_id", u.ID, "error", err)
-		if err := s.hasher.VerifyDummy(ctx, plain); err != nil {
-			return false, false, translate(err)
-		}
-		return false, false, nil
-	}
-	if err != nil {
-		return false, false, translate(err)
-	}
-	return ok, rehash, nil
-}
-
-// rehash replaces u's hash with one made with the current parameters and records
-// auth.password_rehash. It is best effort: a failure is logged and the old hash stays
-// valid.
-func (s *Service) rehash(ctx context.Context, u sqlc.User, plain string) {
-	hash, err := s.hasher.Hash(ctx, plain)
-	if err == nil {
-		err = s.store.InTx(ctx, func(q db.Querier) error {
-			current, err := q.GetUserForUpdate(ctx, u.ID)
-			if err != nil {
-				return translate(err)
-			}
-			if current.PasswordHash != u.PasswordHash {
-				return nil // the password changed meanwhile: the new hash stays
-			}
-			after, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash})
-			if err != nil {
-				return translate(err)
-			}
-			return audit.Record(ctx, q, audit.Entry{
-				Action: actionPasswordRehash, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
-				ActorID: u.ID, Before: u, After: after,
-			})
-		})
-	}
-	if err != nil {
-		s.log.WarnContext(ctx, "password rehash failed; the old hash stays", "user_id", u.ID, "error", err)
-	}
 }
 
 // throttle counts one attempt from addr and one for the account of email, in that
@@ -258,7 +173,7 @@ func accountKey(email string) string { return strings.ToLower(email) }
 // startSession creates a refresh token family for u, records auth.login with u as
 // actor and issues the first tokens. Errors: the database's, the audit log's or the
 // random source's.
-func (s *Service) startSession(ctx context.Context, u sqlc.User) (Session, error) {
+func (s *Service) startSession(ctx context.Context, u account.User) (Session, error) {
 	family, err := newFamily()
 	if err != nil {
 		return Session{}, err
@@ -271,7 +186,7 @@ func (s *Service) startSession(ctx context.Context, u sqlc.User) (Session, error
 		if _, err := q.CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
 			UserID: u.ID, FamilyID: family, TokenHash: hash, ExpiresAt: s.now().Add(s.refreshTTL),
 		}); err != nil {
-			return translate(err)
+			return err
 		}
 		return audit.Record(ctx, q, audit.Entry{
 			Action: actionLogin, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), ActorID: u.ID,
@@ -315,7 +230,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 			return ErrInvalidRefreshToken.Wrap(errors.New("unknown refresh token"))
 		}
 		if err != nil {
-			return translate(err)
+			return err
 		}
 		refuse := func(reason string) error {
 			refused = refreshFailure(rt, reason, 0)
@@ -328,7 +243,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		case rt.RotatedAt != nil:
 			n, err := q.RevokeRefreshFamily(ctx, rt.FamilyID)
 			if err != nil {
-				return translate(err)
+				return err
 			}
 			reuse = &rt
 			return audit.Record(ctx, q, *refreshFailure(rt, reasonReused, n)) // committed with the revocation
@@ -338,36 +253,36 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		// A sign-out or password change may have revoked the family while this
 		// refresh held the token's lock; such a family stays ended.
 		if revoked, err := q.RefreshFamilyRevoked(ctx, rt.FamilyID); err != nil {
-			return translate(err)
+			return err
 		} else if revoked {
 			return refuse(reasonRevoked)
 		}
-		u, err := q.GetUser(ctx, rt.UserID)
+		u, err := q.GetUserAuthState(ctx, rt.UserID)
 		if err != nil {
-			return translate(err)
+			return err
 		}
 		if !u.IsActive {
-			return refuse(reasonInactive)
+			return refuse(account.ReasonInactive)
 		}
 		if err := q.RotateRefreshToken(ctx, rt.ID); err != nil {
-			return translate(err)
+			return err
 		}
 		refresh, newHash, err := newRefreshToken()
 		if err != nil {
 			return err
 		}
 		if _, err := q.CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
-			UserID: u.ID, FamilyID: rt.FamilyID, TokenHash: newHash, ExpiresAt: now.Add(s.refreshTTL),
+			UserID: rt.UserID, FamilyID: rt.FamilyID, TokenHash: newHash, ExpiresAt: now.Add(s.refreshTTL),
 		}); err != nil {
-			return translate(err)
+			return err
 		}
 		if err := audit.Record(ctx, q, audit.Entry{
-			Action: actionRefresh, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), ActorID: u.ID,
+			Action: actionRefresh, ResourceType: resourceUser, ResourceID: audit.ID(rt.UserID), ActorID: rt.UserID,
 			After: sessionEvent{Session: rt.FamilyID.String()},
 		}); err != nil {
 			return err
 		}
-		access, err := s.tokens.Issue(u.ID, u.Role, rt.FamilyID.String())
+		access, err := s.tokens.Issue(rt.UserID, u.Role, rt.FamilyID.String())
 		if err != nil {
 			return err
 		}
@@ -402,7 +317,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.store.InTx(ctx, func(q db.Querier) error {
 		revoked, err := q.RevokeRefreshFamilyOfToken(ctx, hash)
 		if err != nil {
-			return translate(err)
+			return err
 		}
 		if len(revoked) == 0 {
 			return nil
@@ -417,15 +332,12 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 
 // Me returns the account of user id. Errors: apperr.ErrUnauthorized when it no
 // longer exists.
-func (s *Service) Me(ctx context.Context, userID int64) (sqlc.User, error) {
-	u, err := s.store.GetUser(ctx, userID)
-	if errors.Is(err, db.ErrNotFound) {
-		return sqlc.User{}, apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", userID))
+func (s *Service) Me(ctx context.Context, userID int64) (account.User, error) {
+	u, err := s.accounts.Get(ctx, userID)
+	if errors.Is(err, account.ErrUserNotFound) {
+		return account.User{}, apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", userID))
 	}
-	if err != nil {
-		return sqlc.User{}, translate(err)
-	}
-	return u, nil
+	return u, err
 }
 
 // ChangePasswordInput replaces a signed-in user's password.
@@ -444,7 +356,7 @@ type ChangePasswordInput struct {
 // recorded as a failed auth.password_change. Attempts count against the account's
 // login throttle, so a stolen access token cannot be used to guess the password
 // faster than a login could. Errors: *ThrottledError (ErrTooManyRequests);
-// ErrWrongPassword; apperr.ErrUnauthorized when the user no longer exists;
+// account.ErrWrongPassword; apperr.ErrUnauthorized when the user no longer exists;
 // apperr.ErrUnavailable when password hashing is saturated; the audit log's errors.
 func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) error {
 	u, err := s.Me(ctx, in.UserID)
@@ -454,68 +366,17 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 	if err := allow(ctx, s.limits.PerAccount, accountKey(u.Email), "account"); err != nil {
 		return err
 	}
-	ok, _, err := s.verify(ctx, u, in.Current)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if err := audit.RecordAlone(ctx, s.store, audit.Entry{
-			Action: actionPasswordChange, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
-			ActorID: u.ID, Outcome: audit.Failure, After: failure{Reason: reasonWrongPassword},
-		}); err != nil {
+	err = s.accounts.ChangePassword(ctx, account.PasswordChange{
+		UserID: u.ID, Current: in.Current, New: in.New, Action: actionPasswordChange,
+		Also: func(ctx context.Context, q db.Querier) error {
+			_, err := q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{
+				UserID: u.ID, KeepFamily: parseFamily(in.Session),
+			})
 			return err
-		}
-		return ErrWrongPassword.Wrap(fmt.Errorf("wrong current password for user %d", u.ID))
-	}
-	hash, err := s.hasher.Hash(ctx, in.New)
-	if err != nil {
-		return translate(err)
-	}
-	return s.store.InTx(ctx, func(q db.Querier) error {
-		before, err := q.GetUserForUpdate(ctx, u.ID)
-		if errors.Is(err, db.ErrNotFound) {
-			return apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", u.ID))
-		}
-		if err != nil {
-			return translate(err)
-		}
-		if before.PasswordHash != u.PasswordHash {
-			// Changed since the current password was checked: that one is no longer current.
-			return ErrWrongPassword.Wrap(fmt.Errorf("password of user %d changed concurrently", u.ID))
-		}
-		after, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash})
-		if err != nil {
-			return translate(err)
-		}
-		if _, err := q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{
-			UserID: u.ID, KeepFamily: parseFamily(in.Session),
-		}); err != nil {
-			return translate(err)
-		}
-		return audit.Record(ctx, q, audit.Entry{
-			Action: actionPasswordChange, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
-			ActorID: u.ID, Before: before, After: after,
-		})
+		},
 	})
-}
-
-// checkFields names the input field each check constraint of users guards.
-var checkFields = map[string]string{
-	"users_email_check":        "email",
-	"users_display_name_check": "display_name",
-}
-
-// translate maps database and hashing errors to the module's errors.
-func translate(err error) error {
-	var dbErr *db.Error
-	switch {
-	case db.IsUniqueViolation(err, "users_email_key"):
-		return ErrEmailTaken.Wrap(err)
-	case errors.Is(err, password.ErrBusy):
-		return apperr.ErrUnavailable.Wrap(err)
-	case errors.Is(err, db.ErrCheck) && errors.As(err, &dbErr) && checkFields[dbErr.Constraint] != "":
-		field := checkFields[dbErr.Constraint]
-		return apperr.Invalid(apperr.FieldError{Field: field, Reason: "check", Message: field + " is not allowed"}).Wrap(err)
+	if errors.Is(err, account.ErrUserNotFound) {
+		return apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", u.ID))
 	}
 	return err
 }

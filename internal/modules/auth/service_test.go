@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/quarrydev/quarry/internal/core/apperr"
 	coreauth "github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/password"
@@ -75,16 +74,6 @@ func TestThrottleComesFirst(t *testing.T) {
 	// Below the limit the canceled context is what fails.
 	if _, err := s.Login(canceled, LoginInput{Email: "other@example.com", Password: "a long password", ClientAddr: "192.0.2.7"}); errors.As(err, &te) || err == nil {
 		t.Errorf("another account with a canceled context: %v, want the context's error", err)
-	}
-}
-
-func TestTranslateHashingErrors(t *testing.T) {
-	t.Parallel()
-	if err := translate(password.ErrBusy); !errors.Is(err, apperr.ErrUnavailable) {
-		t.Errorf("translate(ErrBusy) = %v, want apperr.ErrUnavailable", err)
-	}
-	if got := httpx.Status(httpx.Classify(translate(password.ErrBusy)).Kind); got != http.StatusServiceUnavailable {
-		t.Errorf("busy hasher answers %d, want 503", got)
 	}
 }
 

@@ -5,8 +5,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/quarrydev/quarry/internal/account"
 	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/db"
 )
 
 // requireSelfOrAdmin is the dependency that lets a user act on their own account
@@ -24,36 +26,41 @@ func requireSelfOrAdmin(param string) gin.HandlerFunc {
 	}
 }
 
-// handler adapts HTTP requests to the Service: bind, call, map to DTOs.
+// handler adapts HTTP requests to the account rules: bind, call, map to DTOs.
 type handler struct {
-	svc *Service
+	accounts *account.Service
+	cursors  *db.CursorCodec
+	cfg      *Config
 }
 
 func (h *handler) create(c *gin.Context, in *CreateUserRequest) (User, error) {
-	u, err := h.svc.Create(c.Request.Context(), CreateInput{
+	u, err := h.accounts.Create(c.Request.Context(), account.CreateInput{
 		Email: in.Email, DisplayName: in.DisplayName, Password: in.Password,
 	})
-	return toUser(u), err
+	return User(u), err
 }
 
 func (h *handler) get(c *gin.Context, in *UserID) (User, error) {
-	u, err := h.svc.Get(c.Request.Context(), in.ID)
-	return toUser(u), err
+	u, err := h.accounts.Get(c.Request.Context(), in.ID)
+	return User(u), err
 }
 
 func (h *handler) getByEmail(c *gin.Context, in *UserEmail) (User, error) {
-	u, err := h.svc.GetByEmail(c.Request.Context(), in.Email)
-	return toUser(u), err
+	u, err := h.accounts.GetByEmail(c.Request.Context(), in.Email)
+	return User(u), err
 }
 
 func (h *handler) list(c *gin.Context, in *ListUsersRequest) (UserList, error) {
-	page, err := h.svc.List(c.Request.Context(), ListInput(*in))
+	page, err := h.accounts.List(c.Request.Context(), h.cursors, account.ListInput{
+		Limit: in.Limit, Default: h.cfg.DefaultPageSize, Max: h.cfg.MaxPageSize, Cursor: in.Cursor,
+		Role: in.Role, IsActive: in.IsActive, Sort: in.Sort, Total: in.Total,
+	})
 	if err != nil {
 		return UserList{}, err
 	}
 	out := UserList{Items: make([]User, len(page.Users)), Total: page.Total}
 	for i, u := range page.Users {
-		out.Items[i] = toUser(u)
+		out.Items[i] = User(u)
 	}
 	if page.Next != "" {
 		out.NextCursor = &page.Next
@@ -65,13 +72,13 @@ func (h *handler) update(c *gin.Context, in *UpdateUserRequest) (User, error) {
 	if p, _ := auth.PrincipalFrom(c.Request.Context()); !p.IsAdmin() {
 		in.Role, in.IsActive = nil, nil // only admins change roles and activation
 	}
-	u, err := h.svc.Update(c.Request.Context(), in.ID, UpdateInput{
+	u, err := h.accounts.Update(c.Request.Context(), in.ID, account.UpdateInput{
 		DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive,
 	})
-	return toUser(u), err
+	return User(u), err
 }
 
 func (h *handler) deactivate(c *gin.Context, in *UserID) (User, error) {
-	u, err := h.svc.Deactivate(c.Request.Context(), in.ID)
-	return toUser(u), err
+	u, err := h.accounts.Deactivate(c.Request.Context(), in.ID)
+	return User(u), err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/quarrydev/quarry/internal/account"
 	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
@@ -36,7 +37,7 @@ func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
-	h := &handler{svc: NewService(deps.Store, deps.Cursors, deps.Passwords, m.cfg)}
+	h := &handler{accounts: account.New(deps.Store, deps.Passwords, deps.Log), cursors: deps.Cursors, cfg: m.cfg}
 	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin)}
 	selfOrAdmin := []gin.HandlerFunc{deps.Guard.RequireAuth(), requireSelfOrAdmin("id")}
 	adminOnly := []int{http.StatusUnauthorized, http.StatusForbidden}

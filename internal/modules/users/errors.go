@@ -1,9 +1,0 @@
-package users
-
-import "github.com/quarrydev/quarry/internal/core/apperr"
-
-// Errors of the users module.
-var (
-	ErrUserNotFound = apperr.New(apperr.KindNotFound, "user_not_found", "user not found")
-	ErrEmailTaken   = apperr.New(apperr.KindConflict, "email_taken", "a user with this email already exists")
-)
