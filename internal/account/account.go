@@ -15,6 +15,7 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
+	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -104,6 +105,7 @@ type Service struct {
 	store  *db.Store
 	hasher *password.Hasher
 	log    *slog.Logger
+	list   *paging.Resource[Filter, User]
 }
 
 // New returns a Service. log receives what a caller cannot act on (unreadable
@@ -112,7 +114,7 @@ func New(store *db.Store, hasher *password.Hasher, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, hasher: hasher, log: log}
+	return &Service{store: store, hasher: hasher, log: log, list: Listing()}
 }
 
 // CreateInput is a new account.

@@ -2,98 +2,58 @@ package account
 
 import (
 	"context"
-	"strconv"
 	"time"
 
-	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
-// ListInput selects a page of accounts.
-type ListInput struct {
-	// Limit is the page size asked for; 0 means Default, more than Max is refused.
-	Limit, Default, Max int
-	Cursor              string // from the previous page
-	Role                *string
-	IsActive            *bool
-	Sort                string // created_at, -created_at, id or -id; "" means -created_at
-	Total               bool   // also count all matches
+// Filter narrows a list of accounts; nil fields match every account.
+type Filter struct {
+	Role     *string `json:"r,omitempty"`
+	IsActive *bool   `json:"a,omitempty"`
 }
 
-// Page is one page of accounts.
-type Page struct {
-	Users []User
-	// Next is the cursor of the next page; "" on the last page.
-	Next string
-	// Total is set when asked for.
-	Total *int64
+// params are the parameters every list query of accounts takes.
+func (f Filter) params(a paging.After, n int32) sqlc.ListUsersByCreatedAtDescParams {
+	return sqlc.ListUsersByCreatedAtDescParams{Role: f.Role, IsActive: f.IsActive, AfterCreatedAt: a.At, AfterID: a.ID, PageLimit: n}
 }
 
-// List returns a page of accounts in keyset order, cursors sealed by cursors.
-// Errors: a validation error naming limit when it exceeds Max, or sort when it is not
-// whitelisted; apperr.ErrBadCursor for a tampered cursor or one issued for another
-// sort or filters.
-func (s *Service) List(ctx context.Context, cursors *db.CursorCodec, in ListInput) (Page, error) {
-	sort := in.Sort
-	if sort == "" {
-		sort = "-created_at"
-	}
-	req := paging.Request{
-		Limit: in.Limit, Default: in.Default, Max: in.Max,
-		Cursor: in.Cursor, Sort: sort, Filter: fingerprint(in.Role, in.IsActive),
-	}
-	rows, next, err := paging.List(ctx, cursors, req,
-		func(ctx context.Context, after *db.Keyset, n int32) ([]sqlc.User, error) {
-			p := sqlc.ListUsersByCreatedAtDescParams{Role: in.Role, IsActive: in.IsActive, PageLimit: n}
-			if after != nil {
-				p.AfterCreatedAt, p.AfterID = after.At, &after.ID
-			}
-			return s.page(ctx, sort, p)
-		},
-		func(u sqlc.User) (time.Time, int64) { return u.CreatedAt, u.ID })
-	if err != nil {
-		return Page{}, err
-	}
-	page := Page{Users: make([]User, len(rows)), Next: next}
-	for i, u := range rows {
-		page.Users[i] = public(u)
-	}
-	if in.Total {
-		n, err := s.store.CountUsers(ctx, sqlc.CountUsersParams{Role: in.Role, IsActive: in.IsActive})
-		if err != nil {
-			return Page{}, err
+// Listing declares the list of accounts: its sort keys, the default first.
+func Listing() *paging.Resource[Filter, User] {
+	type sort = paging.Sort[Filter, User]
+	rows := func(us []sqlc.User, err error) ([]User, error) {
+		out := make([]User, len(us))
+		for i, u := range us {
+			out[i] = public(u)
 		}
-		page.Total = &n
+		return out, err
 	}
-	return page, nil
+	return &paging.Resource[Filter, User]{
+		Sorts: []sort{
+			{Key: "-created_at", Query: func(ctx context.Context, q db.Querier, f Filter, a paging.After, n int32) ([]User, error) {
+				return rows(q.ListUsersByCreatedAtDesc(ctx, f.params(a, n)))
+			}},
+			{Key: "created_at", Query: func(ctx context.Context, q db.Querier, f Filter, a paging.After, n int32) ([]User, error) {
+				return rows(q.ListUsersByCreatedAtAsc(ctx, sqlc.ListUsersByCreatedAtAscParams(f.params(a, n))))
+			}},
+			{Key: "-id", Query: func(ctx context.Context, q db.Querier, f Filter, a paging.After, n int32) ([]User, error) {
+				return rows(q.ListUsersByIDDesc(ctx, sqlc.ListUsersByIDDescParams(f.params(a, n))))
+			}},
+			{Key: "id", Query: func(ctx context.Context, q db.Querier, f Filter, a paging.After, n int32) ([]User, error) {
+				return rows(q.ListUsersByIDAsc(ctx, sqlc.ListUsersByIDAscParams(f.params(a, n))))
+			}},
+		},
+		Position: func(u User) (time.Time, int64) { return u.CreatedAt, u.ID },
+		Count: func(ctx context.Context, q db.Querier, f Filter, _ int64) (int64, error) {
+			return q.CountUsers(ctx, sqlc.CountUsersParams{Role: f.Role, IsActive: f.IsActive})
+		},
+	}
 }
 
-// page runs the list query of the whitelisted sort; each has its own index-friendly
-// query and all take the same parameters.
-func (s *Service) page(ctx context.Context, sort string, p sqlc.ListUsersByCreatedAtDescParams) ([]sqlc.User, error) {
-	switch sort {
-	case "-created_at":
-		return s.store.ListUsersByCreatedAtDesc(ctx, p)
-	case "created_at":
-		return s.store.ListUsersByCreatedAtAsc(ctx, sqlc.ListUsersByCreatedAtAscParams(p))
-	case "-id":
-		return s.store.ListUsersByIDDesc(ctx, sqlc.ListUsersByIDDescParams(p))
-	case "id":
-		return s.store.ListUsersByIDAsc(ctx, sqlc.ListUsersByIDAscParams(p))
-	}
-	return nil, apperr.Invalid(apperr.FieldError{Field: "sort", Reason: "oneof", Message: "sort must be one of: created_at, -created_at, id, -id"})
-}
-
-// fingerprint identifies the filters a cursor was issued for.
-func fingerprint(role *string, isActive *bool) string {
-	f := ""
-	if role != nil {
-		f += "r" + *role
-	}
-	if isActive != nil {
-		f += "a" + strconv.FormatBool(*isActive)
-	}
-	return f
+// List returns a page of accounts of filter f in keyset order, cursors sealed by
+// cursors. Errors: those of paging.Resource.List.
+func (s *Service) List(ctx context.Context, cursors *db.CursorCodec, req paging.Request, f Filter) (paging.Page[User], error) {
+	return s.list.List(ctx, s.store, cursors, req, f)
 }

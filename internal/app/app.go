@@ -107,21 +107,49 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	return a, nil
 }
 
+// mount builds what modules depend on, the engine with its middleware, and mounts
+// the core routes and every enabled module's.
 func (a *App) mount(mods []module.Module) error {
+	deps, err := a.deps()
+	if err != nil {
+		return err
+	}
+	engine, err := a.engine()
+	if err != nil {
+		return err
+	}
+	a.router = httpx.NewRouter(engine, httpx.NewValidator())
+	site, err := a.mountCore()
+	if err != nil {
+		return err
+	}
+	if err := a.mountModules(mods, deps); err != nil {
+		return err
+	}
+	if site != nil {
+		return site.Publish(a.router.Routes(), mods)
+	}
+	return nil
+}
+
+// deps builds the capabilities every module gets: the store, cursors, password
+// hasher, tokens, the authentication guard and the rate limiter. It fails naming
+// the setting at fault.
+func (a *App) deps() (module.Deps, error) {
 	cursors, err := db.NewCursorCodec([]byte(a.cfg.CursorSecret))
 	if err != nil {
-		return fmt.Errorf("CURSOR_SECRET: %w", err)
+		return module.Deps{}, fmt.Errorf("CURSOR_SECRET: %w", err)
 	}
 	a.store = db.NewStore(a.pool, a.observe.queryHooks()...)
 	store := a.store
 	params := password.DefaultParams()
 	params.Memory, params.Iterations, params.Parallelism = a.cfg.PasswordMemoryKiB, a.cfg.PasswordIterations, a.cfg.PasswordParallelism
 	if err := params.Validate(); err != nil {
-		return fmt.Errorf("PASSWORD_*: %w", err)
+		return module.Deps{}, fmt.Errorf("PASSWORD_*: %w", err)
 	}
 	tokens, err := newTokens(a.cfg)
 	if err != nil {
-		return err
+		return module.Deps{}, err
 	}
 	a.tokens = tokens
 	guard := auth.NewGuard(tokens, func(ctx context.Context, id int64) (string, bool, error) {
@@ -134,22 +162,26 @@ func (a *App) mount(mods []module.Module) error {
 		}
 		return st.Role, st.IsActive, nil
 	})
-	deps := module.Deps{
+	guard.OnFailure = a.observe.metrics.AuthFailure
+	return module.Deps{
 		Store: store, Cursors: cursors, Log: a.log,
 		Passwords:  password.NewHasher(params, a.cfg.PasswordMaxConcurrent, a.cfg.PasswordMaxWait),
 		Tokens:     tokens,
 		Guard:      guard,
 		RateLimits: a.limits.limiter,
-	}
+	}, nil
+}
 
+// engine returns the gin engine with the middleware chain every request passes.
+// It fails on an unusable TRUSTED_PROXIES.
+func (a *App) engine() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
 	engine.HandleMethodNotAllowed = true
 	engine.ContextWithFallback = true
 	if err := engine.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
-		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
+		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	guard.OnFailure = a.observe.metrics.AuthFailure
 	chain := []gin.HandlerFunc{middleware.RequestID(a.log)}
 	chain = append(chain, a.observe.middleware(a.cfg.TracingServiceName)...)
 	chain = append(chain,
@@ -165,7 +197,7 @@ func (a *App) mount(mods []module.Module) error {
 	}); cors != nil {
 		chain = append(chain, cors)
 	}
-	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(tokens))
+	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(a.tokens))
 	engine.Use(chain...)
 	engine.NoRoute(func(c *gin.Context) {
 		httpx.Fail(c, apperr.New(apperr.KindNotFound, "route_not_found", "no route matches this path"))
@@ -173,34 +205,50 @@ func (a *App) mount(mods []module.Module) error {
 	engine.NoMethod(func(c *gin.Context) {
 		httpx.Fail(c, apperr.New(apperr.KindMethodNotAllowed, "method_not_allowed", "this path does not accept this method"))
 	})
+	return engine, nil
+}
 
-	a.router = httpx.NewRouter(engine, httpx.NewValidator())
+// mountCore mounts the health, metrics and docs routes; it returns the docs site
+// (nil when DOCS_ENABLED is false), which publishes the document once every route is
+// mounted.
+func (a *App) mountCore() (*openapi.Site, error) {
 	if err := a.router.Mount("health", "", "", a.healthRoutes()); err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.router.Mount("metrics", "", "", a.observe.routes(a.cfg.MetricsAddr)); err != nil {
-		return err
+		return nil, err
 	}
 	var site *openapi.Site
+	var err error
 	if a.cfg.DocsEnabled {
 		if site, err = openapi.NewSite(openapi.DefaultInfo()); err != nil {
-			return err
+			return nil, err
 		}
 		if err := a.router.Mount("docs", "", "", site.Routes()); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	return site, nil
+}
+
+// mountModules mounts every enabled module's routes: its own under its base path,
+// nested ones under the resource they name. It fails naming the module, on a route
+// nested under a disabled module or one that conflicts with a mounted route.
+func (a *App) mountModules(mods []module.Module, deps module.Deps) error {
 	for _, m := range mods {
 		routes, err := m.Routes(deps)
 		if err != nil {
 			return fmt.Errorf("module %s: %w", m.Name(), err)
 		}
-		if err := a.router.Mount(m.Name(), m.Tag().Name, module.BasePath(m), a.limits.document(m.Name(), routes)); err != nil {
+		bases, byBase, err := module.Mounts(m, a.limits.document(m.Name(), routes), mods)
+		if err != nil {
 			return fmt.Errorf("module %s: %w", m.Name(), err)
 		}
-	}
-	if site != nil {
-		return site.Publish(a.router.Routes(), mods)
+		for _, base := range bases {
+			if err := a.router.Mount(m.Name(), m.Tag().Name, base, byBase[base]); err != nil {
+				return fmt.Errorf("module %s: %w", m.Name(), err)
+			}
+		}
 	}
 	return nil
 }

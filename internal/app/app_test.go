@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -303,4 +304,48 @@ func get(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// nester is a module whose routes sit under another module's resource.
+type nester struct{ under string }
+
+func (nester) Name() string       { return "nester" }
+func (nester) Tag() module.Tag    { return module.Tag{Name: "nester"} }
+func (nester) Config() any        { return nil }
+func (nester) Requires() []string { return nil }
+func (n nester) Routes(module.Deps) ([]httpx.Route, error) {
+	return []httpx.Route{{
+		Method: http.MethodGet, Nested: n.under, Path: "/notes", OperationID: "listNotes", Summary: "List notes",
+		Endpoint: httpx.Handle(func(c *gin.Context, _ *struct{}) (string, error) { return c.Param("id"), nil }),
+	}}, nil
+}
+
+// A module mounts routes under another module's resource; mounting fails at start-up
+// when the other module is off or the path conflicts with one already mounted.
+func TestNestedRoutes(t *testing.T) {
+	t.Parallel()
+	mods := append(modules.All(), nester{under: "posts/:id"})
+	cfg, _ := apptest.Config(t, apptest.Options{DatabaseURL: "postgres://nobody@127.0.0.1:1/none"})
+	routes, err := app.RouteTable(cfg, mods, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range routes {
+		if r.Module == "nester" {
+			got = append(got, r.Method+" "+r.FullPath+" "+r.Tag)
+		}
+	}
+	if want := []string{"GET /api/v1/posts/:id/notes nester"}; !slices.Equal(got, want) {
+		t.Errorf("nested routes: got %q, want %q", got, want)
+	}
+
+	off, _ := apptest.Config(t, apptest.Options{DatabaseURL: "postgres://nobody@127.0.0.1:1/none", Env: map[string]string{"ENABLED_MODULES": "nester"}})
+	if _, err := app.RouteTable(off, mods, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "module posts is not enabled") {
+		t.Errorf("nested under a disabled module: %v, want a refusal naming posts", err)
+	}
+	conflicting := append(modules.All(), nester{under: "posts/:post_id"})
+	if _, err := app.RouteTable(cfg, conflicting, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "conflicts with a mounted route") {
+		t.Errorf("a parameter named otherwise than the parent's: %v, want a conflict", err)
+	}
 }

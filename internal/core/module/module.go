@@ -60,6 +60,29 @@ type Module interface {
 // BasePath is where a module's routes are mounted.
 func BasePath(m Module) string { return "/api/v1/" + m.Name() }
 
+// Mounts splits m's routes by where they are mounted: its own under BasePath, nested
+// ones under the resource they name (see httpx.Route.Nested), keyed by base path in
+// the order first met. It fails naming a route nested under a module that is not
+// in enabled.
+func Mounts(m Module, routes []httpx.Route, enabled []Module) (bases []string, byBase map[string][]httpx.Route, err error) {
+	byBase = map[string][]httpx.Route{}
+	for _, rt := range routes {
+		base := BasePath(m)
+		if rt.Nested != "" {
+			parent, _, _ := strings.Cut(rt.Nested, "/")
+			if !slices.ContainsFunc(enabled, func(e Module) bool { return e.Name() == parent }) {
+				return nil, nil, fmt.Errorf("route %s is nested under %s, but module %s is not enabled", rt.OperationID, rt.Nested, parent)
+			}
+			base = "/api/v1/" + strings.Trim(rt.Nested, "/")
+		}
+		if _, ok := byBase[base]; !ok {
+			bases = append(bases, base)
+		}
+		byBase[base] = append(byBase[base], rt)
+	}
+	return bases, byBase, nil
+}
+
 // Select returns the modules of all named in enabled (all of them when enabled is
 // empty), in registry order. It fails naming any unknown module, and any module whose
 // requirement is not enabled.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
@@ -37,20 +38,10 @@ func (h *handler) get(c *gin.Context, _ *PostID) (Post, error) {
 
 func (h *handler) list(c *gin.Context, in *ListPostsRequest) (PostList, error) {
 	page, err := h.svc.List(c.Request.Context(), ListInput{
-		Limit: in.Limit, Cursor: in.Cursor, AuthorID: in.AuthorID, Status: in.Status,
-		Sort: in.Sort, Total: in.Total, Viewer: viewer(c),
+		Request:  paging.Request{Limit: in.Limit, Cursor: in.Cursor, Sort: in.Sort, Total: in.Total},
+		AuthorID: in.AuthorID, Status: in.Status, Viewer: viewer(c),
 	})
-	if err != nil {
-		return PostList{}, err
-	}
-	out := PostList{Items: make([]Post, len(page.Posts)), Total: page.Total}
-	for i, p := range page.Posts {
-		out.Items[i] = toPost(p)
-	}
-	if page.Next != "" {
-		out.NextCursor = &page.Next
-	}
-	return out, nil
+	return PostList(paging.Respond(page, toPost)), err
 }
 
 func (h *handler) update(c *gin.Context, in *UpdatePostRequest) (Post, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
@@ -38,6 +39,9 @@ func (m *Module) Requires() []string { return nil }
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 	svc := NewService(deps.Store, deps.Cursors, m.cfg)
+	if err := paging.CheckSortTag(ListPostsRequest{}, svc.list.Keys()); err != nil {
+		return nil, err
+	}
 	h := &handler{svc: svc, post: httpx.NewSlot[sqlc.Post]("post")}
 	signedIn := deps.Guard.RequireAuth()
 	load := httpx.Load(h.post, "id", svc.Get)

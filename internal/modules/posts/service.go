@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
@@ -21,11 +20,12 @@ type Service struct {
 	store   *db.Store
 	cursors *db.CursorCodec
 	cfg     *Config
+	list    *paging.Resource[filter, sqlc.Post]
 }
 
 // NewService returns a Service reading and writing through store.
 func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config) *Service {
-	return &Service{store: store, cursors: cursors, cfg: cfg}
+	return &Service{store: store, cursors: cursors, cfg: cfg, list: listing()}
 }
 
 // Audit actions and resource type of the posts module.
@@ -193,103 +193,61 @@ type bulkCreated struct {
 
 // ListInput selects a page of posts.
 type ListInput struct {
-	Limit    int    // 0 means the configured default
-	Cursor   string // from the previous page
+	paging.Request
 	AuthorID *int64
 	Status   *string
-	Sort     string // created_at, -created_at, id or -id; "" means -created_at
-	Total    bool   // also count all matches
 	// Viewer decides which drafts are listed: all for admins, their own for authors
 	// filtering on themselves, none otherwise.
 	Viewer Viewer
 }
 
-// Page is one page of posts.
-type Page struct {
-	Posts []sqlc.Post
-	// Next is the cursor of the next page; "" on the last page.
-	Next string
-	// Total is set when asked for.
-	Total *int64
+// filter narrows a list of posts.
+type filter struct {
+	AuthorID *int64  `json:"a,omitempty"`
+	Status   *string `json:"s,omitempty"`
 }
 
-// List returns a page of posts in keyset order. Errors: a validation error naming
-// limit when it exceeds the configured maximum; apperr.ErrBadCursor for a tampered
-// cursor or one issued for another sort or filters.
-func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
-	sort := in.Sort
-	if sort == "" {
-		sort = "-created_at"
-	}
-	// Drafts of others are never listed: asking for them gives an empty page (after the
-	// same validation as any list).
-	none := false
-	if !in.Viewer.Admin && (in.AuthorID == nil || *in.AuthorID != in.Viewer.UserID) {
-		if in.Status != nil && *in.Status != StatusPublished {
-			none = true
-		} else {
-			published := StatusPublished
-			in.Status = &published
-		}
-	}
-	req := paging.Request{
-		Limit: in.Limit, Default: s.cfg.DefaultPageSize, Max: s.cfg.MaxPageSize,
-		Cursor: in.Cursor, Sort: sort, Filter: fingerprint(in.AuthorID, in.Status),
-	}
-	posts, next, err := paging.List(ctx, s.cursors, req,
-		func(ctx context.Context, after *db.Keyset, n int32) ([]sqlc.Post, error) {
-			if none {
-				return []sqlc.Post{}, nil
-			}
-			p := sqlc.ListPostsByCreatedAtDescParams{AuthorID: in.AuthorID, Status: in.Status, PageLimit: n}
-			if after != nil {
-				p.AfterCreatedAt, p.AfterID = after.At, &after.ID
-			}
-			rows, err := s.page(ctx, sort, p)
-			return rows, translate(err)
+// params are the parameters every list query of posts takes.
+func (f filter) params(a paging.After, n int32) sqlc.ListPostsByCreatedAtDescParams {
+	return sqlc.ListPostsByCreatedAtDescParams{AuthorID: f.AuthorID, Status: f.Status, AfterCreatedAt: a.At, AfterID: a.ID, PageLimit: n}
+}
+
+// listing declares the list of posts: its sort keys, the default first.
+func listing() *paging.Resource[filter, sqlc.Post] {
+	type sort = paging.Sort[filter, sqlc.Post]
+	return &paging.Resource[filter, sqlc.Post]{
+		Sorts: []sort{
+			{Key: "-created_at", Query: func(ctx context.Context, q db.Querier, f filter, a paging.After, n int32) ([]sqlc.Post, error) {
+				return q.ListPostsByCreatedAtDesc(ctx, f.params(a, n))
+			}},
+			{Key: "created_at", Query: func(ctx context.Context, q db.Querier, f filter, a paging.After, n int32) ([]sqlc.Post, error) {
+				return q.ListPostsByCreatedAtAsc(ctx, sqlc.ListPostsByCreatedAtAscParams(f.params(a, n)))
+			}},
+			{Key: "-id", Query: func(ctx context.Context, q db.Querier, f filter, a paging.After, n int32) ([]sqlc.Post, error) {
+				return q.ListPostsByIDDesc(ctx, sqlc.ListPostsByIDDescParams(f.params(a, n)))
+			}},
+			{Key: "id", Query: func(ctx context.Context, q db.Querier, f filter, a paging.After, n int32) ([]sqlc.Post, error) {
+				return q.ListPostsByIDAsc(ctx, sqlc.ListPostsByIDAscParams(f.params(a, n)))
+			}},
 		},
-		func(p sqlc.Post) (time.Time, int64) { return p.CreatedAt, p.ID })
-	if err != nil {
-		return Page{}, err
+		Position: func(p sqlc.Post) (time.Time, int64) { return p.CreatedAt, p.ID },
+		Count: func(ctx context.Context, q db.Querier, f filter, _ int64) (int64, error) {
+			return q.CountPosts(ctx, sqlc.CountPostsParams{AuthorID: f.AuthorID, Status: f.Status})
+		},
 	}
-	page := Page{Posts: posts, Next: next}
-	if in.Total && none {
-		page.Total = new(int64)
-	} else if in.Total {
-		n, err := s.store.CountPosts(ctx, sqlc.CountPostsParams{AuthorID: in.AuthorID, Status: in.Status})
-		if err != nil {
-			return Page{}, translate(err)
-		}
-		page.Total = &n
-	}
-	return page, nil
 }
 
-// page runs the list query of the whitelisted sort; each has its own index-friendly
-// query and all take the same parameters.
-func (s *Service) page(ctx context.Context, sort string, p sqlc.ListPostsByCreatedAtDescParams) ([]sqlc.Post, error) {
-	switch sort {
-	case "-created_at":
-		return s.store.ListPostsByCreatedAtDesc(ctx, p)
-	case "created_at":
-		return s.store.ListPostsByCreatedAtAsc(ctx, sqlc.ListPostsByCreatedAtAscParams(p))
-	case "-id":
-		return s.store.ListPostsByIDDesc(ctx, sqlc.ListPostsByIDDescParams(p))
-	case "id":
-		return s.store.ListPostsByIDAsc(ctx, sqlc.ListPostsByIDAscParams(p))
+// List returns a page of posts in keyset order; drafts of others are never listed
+// (asking for them gives an empty page). Errors: those of paging.Resource.List.
+func (s *Service) List(ctx context.Context, in ListInput) (paging.Page[sqlc.Post], error) {
+	f := filter{AuthorID: in.AuthorID, Status: in.Status}
+	in.Request.Default, in.Request.Max = s.cfg.DefaultPageSize, s.cfg.MaxPageSize
+	if !in.Viewer.Admin && (in.AuthorID == nil || *in.AuthorID != in.Viewer.UserID) {
+		in.Request.Empty = in.Status != nil && *in.Status != StatusPublished
+		published := StatusPublished
+		f.Status = &published
 	}
-	return nil, apperr.Invalid(apperr.FieldError{Field: "sort", Reason: "oneof", Message: "sort must be one of: created_at, -created_at, id, -id"})
-}
-
-func fingerprint(authorID *int64, status *string) string {
-	f := ""
-	if authorID != nil {
-		f += "a" + strconv.FormatInt(*authorID, 10)
-	}
-	if status != nil {
-		f += "s" + *status
-	}
-	return f
+	return s.list.List(ctx, s.store, s.cursors, in.Request, f)
 }
 
 func statusOrDraft(s string) string {

@@ -3,6 +3,7 @@ package posts
 import (
 	"time"
 
+	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
@@ -22,13 +23,7 @@ func toPost(p sqlc.Post) Post {
 }
 
 // PostList is a page of posts.
-type PostList struct {
-	Items []Post `json:"items"`
-	// NextCursor continues the list; null on the last page.
-	NextCursor *string `json:"next_cursor"`
-	// Total counts every post matching the filters; present when asked for.
-	Total *int64 `json:"total,omitempty"`
-}
+type PostList paging.Response[Post]
 
 // PostID addresses one post.
 type PostID struct {

@@ -8,6 +8,7 @@ import (
 	"github.com/quarrydev/quarry/internal/account"
 	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db"
 )
 
@@ -51,21 +52,11 @@ func (h *handler) getByEmail(c *gin.Context, in *UserEmail) (User, error) {
 }
 
 func (h *handler) list(c *gin.Context, in *ListUsersRequest) (UserList, error) {
-	page, err := h.accounts.List(c.Request.Context(), h.cursors, account.ListInput{
-		Limit: in.Limit, Default: h.cfg.DefaultPageSize, Max: h.cfg.MaxPageSize, Cursor: in.Cursor,
-		Role: in.Role, IsActive: in.IsActive, Sort: in.Sort, Total: in.Total,
-	})
-	if err != nil {
-		return UserList{}, err
-	}
-	out := UserList{Items: make([]User, len(page.Users)), Total: page.Total}
-	for i, u := range page.Users {
-		out.Items[i] = User(u)
-	}
-	if page.Next != "" {
-		out.NextCursor = &page.Next
-	}
-	return out, nil
+	page, err := h.accounts.List(c.Request.Context(), h.cursors, paging.Request{
+		Limit: in.Limit, Default: h.cfg.DefaultPageSize, Max: h.cfg.MaxPageSize,
+		Cursor: in.Cursor, Sort: in.Sort, Total: in.Total,
+	}, account.Filter{Role: in.Role, IsActive: in.IsActive})
+	return UserList(paging.Respond(page, func(u account.User) User { return User(u) })), err
 }
 
 func (h *handler) update(c *gin.Context, in *UpdateUserRequest) (User, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/paging"
 )
 
 // Module is the users module.
@@ -37,6 +38,9 @@ func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
+	if err := paging.CheckSortTag(ListUsersRequest{}, account.Listing().Keys()); err != nil {
+		return nil, err
+	}
 	h := &handler{accounts: account.New(deps.Store, deps.Passwords, deps.Log), cursors: deps.Cursors, cfg: m.cfg}
 	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin)}
 	selfOrAdmin := []gin.HandlerFunc{deps.Guard.RequireAuth(), requireSelfOrAdmin("id")}

@@ -2,19 +2,14 @@ package users
 
 import (
 	"github.com/quarrydev/quarry/internal/account"
+	"github.com/quarrydev/quarry/internal/core/paging"
 )
 
 // User is a user as clients see it: the account without its password hash.
 type User account.User
 
 // UserList is a page of users.
-type UserList struct {
-	Items []User `json:"items"`
-	// NextCursor continues the list; null on the last page.
-	NextCursor *string `json:"next_cursor"`
-	// Total counts every user matching the filters; present when asked for.
-	Total *int64 `json:"total,omitempty"`
-}
+type UserList paging.Response[User]
 
 // UserID addresses one user.
 type UserID struct {
