@@ -39,9 +39,9 @@ sqlc-check:
 	$(SQLC) vet
 	@$(SQLC) diff || { echo "internal/db/sqlc is stale: run 'make generate' and commit the result"; exit 1; }
 
-# store-check: internal/db/store_gen.go wraps every query of internal/db/sqlc.
+# store-check: internal/db/*_gen.go are current (query wrapper, constraint names).
 store-check:
-	cd internal/db && $(GO) run ./storegen -check
+	cd internal/db && $(GO) run ./dbgen -check
 
 migrations-check:
 	$(API) migrate validate

@@ -430,10 +430,10 @@ func (s *Service) MakeAdmin(ctx context.Context, email, name, plain string) (Adm
 }
 
 // checkFields names the input field each check constraint of users guards.
-var checkFields = map[string]string{
-	"users_email_check":        "email",
-	"users_display_name_check": "display_name",
-	"users_role_check":         "role",
+var checkFields = map[db.Constraint]string{
+	db.ConstraintUsersEmailCheck:       "email",
+	db.ConstraintUsersDisplayNameCheck: "display_name",
+	db.ConstraintUsersRoleCheck:        "role",
 }
 
 // translate maps database and hashing errors to the package's errors.
@@ -444,12 +444,12 @@ func translate(err error) error {
 		return nil
 	case errors.Is(err, db.ErrNotFound):
 		return ErrUserNotFound.Wrap(err)
-	case db.IsUniqueViolation(err, "users_email_key"):
+	case db.IsUniqueViolation(err, db.ConstraintUsersEmailKey):
 		return ErrEmailTaken.Wrap(err)
 	case errors.Is(err, password.ErrBusy):
 		return apperr.ErrUnavailable.Wrap(err)
-	case errors.Is(err, db.ErrCheck) && errors.As(err, &dbErr) && checkFields[dbErr.Constraint] != "":
-		field := checkFields[dbErr.Constraint]
+	case errors.Is(err, db.ErrCheck) && errors.As(err, &dbErr) && checkFields[db.Constraint(dbErr.Constraint)] != "":
+		field := checkFields[db.Constraint(dbErr.Constraint)]
 		return apperr.Invalid(apperr.FieldError{Field: field, Reason: "check", Message: field + " is not allowed"}).Wrap(err)
 	}
 	return err

@@ -212,10 +212,10 @@ func (a *App) engine() (*gin.Engine, error) {
 // (nil when DOCS_ENABLED is false), which publishes the document once every route is
 // mounted.
 func (a *App) mountCore() (*openapi.Site, error) {
-	if err := a.router.Mount("health", "", "", a.healthRoutes()); err != nil {
+	if err := a.router.Mount("health", openapi.SystemTag.Name, "", a.healthRoutes()); err != nil {
 		return nil, err
 	}
-	if err := a.router.Mount("metrics", "", "", a.observe.routes(a.cfg.MetricsAddr)); err != nil {
+	if err := a.router.Mount("metrics", openapi.SystemTag.Name, "", a.observe.routes(a.cfg.MetricsAddr)); err != nil {
 		return nil, err
 	}
 	var site *openapi.Site
@@ -224,7 +224,7 @@ func (a *App) mountCore() (*openapi.Site, error) {
 		if site, err = openapi.NewSite(openapi.DefaultInfo()); err != nil {
 			return nil, err
 		}
-		if err := a.router.Mount("docs", "", "", site.Routes()); err != nil {
+		if err := a.router.Mount("docs", openapi.SystemTag.Name, "", site.Routes()); err != nil {
 			return nil, err
 		}
 	}

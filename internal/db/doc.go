@@ -4,7 +4,7 @@
 //   - [Store], the one thing services use: every generated query ([Querier]) on
 //     the pool, and [Store.InTx] for several of them in one transaction. Every
 //     query's error is translated once, by a wrapper generated from the
-//     Querier interface (store_gen.go, written by ./storegen), and every query
+//     Querier interface (store_gen.go, written by ./dbgen), and every query
 //     is seen by the store's [QueryHook]s (metrics and spans by query name).
 //   - [Pool], a pgx connection pool built from a [PoolConfig] whose acquire
 //     wait is bounded ([ErrPoolExhausted]).

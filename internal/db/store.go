@@ -8,7 +8,7 @@ import (
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
-//go:generate go run ./storegen
+//go:generate go run ./dbgen
 
 // Querier is every generated query. The ones a [Store] hands out return errors
 // already translated into this package's vocabulary (see [Translate]).

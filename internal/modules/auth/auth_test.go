@@ -512,7 +512,7 @@ func TestLoginThrottlePerAccount(t *testing.T) {
 	// Over the limit even the right password is refused, whatever the letter case.
 	for _, email := range []string{"target@example.com", "TARGET@example.com"} {
 		r := c.login(email, pw)
-		apptest.ExpectError(t, r, http.StatusTooManyRequests, "too_many_requests")
+		apptest.ExpectError(t, r, http.StatusTooManyRequests, "rate_limited")
 		if ra := r.Header.Get("Retry-After"); ra != "1200" {
 			t.Errorf("Retry-After %q, want 1200 (one attempt per 20 minutes)", ra)
 		}
@@ -522,7 +522,7 @@ func TestLoginThrottlePerAccount(t *testing.T) {
 	for range 3 {
 		apptest.ExpectError(t, c.login("ghost@example.com", pw), http.StatusUnauthorized, "invalid_credentials")
 	}
-	apptest.ExpectError(t, c.login("ghost@example.com", pw), http.StatusTooManyRequests, "too_many_requests")
+	apptest.ExpectError(t, c.login("ghost@example.com", pw), http.StatusTooManyRequests, "rate_limited")
 
 	// Password changes draw on the same budget: two logins, one change, and the
 	// account is out.
@@ -531,7 +531,7 @@ func TestLoginThrottlePerAccount(t *testing.T) {
 	apptest.ExpectError(t, c.post("/password", map[string]any{"current_password": "guess", "new_password": pw + "2"}, bearer...),
 		http.StatusForbidden, "invalid_credentials")
 	r := c.post("/password", map[string]any{"current_password": pw, "new_password": pw + "2"}, bearer...)
-	apptest.ExpectError(t, r, http.StatusTooManyRequests, "too_many_requests")
+	apptest.ExpectError(t, r, http.StatusTooManyRequests, "rate_limited")
 	if r.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After on a throttled password change")
 	}
@@ -546,7 +546,7 @@ func TestLoginThrottlePerAddress(t *testing.T) {
 	for _, hdr := range [][]string{nil, {"X-Forwarded-For", "203.0.113.9"}, {"X-Real-IP", "203.0.113.10"}} {
 		// Forwarding headers from an untrusted peer do not give a new address.
 		r := c.post("/login", map[string]any{"email": "three@example.com", "password": pw}, hdr...)
-		apptest.ExpectError(t, r, http.StatusTooManyRequests, "too_many_requests")
+		apptest.ExpectError(t, r, http.StatusTooManyRequests, "rate_limited")
 		if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 30 {
 			t.Errorf("Retry-After %q, want 1..30 seconds", r.Header.Get("Retry-After"))
 		}

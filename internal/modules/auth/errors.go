@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/ratelimit"
 )
 
 // Errors of the auth module.
@@ -15,12 +16,10 @@ var (
 	// ErrInvalidRefreshToken answers every refresh token that cannot be used: unknown,
 	// expired, revoked, already used, or of a deactivated account.
 	ErrInvalidRefreshToken = apperr.New(apperr.KindUnauthenticated, "invalid_refresh_token", "the refresh token is invalid, expired or revoked")
-	// ErrTooManyRequests is the error a ThrottledError carries.
-	ErrTooManyRequests = apperr.New(apperr.KindTooManyRequests, "too_many_requests", "too many attempts; retry later")
 )
 
 // ThrottledError is returned for an attempt over a limit. It unwraps to
-// ErrTooManyRequests (429); RetryAfter is when the next attempt may succeed.
+// ratelimit.ErrLimited (429 rate_limited, like every other limit); RetryAfter is when the next attempt may succeed.
 type ThrottledError struct {
 	RetryAfter time.Duration
 	// Limit names the limit hit ("account" or "address"), for the logs.
@@ -28,8 +27,8 @@ type ThrottledError struct {
 }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("%s: %s limit, retry after %s", ErrTooManyRequests.Code, e.Limit, e.RetryAfter)
+	return fmt.Sprintf("%s: %s limit, retry after %s", ratelimit.ErrLimited.Code, e.Limit, e.RetryAfter)
 }
 
-// Unwrap returns ErrTooManyRequests.
-func (e *ThrottledError) Unwrap() error { return ErrTooManyRequests }
+// Unwrap returns ratelimit.ErrLimited.
+func (e *ThrottledError) Unwrap() error { return ratelimit.ErrLimited }

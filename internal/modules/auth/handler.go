@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/throttle"
 )
@@ -60,11 +61,11 @@ func (h *handler) changePassword(c *gin.Context, in *ChangePasswordRequest) (str
 }
 
 // principal returns the caller RequireAuth authenticated. Errors:
-// auth.ErrUnauthenticated when the route lacks RequireAuth.
+// apperr.ErrUnauthorized when the route lacks RequireAuth.
 func principal(c *gin.Context) (auth.Principal, error) {
 	p, ok := auth.PrincipalFrom(c.Request.Context())
 	if !ok {
-		return auth.Principal{}, auth.ErrUnauthenticated
+		return auth.Principal{}, apperr.ErrUnauthorized
 	}
 	return p, nil
 }

@@ -108,7 +108,7 @@ type LoginInput struct {
 // account take the same time, give the same error and are each recorded as a failed
 // auth.login (with the email and the reason); a sign-in records auth.login with the
 // account as actor. When the stored hash was made with other parameters, it is
-// replaced (best effort). Errors: *ThrottledError (ErrTooManyRequests);
+// replaced (best effort). Errors: *ThrottledError (ratelimit.ErrLimited);
 // ErrInvalidCredentials; apperr.ErrUnavailable when password hashing is saturated;
 // the audit log's errors.
 func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
@@ -355,7 +355,7 @@ type ChangePasswordInput struct {
 // before and after (hashes redacted), in one transaction. A wrong current password is
 // recorded as a failed auth.password_change. Attempts count against the account's
 // login throttle, so a stolen access token cannot be used to guess the password
-// faster than a login could. Errors: *ThrottledError (ErrTooManyRequests);
+// faster than a login could. Errors: *ThrottledError (ratelimit.ErrLimited);
 // account.ErrWrongPassword; apperr.ErrUnauthorized when the user no longer exists;
 // apperr.ErrUnavailable when password hashing is saturated; the audit log's errors.
 func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) error {

@@ -64,12 +64,12 @@ func TestThrottleComesFirst(t *testing.T) {
 	if !errors.As(err, &te) || te.Limit != "account" || te.RetryAfter <= 0 || te.RetryAfter > time.Hour {
 		t.Fatalf("over the limit: %v, want a ThrottledError of the account limit", err)
 	}
-	if !errors.Is(err, ErrTooManyRequests) {
-		t.Error("a ThrottledError is not ErrTooManyRequests")
+	if !errors.Is(err, ratelimit.ErrLimited) {
+		t.Error("a ThrottledError is not ratelimit.ErrLimited")
 	}
 	e := httpx.Classify(err)
-	if httpx.Status(e.Kind) != http.StatusTooManyRequests || e.Code != "too_many_requests" {
-		t.Errorf("classified as %d %s, want 429 too_many_requests", httpx.Status(e.Kind), e.Code)
+	if httpx.Status(e.Kind) != http.StatusTooManyRequests || e.Code != "rate_limited" {
+		t.Errorf("classified as %d %s, want 429 rate_limited", httpx.Status(e.Kind), e.Code)
 	}
 	// Below the limit the canceled context is what fails.
 	if _, err := s.Login(canceled, LoginInput{Email: "other@example.com", Password: "a long password", ClientAddr: "192.0.2.7"}); errors.As(err, &te) || err == nil {

@@ -262,7 +262,7 @@ func translate(err error) error {
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		return ErrPostNotFound.Wrap(err)
-	case db.IsForeignKeyViolation(err, "posts_author_id_fkey"):
+	case db.IsForeignKeyViolation(err, db.ConstraintPostsAuthorIDFkey):
 		return ErrAuthorNotFound.Wrap(err)
 	}
 	return err

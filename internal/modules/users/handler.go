@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/quarrydev/quarry/internal/account"
+	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/auth"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/paging"
@@ -20,7 +21,7 @@ func requireSelfOrAdmin(param string) gin.HandlerFunc {
 		p, _ := auth.PrincipalFrom(c.Request.Context())
 		id, err := strconv.ParseInt(c.Param(param), 10, 64)
 		if err == nil && !p.IsAdmin() && p.UserID != id {
-			httpx.Fail(c, auth.ErrForbidden)
+			httpx.Fail(c, apperr.ErrForbidden)
 			return
 		}
 		c.Next()
