@@ -38,3 +38,17 @@ CREATE UNIQUE INDEX users_email_key ON users (lower(email));
 
 -- Keyset listing ordered by (created_at, id); listing by id uses users_pkey.
 CREATE INDEX users_created_at_id_idx ON users (created_at, id);
+
+-- Listing filtered by role, by activity, and by both, in either order: one index per
+-- filter shape of the ListUsers* queries (see schema/posts.sql).
+CREATE INDEX users_role_created_at_id_idx ON users (role, created_at, id);
+
+CREATE INDEX users_role_id_idx ON users (role, id);
+
+CREATE INDEX users_is_active_created_at_id_idx ON users (is_active, created_at, id);
+
+CREATE INDEX users_is_active_id_idx ON users (is_active, id);
+
+CREATE INDEX users_role_is_active_created_at_id_idx ON users (role, is_active, created_at, id);
+
+CREATE INDEX users_role_is_active_id_idx ON users (role, is_active, id);

@@ -23,33 +23,39 @@ func (f Filter) params(a paging.After, n int32) sqlc.ListUsersByCreatedAtDescPar
 // Listing declares the list of accounts: its sort keys, the default first.
 func Listing() *paging.Resource[Filter, User] {
 	type sort = paging.Sort[Filter, User]
-	rows := func(us []sqlc.User, err error) ([]User, error) {
-		out := make([]User, len(us))
-		for i, u := range us {
-			out[i] = public(u)
-		}
-		return out, err
-	}
 	return &paging.Resource[Filter, User]{
 		Sorts: []sort{
 			{Key: "-created_at", Query: func(ctx context.Context, q db.Querier, f Filter, a paging.After, n int32) ([]User, error) {
-				return rows(q.ListUsersByCreatedAtDesc(ctx, f.params(a, n)))
+				rows, err := q.ListUsersByCreatedAtDesc(ctx, f.params(a, n))
+				return convert(rows, func(r sqlc.ListUsersByCreatedAtDescRow) User { return User(r) }), err
 			}},
 			{Key: "created_at", Query: func(ctx context.Context, q db.Querier, f Filter, a paging.After, n int32) ([]User, error) {
-				return rows(q.ListUsersByCreatedAtAsc(ctx, sqlc.ListUsersByCreatedAtAscParams(f.params(a, n))))
+				rows, err := q.ListUsersByCreatedAtAsc(ctx, sqlc.ListUsersByCreatedAtAscParams(f.params(a, n)))
+				return convert(rows, func(r sqlc.ListUsersByCreatedAtAscRow) User { return User(r) }), err
 			}},
 			{Key: "-id", Query: func(ctx context.Context, q db.Querier, f Filter, a paging.After, n int32) ([]User, error) {
-				return rows(q.ListUsersByIDDesc(ctx, sqlc.ListUsersByIDDescParams(f.params(a, n))))
+				rows, err := q.ListUsersByIDDesc(ctx, sqlc.ListUsersByIDDescParams(f.params(a, n)))
+				return convert(rows, func(r sqlc.ListUsersByIDDescRow) User { return User(r) }), err
 			}},
 			{Key: "id", Query: func(ctx context.Context, q db.Querier, f Filter, a paging.After, n int32) ([]User, error) {
-				return rows(q.ListUsersByIDAsc(ctx, sqlc.ListUsersByIDAscParams(f.params(a, n))))
+				rows, err := q.ListUsersByIDAsc(ctx, sqlc.ListUsersByIDAscParams(f.params(a, n)))
+				return convert(rows, func(r sqlc.ListUsersByIDAscRow) User { return User(r) }), err
 			}},
 		},
 		Position: func(u User) (time.Time, int64) { return u.CreatedAt, u.ID },
-		Count: func(ctx context.Context, q db.Querier, f Filter, _ int64) (int64, error) {
-			return q.CountUsers(ctx, sqlc.CountUsersParams{Role: f.Role, IsActive: f.IsActive})
+		Count: func(ctx context.Context, q db.Querier, f Filter, max int32) (int64, error) {
+			return q.CountUsers(ctx, sqlc.CountUsersParams{Role: f.Role, IsActive: f.IsActive, MaxCount: max})
 		},
 	}
+}
+
+// convert maps rows of a list query (its columns are User's) to Users.
+func convert[R any](rows []R, user func(R) User) []User {
+	out := make([]User, len(rows))
+	for i, r := range rows {
+		out[i] = user(r)
+	}
+	return out
 }
 
 // List returns a page of accounts of filter f in keyset order, cursors sealed by

@@ -4,7 +4,6 @@ package db
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -61,9 +60,9 @@ func (q queries) CreateUsers(ctx context.Context, arg []sqlc.CreateUsersParams) 
 	return r0, done(err)
 }
 
-func (q queries) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error) {
+func (q queries) DeleteExpiredRefreshTokens(ctx context.Context, arg sqlc.DeleteExpiredRefreshTokensParams) (int64, error) {
 	ctx, done := q.start(ctx, "DeleteExpiredRefreshTokens")
-	r0, err := q.q.DeleteExpiredRefreshTokens(ctx, before)
+	r0, err := q.q.DeleteExpiredRefreshTokens(ctx, arg)
 	return r0, done(err)
 }
 
@@ -151,25 +150,25 @@ func (q queries) ListPostsByIDDesc(ctx context.Context, arg sqlc.ListPostsByIDDe
 	return r0, done(err)
 }
 
-func (q queries) ListUsersByCreatedAtAsc(ctx context.Context, arg sqlc.ListUsersByCreatedAtAscParams) ([]sqlc.User, error) {
+func (q queries) ListUsersByCreatedAtAsc(ctx context.Context, arg sqlc.ListUsersByCreatedAtAscParams) ([]sqlc.ListUsersByCreatedAtAscRow, error) {
 	ctx, done := q.start(ctx, "ListUsersByCreatedAtAsc")
 	r0, err := q.q.ListUsersByCreatedAtAsc(ctx, arg)
 	return r0, done(err)
 }
 
-func (q queries) ListUsersByCreatedAtDesc(ctx context.Context, arg sqlc.ListUsersByCreatedAtDescParams) ([]sqlc.User, error) {
+func (q queries) ListUsersByCreatedAtDesc(ctx context.Context, arg sqlc.ListUsersByCreatedAtDescParams) ([]sqlc.ListUsersByCreatedAtDescRow, error) {
 	ctx, done := q.start(ctx, "ListUsersByCreatedAtDesc")
 	r0, err := q.q.ListUsersByCreatedAtDesc(ctx, arg)
 	return r0, done(err)
 }
 
-func (q queries) ListUsersByIDAsc(ctx context.Context, arg sqlc.ListUsersByIDAscParams) ([]sqlc.User, error) {
+func (q queries) ListUsersByIDAsc(ctx context.Context, arg sqlc.ListUsersByIDAscParams) ([]sqlc.ListUsersByIDAscRow, error) {
 	ctx, done := q.start(ctx, "ListUsersByIDAsc")
 	r0, err := q.q.ListUsersByIDAsc(ctx, arg)
 	return r0, done(err)
 }
 
-func (q queries) ListUsersByIDDesc(ctx context.Context, arg sqlc.ListUsersByIDDescParams) ([]sqlc.User, error) {
+func (q queries) ListUsersByIDDesc(ctx context.Context, arg sqlc.ListUsersByIDDescParams) ([]sqlc.ListUsersByIDDescRow, error) {
 	ctx, done := q.start(ctx, "ListUsersByIDDesc")
 	r0, err := q.q.ListUsersByIDDesc(ctx, arg)
 	return r0, done(err)

@@ -52,7 +52,7 @@ type Resource[F, R any] struct {
 	// by id) and id.
 	Position func(R) (time.Time, int64)
 	// Count counts the rows of filter f, up to max; nil when the list has no total.
-	Count func(ctx context.Context, q db.Querier, f F, max int64) (int64, error)
+	Count func(ctx context.Context, q db.Querier, f F, max int32) (int64, error)
 }
 
 // Request is the page asked for.

@@ -49,12 +49,27 @@ func (q *Queries) CreateRefreshToken(ctx context.Context, arg CreateRefreshToken
 
 const deleteExpiredRefreshTokens = `-- name: DeleteExpiredRefreshTokens :execrows
 DELETE FROM refresh_tokens
-WHERE expires_at < $1
+WHERE id IN (
+    SELECT t.id FROM refresh_tokens AS t
+    WHERE t.expires_at < $1
+    ORDER BY t.expires_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
 `
 
-// DeleteExpiredRefreshTokens removes tokens that expired before the given time.
-func (q *Queries) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, deleteExpiredRefreshTokens, before)
+type DeleteExpiredRefreshTokensParams struct {
+	Before    time.Time `json:"before"`
+	BatchSize int32     `json:"batch_size"`
+}
+
+// DeleteExpiredRefreshTokens removes up to batch_size tokens that expired before the
+// given time, oldest first, and returns how many; callers repeat it until it removes
+// fewer than batch_size, so no single statement holds many locks or a long
+// transaction. Rows another transaction holds are skipped (taken by the next run).
+// Served by refresh_tokens_expires_at_idx.
+func (q *Queries) DeleteExpiredRefreshTokens(ctx context.Context, arg DeleteExpiredRefreshTokensParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteExpiredRefreshTokens, arg.Before, arg.BatchSize)
 	if err != nil {
 		return 0, err
 	}

@@ -231,8 +231,8 @@ func listing() *paging.Resource[filter, sqlc.Post] {
 			}},
 		},
 		Position: func(p sqlc.Post) (time.Time, int64) { return p.CreatedAt, p.ID },
-		Count: func(ctx context.Context, q db.Querier, f filter, _ int64) (int64, error) {
-			return q.CountPosts(ctx, sqlc.CountPostsParams{AuthorID: f.AuthorID, Status: f.Status})
+		Count: func(ctx context.Context, q db.Querier, f filter, max int32) (int64, error) {
+			return q.CountPosts(ctx, sqlc.CountPostsParams{AuthorID: f.AuthorID, Status: f.Status, MaxCount: max})
 		},
 	}
 }

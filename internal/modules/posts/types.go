@@ -52,7 +52,7 @@ type ListPostsRequest struct {
 	AuthorID *int64  `form:"author_id" binding:"omitnil,gt=0"`
 	Status   *string `form:"status" binding:"omitnil,oneof=draft published"`
 	Sort     string  `form:"sort" binding:"omitempty,oneof=created_at -created_at id -id" doc:"sort key, - for descending; default -created_at"`
-	Total    bool    `form:"total" doc:"also count every matching post"`
+	Total    bool    `form:"total" doc:"also count the matching posts, up to 10000 (a total of 10000 means at least that many)"`
 }
 
 // BulkCreateRequest creates many posts at once.

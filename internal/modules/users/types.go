@@ -43,5 +43,5 @@ type ListUsersRequest struct {
 	Role     *string `form:"role" binding:"omitnil,oneof=user admin"`
 	IsActive *bool   `form:"is_active"`
 	Sort     string  `form:"sort" binding:"omitempty,oneof=created_at -created_at id -id" doc:"sort key, - for descending; default -created_at"`
-	Total    bool    `form:"total" doc:"also count every matching user"`
+	Total    bool    `form:"total" doc:"also count the matching users, up to 10000 (a total of 10000 means at least that many)"`
 }
