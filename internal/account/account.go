@@ -15,6 +15,7 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
+	"github.com/quarrydev/quarry/internal/core/crud"
 	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
@@ -103,6 +104,7 @@ func public(u sqlc.User) User {
 // the hash redacted.
 type Service struct {
 	store  *db.Store
+	users  *crud.Resource[sqlc.User]
 	hasher *password.Hasher
 	log    *slog.Logger
 	list   *paging.Resource[Filter, User]
@@ -114,7 +116,22 @@ func New(store *db.Store, hasher *password.Hasher, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, hasher: hasher, log: log, list: Listing()}
+	invalid := func(field string) *apperr.Error {
+		return apperr.Invalid(apperr.FieldError{Field: field, Reason: "check", Message: field + " is not allowed"})
+	}
+	users := &crud.Resource[sqlc.User]{
+		Store: store, Type: ResourceUser, ID: func(u sqlc.User) int64 { return u.ID },
+		Get:      func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) { return q.GetUser(ctx, id) },
+		Lock:     func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) { return q.GetUserForUpdate(ctx, id) },
+		NotFound: ErrUserNotFound,
+		Violations: map[db.Constraint]*apperr.Error{
+			db.ConstraintUsersEmailKey:         ErrEmailTaken,
+			db.ConstraintUsersEmailCheck:       invalid("email"),
+			db.ConstraintUsersDisplayNameCheck: invalid("display_name"),
+			db.ConstraintUsersRoleCheck:        invalid("role"),
+		},
+	}
+	return &Service{store: store, users: users, hasher: hasher, log: log, list: Listing()}
 }
 
 // CreateInput is a new account.
@@ -126,7 +143,7 @@ type CreateInput struct {
 	Password string
 	// Role is RoleUser when empty.
 	Role string
-	// Action is the audit action recorded; ActionCreate when empty.
+	// Action is the audit action recorded; user.create when empty.
 	Action string
 }
 
@@ -137,20 +154,11 @@ type CreateInput struct {
 func (s *Service) Create(ctx context.Context, in CreateInput) (User, error) {
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
-		return User{}, translate(err)
+		return User{}, s.translate(err)
 	}
-	role, action := or(in.Role, RoleUser), or(in.Action, ActionCreate)
-	var u sqlc.User
-	err = s.store.InTx(ctx, func(q db.Querier) error {
-		var err error
-		u, err = q.CreateUser(ctx, sqlc.CreateUserParams{
-			Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: role, IsActive: true,
-		})
-		if err != nil {
-			return translate(err)
-		}
-		return audit.Record(ctx, q, audit.Entry{
-			Action: action, ResourceType: ResourceUser, ResourceID: audit.ID(u.ID), After: u,
+	u, err := s.users.Create(ctx, in.Action, func(q db.Querier) (sqlc.User, error) {
+		return q.CreateUser(ctx, sqlc.CreateUserParams{
+			Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: or(in.Role, RoleUser), IsActive: true,
 		})
 	})
 	return public(u), err
@@ -159,14 +167,14 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (User, error) {
 // Get returns account id. Errors: ErrUserNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (User, error) {
 	u, err := s.store.GetUser(ctx, id)
-	return public(u), translate(err)
+	return public(u), s.translate(err)
 }
 
 // GetByEmail returns the account with email, compared ignoring case. Errors:
 // ErrUserNotFound.
 func (s *Service) GetByEmail(ctx context.Context, email string) (User, error) {
 	u, err := s.store.GetUserByEmail(ctx, email)
-	return public(u), translate(err)
+	return public(u), s.translate(err)
 }
 
 // UpdateInput holds the fields to change; nil fields stay as they are. Who may
@@ -185,47 +193,24 @@ func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (User, e
 	if in.DisplayName == nil && in.Role == nil && in.IsActive == nil {
 		return s.Get(ctx, id)
 	}
-	return s.change(ctx, ActionUpdate, id, func(sqlc.User) *sqlc.UpdateUserParams {
-		return &sqlc.UpdateUserParams{ID: id, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive}
+	u, err := s.users.Change(ctx, ActionUpdate, id, func(q db.Querier, _ sqlc.User) (sqlc.User, bool, error) {
+		u, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: id, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive})
+		return u, true, err
 	})
+	return public(u), err
 }
 
 // Deactivate marks account id inactive, records user.deactivate with the account
 // before and after, and returns it; an account already inactive is returned
 // unchanged and nothing is recorded. Errors: ErrUserNotFound; the audit log's errors.
 func (s *Service) Deactivate(ctx context.Context, id int64) (User, error) {
-	return s.change(ctx, ActionDeactivate, id, func(u sqlc.User) *sqlc.UpdateUserParams {
-		if !u.IsActive {
-			return nil
+	u, err := s.users.Change(ctx, ActionDeactivate, id, func(q db.Querier, before sqlc.User) (sqlc.User, bool, error) {
+		if !before.IsActive {
+			return before, false, nil
 		}
 		inactive := false
-		return &sqlc.UpdateUserParams{ID: id, IsActive: &inactive}
-	})
-}
-
-// change locks account id in a transaction, asks plan for the update to make given
-// its current state (nil: none), applies it and records action with the account
-// before and after. It returns the account as it is at the end. Errors:
-// ErrUserNotFound; a validation error naming a field the database rejects; the
-// audit log's errors.
-func (s *Service) change(ctx context.Context, action string, id int64, plan func(sqlc.User) *sqlc.UpdateUserParams) (User, error) {
-	var u sqlc.User
-	err := s.store.InTx(ctx, func(q db.Querier) error {
-		before, err := q.GetUserForUpdate(ctx, id)
-		if err != nil {
-			return translate(err)
-		}
-		u = before
-		p := plan(before)
-		if p == nil {
-			return nil
-		}
-		if u, err = q.UpdateUser(ctx, *p); err != nil {
-			return translate(err)
-		}
-		return audit.Record(ctx, q, audit.Entry{
-			Action: action, ResourceType: ResourceUser, ResourceID: audit.ID(id), Before: before, After: u,
-		})
+		u, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: id, IsActive: &inactive})
+		return u, true, err
 	})
 	return public(u), err
 }
@@ -241,12 +226,12 @@ func (s *Service) Authenticate(ctx context.Context, email, plain string) (User, 
 	if errors.Is(err, db.ErrNotFound) {
 		// Spend what a real check spends, then fail like one.
 		if err := s.hasher.VerifyDummy(ctx, plain); err != nil {
-			return User{}, translate(err)
+			return User{}, s.translate(err)
 		}
 		return User{}, &CredentialsError{Reason: ReasonUnknownAccount}
 	}
 	if err != nil {
-		return User{}, translate(err)
+		return User{}, s.translate(err)
 	}
 	ok, rehash, err := s.verify(ctx, u, plain)
 	switch {
@@ -271,12 +256,12 @@ func (s *Service) verify(ctx context.Context, u sqlc.User, plain string) (ok, re
 	if errors.Is(err, password.ErrMalformedHash) {
 		s.log.ErrorContext(ctx, "stored password hash is unreadable", "user_id", u.ID, "error", err)
 		if err := s.hasher.VerifyDummy(ctx, plain); err != nil {
-			return false, false, translate(err)
+			return false, false, s.translate(err)
 		}
 		return false, false, nil
 	}
 	if err != nil {
-		return false, false, translate(err)
+		return false, false, s.translate(err)
 	}
 	return ok, rehash, nil
 }
@@ -314,7 +299,7 @@ type PasswordChange struct {
 func (s *Service) ChangePassword(ctx context.Context, in PasswordChange) error {
 	u, err := s.store.GetUser(ctx, in.UserID)
 	if err != nil {
-		return translate(err)
+		return s.translate(err)
 	}
 	ok, _, err := s.verify(ctx, u, in.Current)
 	if err != nil {
@@ -333,7 +318,7 @@ func (s *Service) ChangePassword(ctx context.Context, in PasswordChange) error {
 	}
 	hash, err := s.hasher.Hash(ctx, in.New)
 	if err != nil {
-		return translate(err)
+		return s.translate(err)
 	}
 	return s.setPassword(ctx, u, hash, in.Action, in.Also)
 }
@@ -346,7 +331,7 @@ func (s *Service) setPassword(ctx context.Context, u sqlc.User, hash, action str
 	return s.store.InTx(ctx, func(q db.Querier) error {
 		before, err := q.GetUserForUpdate(ctx, u.ID)
 		if err != nil {
-			return translate(err)
+			return s.translate(err)
 		}
 		if before.PasswordHash != u.PasswordHash {
 			if action == ActionPasswordRehash {
@@ -357,7 +342,7 @@ func (s *Service) setPassword(ctx context.Context, u sqlc.User, hash, action str
 		}
 		after, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash})
 		if err != nil {
-			return translate(err)
+			return s.translate(err)
 		}
 		if also != nil {
 			if err := also(ctx, q); err != nil {
@@ -388,7 +373,7 @@ type AdminResult struct {
 func (s *Service) MakeAdmin(ctx context.Context, email, name, plain string) (AdminResult, error) {
 	hash, err := s.hasher.Hash(ctx, plain)
 	if err != nil {
-		return AdminResult{}, translate(err)
+		return AdminResult{}, s.translate(err)
 	}
 	var res AdminResult
 	err = s.store.InTx(ctx, func(q db.Querier) error {
@@ -399,7 +384,7 @@ func (s *Service) MakeAdmin(ctx context.Context, email, name, plain string) (Adm
 				Email: email, DisplayName: or(name, "Administrator"), PasswordHash: hash, Role: RoleAdmin, IsActive: true,
 			})
 			if err != nil {
-				return translate(err)
+				return s.translate(err)
 			}
 			res.User, res.Created = public(created), true
 			return audit.Record(ctx, q, audit.Entry{
@@ -407,7 +392,7 @@ func (s *Service) MakeAdmin(ctx context.Context, email, name, plain string) (Adm
 			})
 		}
 		if err != nil {
-			return translate(err)
+			return s.translate(err)
 		}
 		role, active := RoleAdmin, true
 		change := sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash, Role: &role, IsActive: &active}
@@ -416,7 +401,7 @@ func (s *Service) MakeAdmin(ctx context.Context, email, name, plain string) (Adm
 		}
 		after, err := q.UpdateUser(ctx, change)
 		if err != nil {
-			return translate(err)
+			return s.translate(err)
 		}
 		res.User = public(after)
 		if res.Revoked, err = q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{UserID: u.ID}); err != nil {
@@ -429,30 +414,12 @@ func (s *Service) MakeAdmin(ctx context.Context, email, name, plain string) (Adm
 	return res, err
 }
 
-// checkFields names the input field each check constraint of users guards.
-var checkFields = map[db.Constraint]string{
-	db.ConstraintUsersEmailCheck:       "email",
-	db.ConstraintUsersDisplayNameCheck: "display_name",
-	db.ConstraintUsersRoleCheck:        "role",
-}
-
 // translate maps database and hashing errors to the package's errors.
-func translate(err error) error {
-	var dbErr *db.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, db.ErrNotFound):
-		return ErrUserNotFound.Wrap(err)
-	case db.IsUniqueViolation(err, db.ConstraintUsersEmailKey):
-		return ErrEmailTaken.Wrap(err)
-	case errors.Is(err, password.ErrBusy):
+func (s *Service) translate(err error) error {
+	if errors.Is(err, password.ErrBusy) {
 		return apperr.ErrUnavailable.Wrap(err)
-	case errors.Is(err, db.ErrCheck) && errors.As(err, &dbErr) && checkFields[db.Constraint(dbErr.Constraint)] != "":
-		field := checkFields[db.Constraint(dbErr.Constraint)]
-		return apperr.Invalid(apperr.FieldError{Field: field, Reason: "check", Message: field + " is not allowed"}).Wrap(err)
 	}
-	return err
+	return s.users.Translate(err)
 }
 
 func or(s, fallback string) string {

@@ -77,13 +77,13 @@ func TestServiceMapsCheckViolationsToFields(t *testing.T) {
 func TestTranslateHashingErrors(t *testing.T) {
 	t.Parallel()
 	for _, err := range []error{password.ErrBusy, fmt.Errorf("hash: %w", password.ErrBusy)} {
-		e, ok := apperr.As(translate(err))
+		e, ok := apperr.As(New(nil, nil, nil).translate(err))
 		if !ok || e.Kind != apperr.KindUnavailable || !errors.Is(e, password.ErrBusy) {
-			t.Errorf("translate(%v) = %v, want KindUnavailable wrapping ErrBusy", err, e)
+			t.Errorf("New(nil, nil, nil).translate(%v) = %v, want KindUnavailable wrapping ErrBusy", err, e)
 		}
 	}
 	canceled := fmt.Errorf("password: %w", context.Canceled)
-	if got := translate(canceled); !errors.Is(got, context.Canceled) {
-		t.Errorf("translate(%v) = %v, want the context error kept", canceled, got)
+	if got := New(nil, nil, nil).translate(canceled); !errors.Is(got, context.Canceled) {
+		t.Errorf("New(nil, nil, nil).translate(%v) = %v, want the context error kept", canceled, got)
 	}
 }

@@ -57,6 +57,33 @@ type Module interface {
 	Routes(deps Deps) ([]httpx.Route, error)
 }
 
+// Base implements the descriptive part of Module (Name, Tag, Config, Requires) for
+// the modules that embed it; they add Routes.
+type Base struct {
+	tag      Tag
+	cfg      any
+	requires []string
+}
+
+// NewBase returns the Base of a module named name (its tag's name too) described by
+// description, with configuration cfg (a pointer holding the defaults, or nil) and
+// the modules it requires.
+func NewBase(name, description string, cfg any, requires ...string) Base {
+	return Base{tag: Tag{Name: name, Description: description}, cfg: cfg, requires: requires}
+}
+
+// Name implements Module.
+func (b Base) Name() string { return b.tag.Name }
+
+// Tag implements Module.
+func (b Base) Tag() Tag { return b.tag }
+
+// Config implements Module.
+func (b Base) Config() any { return b.cfg }
+
+// Requires implements Module.
+func (b Base) Requires() []string { return b.requires }
+
 // BasePath is where a module's routes are mounted.
 func BasePath(m Module) string { return "/api/v1/" + m.Name() }
 

@@ -19,25 +19,15 @@ import (
 
 // Module is the audit module.
 type Module struct {
+	module.Base
 	cfg *Config
 }
 
 // New returns the audit module with its default configuration.
-func New() *Module { return &Module{cfg: defaultConfig()} }
-
-// Name implements module.Module.
-func (m *Module) Name() string { return "audit" }
-
-// Tag implements module.Module.
-func (m *Module) Tag() module.Tag {
-	return module.Tag{Name: "audit", Description: "The audit log of every change: who did what to which resource, when, from where, before and after."}
+func New() *Module {
+	cfg := defaultConfig()
+	return &Module{Base: module.NewBase("audit", "The audit log of every change: who did what to which resource, when, from where, before and after.", cfg), cfg: cfg}
 }
-
-// Config implements module.Module.
-func (m *Module) Config() any { return m.cfg }
-
-// Requires implements module.Module.
-func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {

@@ -25,27 +25,17 @@ import (
 
 // Module is the auth module.
 type Module struct {
+	module.Base
 	cfg *Config
 	// hasher is the password hasher of the last Routes call (for the module's tests).
 	hasher *password.Hasher
 }
 
 // New returns the auth module with its default configuration.
-func New() *Module { return &Module{cfg: defaultConfig()} }
-
-// Name implements module.Module.
-func (m *Module) Name() string { return "auth" }
-
-// Tag implements module.Module.
-func (m *Module) Tag() module.Tag {
-	return module.Tag{Name: "auth", Description: "Sign-up, sign-in, token refresh, sign-out and password changes."}
+func New() *Module {
+	cfg := defaultConfig()
+	return &Module{Base: module.NewBase("auth", "Sign-up, sign-in, token refresh, sign-out and password changes.", cfg), cfg: cfg}
 }
-
-// Config implements module.Module.
-func (m *Module) Config() any { return m.cfg }
-
-// Requires implements module.Module.
-func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module. Login attempts are counted by deps.RateLimits
 // (by an in-memory limiter of the module's own when it is nil). It fails when

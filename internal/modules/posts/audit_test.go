@@ -131,22 +131,22 @@ func TestChangeAndAuditEventCommitTogether(t *testing.T) {
 		return n
 	}
 
-	if _, err := svc.Create(broken, posts.CreateInput{AuthorID: author, Title: "lost"}); err == nil {
+	if _, err := svc.Create(broken, author, &posts.CreatePostRequest{Title: "lost"}); err == nil {
 		t.Fatal("Create must fail when its audit event cannot be written")
 	}
-	if _, err := svc.BulkCreate(broken, []posts.CreateInput{{AuthorID: author, Title: "lost"}}); err == nil {
+	if _, err := svc.BulkCreate(broken, author, []posts.CreatePostRequest{{Title: "lost"}}); err == nil {
 		t.Fatal("BulkCreate must fail when its audit event cannot be written")
 	}
 	if n, evs := countPosts(), len(auditOf(t, srv)); n != 0 || evs != 0 {
 		t.Fatalf("after failed creates: %d posts, %d events; want none", n, evs)
 	}
 
-	p, err := svc.Create(ok, posts.CreateInput{AuthorID: author, Title: "kept"})
+	p, err := svc.Create(ok, author, &posts.CreatePostRequest{Title: "kept"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	title := "changed"
-	if _, err := svc.Update(broken, p.ID, posts.UpdateInput{Title: &title}); err == nil {
+	if _, err := svc.Update(broken, &posts.UpdatePostRequest{ID: p.ID, Title: &title}); err == nil {
 		t.Fatal("Update must fail when its audit event cannot be written")
 	}
 	if err := svc.Delete(broken, p.ID); err == nil {

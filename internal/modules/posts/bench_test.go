@@ -43,7 +43,7 @@ func BenchmarkCreatePost(b *testing.B) {
 			return pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error { _, err := q.WithTx(tx).CreatePost(ctx, in); return err })
 		}},
 		{"service_audited", func() error {
-			_, err := svc.Create(reqCtx, posts.CreateInput{AuthorID: author, Title: in.Title, Body: in.Body})
+			_, err := svc.Create(reqCtx, author, &posts.CreatePostRequest{Title: in.Title, Body: in.Body})
 			return err
 		}},
 	}

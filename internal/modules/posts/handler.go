@@ -18,35 +18,25 @@ type handler struct {
 
 // viewer returns the caller as the service sees it.
 func viewer(c *gin.Context) Viewer {
-	p, ok := auth.PrincipalFrom(c.Request.Context())
-	if !ok {
-		return Viewer{}
-	}
+	p, _ := auth.PrincipalFrom(c.Request.Context())
 	return Viewer{UserID: p.UserID, Admin: p.IsAdmin()}
 }
 
 func (h *handler) create(c *gin.Context, in *CreatePostRequest) (Post, error) {
-	p, err := h.svc.Create(c.Request.Context(), CreateInput{
-		AuthorID: viewer(c).UserID, Title: in.Title, Body: in.Body, Status: in.Status,
-	})
-	return toPost(p), err
+	p, err := h.svc.Create(c.Request.Context(), viewer(c).UserID, in)
+	return Post(p), err
 }
 
-func (h *handler) get(c *gin.Context, _ *PostID) (Post, error) {
-	return toPost(h.post.MustGet(c)), nil
-}
+func (h *handler) get(c *gin.Context, _ *PostID) (Post, error) { return Post(h.post.MustGet(c)), nil }
 
 func (h *handler) list(c *gin.Context, in *ListPostsRequest) (PostList, error) {
-	page, err := h.svc.List(c.Request.Context(), ListInput{
-		Request:  paging.Request{Limit: in.Limit, Cursor: in.Cursor, Sort: in.Sort, Total: in.Total},
-		AuthorID: in.AuthorID, Status: in.Status, Viewer: viewer(c),
-	})
-	return PostList(paging.Respond(page, toPost)), err
+	page, err := h.svc.List(c.Request.Context(), viewer(c), in)
+	return PostList(paging.Respond(page, func(p sqlc.Post) Post { return Post(p) })), err
 }
 
 func (h *handler) update(c *gin.Context, in *UpdatePostRequest) (Post, error) {
-	p, err := h.svc.Update(c.Request.Context(), in.ID, UpdateInput{Title: in.Title, Body: in.Body, Status: in.Status})
-	return toPost(p), err
+	p, err := h.svc.Update(c.Request.Context(), in)
+	return Post(p), err
 }
 
 func (h *handler) delete(c *gin.Context, in *PostID) (struct{}, error) {
@@ -54,11 +44,6 @@ func (h *handler) delete(c *gin.Context, in *PostID) (struct{}, error) {
 }
 
 func (h *handler) bulkCreate(c *gin.Context, in *BulkCreateRequest) (BulkCreateResult, error) {
-	author := viewer(c).UserID
-	items := make([]CreateInput, len(in.Items))
-	for i, p := range in.Items {
-		items[i] = CreateInput{AuthorID: author, Title: p.Title, Body: p.Body, Status: p.Status}
-	}
-	n, err := h.svc.BulkCreate(c.Request.Context(), items)
+	n, err := h.svc.BulkCreate(c.Request.Context(), viewer(c).UserID, in.Items)
 	return BulkCreateResult{Created: n}, err
 }

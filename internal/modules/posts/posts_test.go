@@ -312,9 +312,12 @@ func TestBulkCreateIsAllOrNothing(t *testing.T) {
 	srv := apptest.New(t, apptest.Options{})
 	a := srv.SeedUser(t, "copy@example.com", "user")
 	svc := posts.NewService(srv.App.Store(), nil, &posts.Config{MaxBulk: 10})
-	_, err := svc.BulkCreate(context.Background(), []posts.CreateInput{{AuthorID: a, Title: "ok"}, {AuthorID: a + 999, Title: "orphan"}})
-	if !errors.Is(err, posts.ErrAuthorNotFound) {
+	if _, err := svc.BulkCreate(context.Background(), a+999, []posts.CreatePostRequest{{Title: "orphan"}}); !errors.Is(err, posts.ErrAuthorNotFound) {
 		t.Fatalf("want ErrAuthorNotFound, got %v", err)
+	}
+	// The second row breaks posts_title_check: the first is not kept either.
+	if _, err := svc.BulkCreate(context.Background(), a, []posts.CreatePostRequest{{Title: "ok"}, {Title: ""}}); err == nil {
+		t.Fatal("a COPY with an invalid row succeeded")
 	}
 	var n int64
 	if err := srv.App.Pool().QueryRow(context.Background(), "SELECT count(*) FROM posts").Scan(&n); err != nil || n != 0 {

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/quarrydev/quarry/internal/core/paging"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
 // Post is a post as clients see it.
@@ -16,10 +15,6 @@ type Post struct {
 	Status    string    `json:"status" enum:"draft,published"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
-}
-
-func toPost(p sqlc.Post) Post {
-	return Post(p)
 }
 
 // PostList is a page of posts.

@@ -16,25 +16,15 @@ import (
 
 // Module is the users module.
 type Module struct {
+	module.Base
 	cfg *Config
 }
 
 // New returns the users module with its default configuration.
-func New() *Module { return &Module{cfg: defaultConfig()} }
-
-// Name implements module.Module.
-func (m *Module) Name() string { return "users" }
-
-// Tag implements module.Module.
-func (m *Module) Tag() module.Tag {
-	return module.Tag{Name: "users", Description: "User accounts: profiles, roles and activation (sign-up is in auth)."}
+func New() *Module {
+	cfg := defaultConfig()
+	return &Module{Base: module.NewBase("users", "User accounts: profiles, roles and activation (sign-up is in auth).", cfg), cfg: cfg}
 }
-
-// Config implements module.Module.
-func (m *Module) Config() any { return m.cfg }
-
-// Requires implements module.Module.
-func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
