@@ -121,8 +121,10 @@ func New(store *db.Store, hasher *password.Hasher, log *slog.Logger) *Service {
 	}
 	users := &crud.Resource[sqlc.User]{
 		Store: store, Type: ResourceUser, ID: func(u sqlc.User) int64 { return u.ID },
-		Get:      func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) { return q.GetUser(ctx, id) },
-		Lock:     func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) { return q.GetUserForUpdate(ctx, id) },
+		Get: func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) { return q.GetUser(ctx, id) },
+		Lock: func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) {
+			return q.GetUserForUpdate(ctx, id)
+		},
 		NotFound: ErrUserNotFound,
 		Violations: map[db.Constraint]*apperr.Error{
 			db.ConstraintUsersEmailKey:         ErrEmailTaken,
