@@ -7,7 +7,7 @@ API   := $(GO) run ./cmd/api
 # Name of the migration `make generate` writes when schema/ changed.
 NAME  ?= schema_change
 
-.PHONY: all run build generate check test fmt vet sqlc-check store-check migrations-check openapi-check docs-check bench
+.PHONY: all run build generate check test fmt vet sqlc-check store-check atlas-check migrations-check openapi-check docs-check bench
 
 all: check test
 
@@ -26,10 +26,12 @@ generate:
 	$(API) openapi -o api/openapi.yaml
 
 ## check: formatting, vet, generated code, migrations and the API document up to date
-check: fmt vet sqlc-check store-check migrations-check openapi-check
+check: fmt vet sqlc-check store-check atlas-check migrations-check openapi-check
 
+# fmt: every Go file, tracked or not yet (git's ignored files excepted).
 fmt:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*')); \
+	@files=$$(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'); \
+	out=$$(for f in $$files; do [ -f "$$f" ] && echo "$$f"; done | xargs -r gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
@@ -42,6 +44,11 @@ sqlc-check:
 # store-check: internal/db/*_gen.go are current (query wrapper, constraint names).
 store-check:
 	cd internal/db && $(GO) run ./dbgen -check
+
+# atlas-check: atlas.hcl lists every file of schema/ (the Atlas CLI reads only those).
+atlas-check:
+	@missing=$$(for f in schema/*.sql; do grep -q "\"file://$$f\"" atlas.hcl || echo "$$f"; done); \
+	if [ -n "$$missing" ]; then echo "atlas.hcl does not list:"; echo "$$missing"; echo "add them to locals.schema, in dependency order"; exit 1; fi
 
 migrations-check:
 	$(API) migrate validate
