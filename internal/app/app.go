@@ -17,7 +17,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/metrics"
@@ -40,7 +40,7 @@ type App struct {
 	router  *httpx.Router
 	modules []module.Module
 	schema  *migrate.Engine
-	tokens  *auth.Tokens
+	tokens  *authn.Tokens
 	limits  *rateLimits
 	observe *observability
 
@@ -152,7 +152,7 @@ func (a *App) deps() (module.Deps, error) {
 		return module.Deps{}, err
 	}
 	a.tokens = tokens
-	guard := auth.NewGuard(tokens, func(ctx context.Context, id int64) (string, bool, error) {
+	guard := authn.NewGuard(tokens, func(ctx context.Context, id int64) (string, bool, error) {
 		st, err := store.GetUserAuthState(ctx, id)
 		if errors.Is(err, db.ErrNotFound) {
 			return "", false, nil
@@ -254,9 +254,9 @@ func (a *App) mountModules(mods []module.Module, deps module.Deps) error {
 }
 
 // newTokens builds the access token issuer and verifier from JWT_* settings.
-func newTokens(cfg *config.Config) (*auth.Tokens, error) {
-	tc := auth.TokenConfig{
-		Signing:  auth.Key{ID: cfg.JWTKeyID, Secret: []byte(cfg.JWTSecret)},
+func newTokens(cfg *config.Config) (*authn.Tokens, error) {
+	tc := authn.TokenConfig{
+		Signing:  authn.Key{ID: cfg.JWTKeyID, Secret: []byte(cfg.JWTSecret)},
 		Issuer:   cfg.JWTIssuer,
 		Audience: cfg.JWTAudience,
 		TTL:      cfg.AccessTokenTTL,
@@ -267,9 +267,9 @@ func newTokens(cfg *config.Config) (*auth.Tokens, error) {
 		if !ok {
 			return nil, errors.New("JWT_VERIFY_KEYS: each entry must be kid:secret")
 		}
-		tc.Verify = append(tc.Verify, auth.Key{ID: id, Secret: []byte(secret)})
+		tc.Verify = append(tc.Verify, authn.Key{ID: id, Secret: []byte(secret)})
 	}
-	t, err := auth.NewTokens(tc)
+	t, err := authn.NewTokens(tc)
 	if err != nil {
 		return nil, fmt.Errorf("JWT_*: %w", err)
 	}
@@ -286,7 +286,7 @@ func (a *App) Routes() []httpx.MountedRoute { return a.router.Routes() }
 func (a *App) Modules() []module.Module { return a.modules }
 
 // Tokens returns the access token issuer.
-func (a *App) Tokens() *auth.Tokens { return a.tokens }
+func (a *App) Tokens() *authn.Tokens { return a.tokens }
 
 // Pool returns the database pool.
 func (a *App) Pool() *db.Pool { return a.pool }

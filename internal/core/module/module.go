@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
@@ -33,9 +33,9 @@ type Deps struct {
 	// all modules spend on hashing.
 	Passwords *password.Hasher
 	// Tokens issues and verifies access tokens.
-	Tokens *auth.Tokens
+	Tokens *authn.Tokens
 	// Guard provides the authentication dependencies (RequireAuth, OptionalAuth).
-	Guard *auth.Guard
+	Guard *authn.Guard
 	// RateLimits counts requests against budgets shared by every instance when Redis
 	// is configured (e.g. for login throttling).
 	RateLimits *ratelimit.Limiter

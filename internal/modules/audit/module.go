@@ -12,7 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
 )
@@ -32,7 +32,7 @@ func New() *Module {
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 	h := &handler{svc: NewService(deps.Store, deps.Cursors, m.cfg)}
-	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin)}
+	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), authn.RequireRole(authn.RoleAdmin)}
 	return []httpx.Route{
 		{
 			Method: http.MethodGet, OperationID: "listAuditEvents", Summary: "List audit events",

@@ -7,8 +7,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
-	"github.com/quarrydev/quarry/internal/core/auth"
-	"github.com/quarrydev/quarry/internal/core/throttle"
+	"github.com/quarrydev/quarry/internal/core/authn"
+	"github.com/quarrydev/quarry/internal/core/ratelimit"
 )
 
 // handler adapts HTTP requests to the Service: bind, call, map to DTOs.
@@ -62,10 +62,10 @@ func (h *handler) changePassword(c *gin.Context, in *ChangePasswordRequest) (str
 
 // principal returns the caller RequireAuth authenticated. Errors:
 // apperr.ErrUnauthorized when the route lacks RequireAuth.
-func principal(c *gin.Context) (auth.Principal, error) {
-	p, ok := auth.PrincipalFrom(c.Request.Context())
+func principal(c *gin.Context) (authn.Principal, error) {
+	p, ok := authn.PrincipalFrom(c.Request.Context())
 	if !ok {
-		return auth.Principal{}, apperr.ErrUnauthorized
+		return authn.Principal{}, apperr.ErrUnauthorized
 	}
 	return p, nil
 }
@@ -86,6 +86,6 @@ func tokens(c *gin.Context, s Session, err error) (Tokens, error) {
 func retryAfter(c *gin.Context, err error) {
 	var te *ThrottledError
 	if errors.As(err, &te) {
-		c.Header("Retry-After", strconv.FormatInt(throttle.RetryAfterSeconds(te.RetryAfter), 10))
+		c.Header("Retry-After", strconv.FormatInt(ratelimit.RetryAfterSeconds(te.RetryAfter), 10))
 	}
 }

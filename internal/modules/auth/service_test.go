@@ -7,24 +7,23 @@ import (
 	"testing"
 	"time"
 
-	coreauth "github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
-	"github.com/quarrydev/quarry/internal/core/throttle"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/testdb"
 )
 
-func newService(t *testing.T, perAccount, perAddress throttle.Limit) *Service {
+func newService(t *testing.T, perAccount, perAddress ratelimit.Limit) *Service {
 	t.Helper()
 	pool, err := db.NewPool(context.Background(), db.PoolConfig{URL: testdb.NewURL(t), MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	tokens, err := coreauth.NewTokens(coreauth.TokenConfig{
-		Signing: coreauth.Key{ID: "k1", Secret: []byte("a test signing key of at least 32 bytes")},
+	tokens, err := authn.NewTokens(authn.TokenConfig{
+		Signing: authn.Key{ID: "k1", Secret: []byte("a test signing key of at least 32 bytes")},
 		Issuer:  "test", Audience: "test", TTL: time.Minute,
 	})
 	if err != nil {
@@ -35,7 +34,7 @@ func newService(t *testing.T, perAccount, perAddress throttle.Limit) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := func(name string, l throttle.Limit) ratelimit.Policy {
+	policy := func(name string, l ratelimit.Limit) ratelimit.Policy {
 		return ratelimit.Policy{Name: name, Limit: l.Events, Period: l.Per, Burst: l.Burst}
 	}
 	limits := Limits{
@@ -49,7 +48,7 @@ func newService(t *testing.T, perAccount, perAddress throttle.Limit) *Service {
 // work: with a canceled context either would fail with the context's error.
 func TestThrottleComesFirst(t *testing.T) {
 	t.Parallel()
-	s := newService(t, throttle.Limit{Events: 1, Per: time.Hour, Burst: 1}, throttle.Off)
+	s := newService(t, ratelimit.Limit{Events: 1, Per: time.Hour, Burst: 1}, ratelimit.Off)
 	ctx := context.Background()
 	if _, err := s.Register(ctx, RegisterInput{Email: "first@example.com", DisplayName: "First", Password: "a long password"}); err != nil {
 		t.Fatal(err)
@@ -85,7 +84,7 @@ func (failingLimiter) Allow(context.Context, string) (bool, time.Duration, error
 
 func TestLimiterFailureRefusesTheAttempt(t *testing.T) {
 	t.Parallel()
-	s := newService(t, throttle.Off, throttle.Off)
+	s := newService(t, ratelimit.Off, ratelimit.Off)
 	s.limits.PerAddress = failingLimiter{}
 	_, err := s.Login(context.Background(), LoginInput{Email: "x@example.com", Password: "a long password", ClientAddr: "192.0.2.1"})
 	if err == nil || errors.Is(err, ErrInvalidCredentials) {

@@ -3,7 +3,7 @@ package posts
 import (
 	"github.com/gin-gonic/gin"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -18,7 +18,7 @@ type handler struct {
 
 // viewer returns the caller as the service sees it.
 func viewer(c *gin.Context) Viewer {
-	p, _ := auth.PrincipalFrom(c.Request.Context())
+	p, _ := authn.PrincipalFrom(c.Request.Context())
 	return Viewer{UserID: p.UserID, Admin: p.IsAdmin()}
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
 	"github.com/quarrydev/quarry/internal/core/paging"
@@ -36,10 +36,10 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 	signedIn := deps.Guard.RequireAuth()
 	load := httpx.Load(h.post, "id", svc.Get)
 	// Drafts of others are hidden (404), as if they did not exist.
-	visible := auth.Require(h.post, func(p auth.Principal, post sqlc.Post) error {
+	visible := authn.Require(h.post, func(p authn.Principal, post sqlc.Post) error {
 		return check(Viewer{UserID: p.UserID, Admin: p.IsAdmin()}.CanSee(post), ErrPostNotFound)
 	})
-	editable := auth.Require(h.post, func(p auth.Principal, post sqlc.Post) error {
+	editable := authn.Require(h.post, func(p authn.Principal, post sqlc.Post) error {
 		return check(Viewer{UserID: p.UserID, Admin: p.IsAdmin()}.CanEdit(post), ErrNotAuthor)
 	})
 	maxBulk := m.cfg.MaxBulk

@@ -7,7 +7,7 @@ import (
 
 	"github.com/quarrydev/quarry/internal/account"
 	"github.com/quarrydev/quarry/internal/core/apperr"
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db"
@@ -18,7 +18,7 @@ import (
 // to the endpoint's validation.
 func requireSelfOrAdmin(param string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		p, _ := auth.PrincipalFrom(c.Request.Context())
+		p, _ := authn.PrincipalFrom(c.Request.Context())
 		id, err := strconv.ParseInt(c.Param(param), 10, 64)
 		if err == nil && !p.IsAdmin() && p.UserID != id {
 			httpx.Fail(c, apperr.ErrForbidden)
@@ -61,7 +61,7 @@ func (h *handler) list(c *gin.Context, in *ListUsersRequest) (UserList, error) {
 }
 
 func (h *handler) update(c *gin.Context, in *UpdateUserRequest) (User, error) {
-	if p, _ := auth.PrincipalFrom(c.Request.Context()); !p.IsAdmin() {
+	if p, _ := authn.PrincipalFrom(c.Request.Context()); !p.IsAdmin() {
 		in.Role, in.IsActive = nil, nil // only admins change roles and activation
 	}
 	u, err := h.accounts.Update(c.Request.Context(), in.ID, account.UpdateInput{

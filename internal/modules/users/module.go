@@ -8,7 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/quarrydev/quarry/internal/account"
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
 	"github.com/quarrydev/quarry/internal/core/paging"
@@ -32,7 +32,7 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 		return nil, err
 	}
 	h := &handler{accounts: account.New(deps.Store, deps.Passwords, deps.Log), cursors: deps.Cursors, cfg: m.cfg}
-	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin)}
+	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), authn.RequireRole(authn.RoleAdmin)}
 	selfOrAdmin := []gin.HandlerFunc{deps.Guard.RequireAuth(), requireSelfOrAdmin("id")}
 	adminOnly := []int{http.StatusUnauthorized, http.StatusForbidden}
 	return []httpx.Route{
