@@ -3,9 +3,10 @@ package db_test
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -59,7 +60,7 @@ func TestStoreTranslatesAndObservesEveryQuery(t *testing.T) {
 		`CreateUser: db: conflict (constraint "users_email_key", table "users", SQLSTATE 23505)`,
 		"GetUserByEmail: db: not found",
 	}
-	if !slices.Equal(seen, want) {
-		t.Fatalf("hooks saw\n%q\nwant\n%q", seen, want)
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Fatalf("queries the hooks saw (-want +got):\n%s", diff)
 	}
 }

@@ -57,11 +57,11 @@ func checkEvent(t *testing.T, e sqlc.AuditEvent, action string, actor int64, res
 func TestWritesAreAudited(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{})
-	a := signIn(t, srv, "a@example.com", "user")
-	admin := signIn(t, srv, "root@example.com", "admin")
-	send := func(who as, requestID, method, path string, body any) *apptest.Response {
+	a := srv.SignIn(t, "a@example.com", "user")
+	admin := srv.SignIn(t, "root@example.com", "admin")
+	send := func(who *apptest.Client, requestID, method, path string, body any) *apptest.Response {
 		t.Helper()
-		return srv.Do(method, path, body, append([]string{"X-Request-ID", requestID, "User-Agent", "posts-test/1"}, who.auth...)...)
+		return who.Do(method, path, body, "X-Request-ID", requestID, "User-Agent", "posts-test/1")
 	}
 
 	// Create: exactly one event, with the post as after.
@@ -71,7 +71,7 @@ func TestWritesAreAudited(t *testing.T) {
 		t.Fatalf("creating a post must record one event, got %d", len(events))
 	}
 	id := fmt.Sprint(created.ID)
-	checkEvent(t, events[0], "post.create", a.id, id, "req-create")
+	checkEvent(t, events[0], "post.create", a.ID, id, "req-create")
 	if events[0].Before != nil || *state(t, events[0].After) != created {
 		t.Fatalf("post.create: before %s, after %s; want null and %+v", events[0].Before, events[0].After, created)
 	}
@@ -85,7 +85,7 @@ func TestWritesAreAudited(t *testing.T) {
 	if len(events) != 2 {
 		t.Fatalf("want 2 events after the update, got %d", len(events))
 	}
-	checkEvent(t, events[0], "post.update", admin.id, id, "req-update")
+	checkEvent(t, events[0], "post.update", admin.ID, id, "req-update")
 	if *state(t, events[0].Before) != created || *state(t, events[0].After) != updated {
 		t.Fatalf("post.update: before %s, after %s", events[0].Before, events[0].After)
 	}
@@ -93,7 +93,7 @@ func TestWritesAreAudited(t *testing.T) {
 	// Delete: before is the post as it was, after is null.
 	apptest.Expect[any](t, send(a, "req-delete", http.MethodDelete, path, nil), http.StatusNoContent)
 	events = auditOf(t, srv)
-	checkEvent(t, events[0], "post.delete", a.id, id, "req-delete")
+	checkEvent(t, events[0], "post.delete", a.ID, id, "req-delete")
 	if *state(t, events[0].Before) != updated || events[0].After != nil {
 		t.Fatalf("post.delete: before %s, after %s", events[0].Before, events[0].After)
 	}
@@ -107,8 +107,8 @@ func TestWritesAreAudited(t *testing.T) {
 	if len(events) != 4 {
 		t.Fatalf("want 4 events in all, got %d", len(events))
 	}
-	checkEvent(t, events[0], "post.bulk_create", a.id, "", "req-bulk")
-	if want := fmt.Sprintf(`{"count": 3, "author_ids": [%d]}`, a.id); events[0].Before != nil || string(events[0].After) != want {
+	checkEvent(t, events[0], "post.bulk_create", a.ID, "", "req-bulk")
+	if want := fmt.Sprintf(`{"count": 3, "author_ids": [%d]}`, a.ID); events[0].Before != nil || string(events[0].After) != want {
 		t.Fatalf("post.bulk_create: before %s, after %s; want %s", events[0].Before, events[0].After, want)
 	}
 }
