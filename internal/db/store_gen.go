@@ -5,7 +5,7 @@ package db
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
@@ -180,13 +180,13 @@ func (q queries) PostExists(ctx context.Context, id int64) (bool, error) {
 	return r0, done(err)
 }
 
-func (q queries) RefreshFamilyRevoked(ctx context.Context, familyID pgtype.UUID) (bool, error) {
+func (q queries) RefreshFamilyRevoked(ctx context.Context, familyID uuid.UUID) (bool, error) {
 	ctx, done := q.start(ctx, "RefreshFamilyRevoked")
 	r0, err := q.q.RefreshFamilyRevoked(ctx, familyID)
 	return r0, done(err)
 }
 
-func (q queries) RevokeRefreshFamily(ctx context.Context, familyID pgtype.UUID) (int64, error) {
+func (q queries) RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) (int64, error) {
 	ctx, done := q.start(ctx, "RevokeRefreshFamily")
 	r0, err := q.q.RevokeRefreshFamily(ctx, familyID)
 	return r0, done(err)

@@ -7,7 +7,7 @@ package sqlc
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 )
 
 type Querier interface {
@@ -129,9 +129,9 @@ type Querier interface {
 	// RefreshFamilyRevoked reports whether any token of the family was revoked: a family
 	// is ended as a whole, so a token minted while a revocation was waiting for its lock
 	// must not outlive it.
-	RefreshFamilyRevoked(ctx context.Context, familyID pgtype.UUID) (bool, error)
+	RefreshFamilyRevoked(ctx context.Context, familyID uuid.UUID) (bool, error)
 	// RevokeRefreshFamily revokes every live token of a family (sign-out, theft detection).
-	RevokeRefreshFamily(ctx context.Context, familyID pgtype.UUID) (int64, error)
+	RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) (int64, error)
 	// RevokeRefreshFamilyOfToken revokes every live token of the family the token with the
 	// given hash belongs to (sign-out) and returns the owner and family of each token it
 	// revoked; an unknown hash, or a family already revoked, revokes nothing.
