@@ -268,30 +268,6 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	}
 }
 
-// TestLoginFailureTiming logs (it does not assert: tests never do on timing) how long
-// each kind of failed login takes with the default argon2id parameters.
-func TestLoginFailureTiming(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses the default, slow hashing parameters")
-	}
-	c := newClient(t, "PASSWORD_MEMORY_KIB", "19456", "PASSWORD_ITERATIONS", "2")
-	c.register("known@example.com", "Known")
-	gone := c.register("gone@example.com", "Gone")
-	c.exec("UPDATE users SET is_active = false WHERE id = $1", gone.ID)
-	const rounds = 10
-	for _, tc := range []struct{ name, email, password string }{
-		{"unknown email", "nobody@example.com", pw},
-		{"wrong password", "known@example.com", pw + "!"},
-		{"deactivated user", "gone@example.com", pw},
-	} {
-		start := time.Now()
-		for range rounds {
-			apptest.ExpectError(t, c.login(tc.email, tc.password), http.StatusUnauthorized, "invalid_credentials")
-		}
-		t.Logf("%-16s %v per login", tc.name, time.Since(start)/rounds)
-	}
-}
-
 func TestRehashOnLogin(t *testing.T) {
 	t.Parallel()
 	old := newClient(t)
