@@ -231,15 +231,17 @@ func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (
 	p.pre = append(renames, p.pre...)
 	parts := p.parts()
 	res, err := e.files(opts.Name, parts)
-	if err != nil || !res.Changed() {
-		return res, err
-	}
-	if res.Rewrites, err = selfCheck(ctx, conn, res.Files); err != nil {
-		return nil, err
-	}
-	got, err := catalog.Read(ctx, conn)
 	if err != nil {
 		return nil, err
+	}
+	got := p.currentCat
+	if res.Changed() {
+		if res.Rewrites, err = selfCheck(ctx, conn, res.Files); err != nil {
+			return nil, err
+		}
+		if got, err = catalog.Read(ctx, conn); err != nil {
+			return nil, err
+		}
 	}
 	if diffs := catalog.Compare(desiredCat, got); len(diffs) > 0 {
 		return nil, &UnplannedError{Differences: diffs}

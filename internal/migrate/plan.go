@@ -231,6 +231,15 @@ func (p *planner) onlineTable(m *schema.ModifyTable) *schema.ModifyTable {
 					if _, was := c.From.Type.Type.(*schema.EnumType); !was {
 						enum, _ := c.To.Type.Type.(*schema.EnumType)
 						c.Extra = append(c.Extra, &postgres.ConvertUsing{X: fmt.Sprintf("%s::%s", pgx.Identifier{c.To.Name}.Sanitize(), enumName(enum))})
+						if c.From.Default != nil {
+							// The old default cannot be cast to the enum: drop it first,
+							// Atlas sets the new one after the type change.
+							p.add(&p.pre, "the default is set again after the type change", "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", tname, quoteIdent(c.From.Name))
+							from := *c.From
+							from.Default = nil
+							c.From = &from
+							c.Change |= schema.ChangeDefault
+						}
 					}
 				}
 			}

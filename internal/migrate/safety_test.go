@@ -42,10 +42,13 @@ type battery struct {
 
 // newBattery commits baseSchema as a migration, applies it to a target database and
 // fills it with rows.
-func newBattery(t *testing.T) *battery {
+func newBattery(t *testing.T, base string) *battery {
 	t.Helper()
+	if base == "" {
+		base = baseSchema
+	}
 	p := newProject(t)
-	p.write("schema/app.sql", baseSchema)
+	p.write("schema/app.sql", base)
 	ctx := context.Background()
 	if _, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "init"}); err != nil {
 		t.Fatal(err)
@@ -94,8 +97,11 @@ func TestDiffBattery(t *testing.T) {
 		after    string   // a query returning true on the target after apply
 	}
 	renamed := strings.NewReplacer("title text", "headline text", "char_length(title)", "char_length(headline)").Replace(baseSchema)
+	enumBase := "CREATE TYPE post_kind AS ENUM ('note', 'article');\n" +
+		strings.Replace(baseSchema, "body text,", "body text,\n\tkind post_kind NOT NULL DEFAULT 'note',", 1)
 	cases := []struct {
 		name   string
+		base   string // committed schema, baseSchema when empty
 		schema string // edited schema
 		opts   migrate.DiffOptions
 		want   want
@@ -237,11 +243,46 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 			want:   want{files: []string{"_change.sql"}, contains: []string{`DROP COLUMN "body"`}},
 		},
 	}
+	cases = append(cases, []struct {
+		name   string
+		base   string
+		schema string
+		opts   migrate.DiffOptions
+		want   want
+	}{
+		{
+			name:   "enum value added and used as default",
+			base:   enumBase,
+			schema: strings.NewReplacer("('note', 'article')", "('note', 'article', 'link')", "DEFAULT 'note'", "DEFAULT 'link'").Replace(enumBase),
+			want: want{
+				files:    []string{"_change_enum_values.sql", "_change.sql"},
+				contains: []string{`ALTER TYPE "post_kind" ADD VALUE 'link'`, `SET DEFAULT 'link'`},
+				after:    `SELECT column_default LIKE '%link%' FROM information_schema.columns WHERE table_name = 'posts' AND column_name = 'kind'`,
+			},
+		},
+		{
+			name:   "enum value removed is named, not planned",
+			base:   enumBase,
+			schema: strings.Replace(enumBase, "('note', 'article')", "('note')", 1),
+			want:   want{unplan: []string{"enum type public.post_kind: values is \"'note', 'article'\", should be \"'note'\"", "cannot remove or reorder enum values"}},
+		},
+		{
+			name: "text to enum converts with USING",
+			schema: "CREATE TYPE post_status AS ENUM ('draft', 'published');\n" +
+				strings.Replace(baseSchema, "status text NOT NULL DEFAULT 'draft'", "status post_status NOT NULL DEFAULT 'draft'", 1),
+			opts: migrate.DiffOptions{AllowDestructive: true},
+			want: want{
+				files:    []string{"_change.sql"},
+				contains: []string{`CREATE TYPE "post_status"`, `USING "status"::"post_status"`},
+				after:    `SELECT count(*) = 5 FROM posts WHERE status = 'draft'::post_status`,
+			},
+		},
+	}...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			b := newBattery(t)
+			b := newBattery(t, tc.base)
 			before := b.migrationFiles()
 			b.write("schema/app.sql", tc.schema)
 			opts := tc.opts
@@ -265,7 +306,7 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 				return
 			case len(tc.want.unplan) > 0:
 				if !errors.As(err, &unplanned) {
-					t.Fatalf("want unplanned differences, got %v", err)
+					t.Fatalf("want unplanned differences, got %v %+v", err, res)
 				}
 				for _, f := range tc.want.unplan {
 					if !strings.Contains(err.Error(), f) {
@@ -311,6 +352,50 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 			res, err = b.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "check", Check: true})
 			if err != nil || res.Changed() {
 				t.Fatalf("diff --check after apply: %v %q", err, res.Statements)
+			}
+		})
+	}
+}
+
+// diff --check notices when schema/ and migrations/ disagree about a view, a trigger
+// or a CHECK expression, objects the Atlas planner alone does not compare.
+func TestDiffCheckCatchesDrift(t *testing.T) {
+	t.Parallel()
+	const committed = `CREATE TABLE notes (
+	id bigint PRIMARY KEY,
+	body text NOT NULL,
+	CONSTRAINT notes_body_check CHECK (char_length(body) <= 100)
+);
+CREATE VIEW short_notes AS SELECT id, body FROM notes WHERE char_length(body) < 10;
+CREATE FUNCTION notes_frozen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'frozen'; END $$;
+CREATE TRIGGER notes_frozen BEFORE DELETE ON notes FOR EACH ROW EXECUTE FUNCTION notes_frozen();
+`
+	cases := []struct {
+		name, from, to, want string
+	}{
+		{"view", "< 10", "< 20", "CREATE VIEW public.short_notes"},
+		{"trigger", "BEFORE DELETE", "BEFORE DELETE OR UPDATE", "CREATE TRIGGER notes_frozen BEFORE DELETE OR UPDATE"},
+		{"check", "<= 100", "<= 50", "ADD CONSTRAINT notes_body_check CHECK ((char_length(body) <= 50)) NOT VALID"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			p := newProject(t)
+			p.write("schema/notes.sql", committed)
+			if _, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "init"}); err != nil {
+				t.Fatal(err)
+			}
+			p.write("schema/notes.sql", strings.Replace(committed, tc.from, tc.to, 1))
+			res, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "check", Check: true})
+			if err != nil || !res.Changed() {
+				t.Fatalf("diff --check must report the drift: %v %v", res, err)
+			}
+			if all := strings.Join(res.Statements, "\n"); !strings.Contains(all, tc.want) {
+				t.Fatalf("want %q among:\n%s", tc.want, all)
+			}
+			if n := len(p.migrationFiles()); n != 1 {
+				t.Fatalf("--check must write nothing, have %d files", n)
 			}
 		})
 	}
