@@ -688,14 +688,14 @@ func (e *Engine) devDatabase(ctx context.Context, serverURL string) (string, fun
 }
 
 // newFileHeader opens every migration written by NewFile.
-const newFileHeader = `-- Hand-written migration: statements the planner cannot derive from schema/, such as
--- functions and triggers. Keep schema/ describing the same objects, then run
--- ` + "`api migrate hash`" + ` after editing this file (never after it was applied anywhere).
+const newFileHeader = `-- Hand-written migration: data changes and steps the planner names but does not
+-- derive from schema/ (backfills, removing enum values). Run ` + "`api migrate hash`" + `
+-- after editing this file (never after it was applied anywhere).
 `
 
 // NewFile writes an empty migration, migrations/<version>_<name>.sql with the same
-// version rule as Diff, for statements the planner does not derive (functions,
-// triggers), and rehashes atlas.sum. It returns the file's name. Errors: an invalid
+// version rule as Diff, for statements the planner does not derive (data changes),
+// and rehashes atlas.sum. It returns the file's name. Errors: an invalid
 // name; ErrChecksum when atlas.sum is already stale (rehashing would hide the edit);
 // the directory's read and write errors.
 func (e *Engine) NewFile(name string) (string, error) {
