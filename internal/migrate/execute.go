@@ -182,10 +182,12 @@ func (r *runner) applyNoTx(ctx context.Context, f migrate.File, af AppliedFile) 
 	}()
 	for i := from; i < len(af.Statements); i++ {
 		s := af.Statements[i]
-		if err := r.dropInvalidIndex(ctx, f, af.lines[i], s); err != nil {
-			return err
-		}
 		for attempt := 1; ; attempt++ {
+			// Before every attempt: a concurrent build that timed out waiting for a
+			// lock leaves its index INVALID, as does one that failed in an earlier run.
+			if err := r.dropInvalidIndex(ctx, f, af.lines[i], s); err != nil {
+				return err
+			}
 			blockers, err := r.watch(ctx, func() error { _, err := r.conn.ExecContext(ctx, s); return err })
 			if err == nil {
 				break

@@ -155,6 +155,7 @@ func (p *planner) plan(ctx context.Context, drv migrate.Driver) error {
 	p.constraints()
 	p.indexes()
 	p.extensions()
+	p.sequences()
 	p.functions()
 	p.views()
 	p.triggersAndPolicies()
@@ -456,6 +457,49 @@ func (p *planner) extensions() {
 			p.add(&p.pre, "extension "+d.Name, "ALTER EXTENSION %s UPDATE TO %s", d.Name, literal(d.Want))
 		}
 	}
+}
+
+// sequences plans standalone sequences; those owned by a column (serial) are left
+// to Atlas with their column.
+func (p *planner) sequences() {
+	for _, d := range catalog.Compare(p.desiredCat, p.currentCat) {
+		if d.Kind != catalog.KindSequence || d.Attr == catalog.AttrComment {
+			continue
+		}
+		w, inWant := p.desiredCat.Find(d.Kind, d.Name)
+		g, inGot := p.currentCat.Find(d.Kind, d.Name)
+		if (inWant && w.Attrs[catalog.AttrOwnedBy] != "") || (inGot && g.Attrs[catalog.AttrOwnedBy] != "") {
+			continue
+		}
+		switch d.Change {
+		case catalog.Missing:
+			p.add(&p.funcs, "sequence "+d.Name, "CREATE SEQUENCE IF NOT EXISTS %s AS %s %s", d.Name, w.Attrs[catalog.AttrType], seqOptions(w.Attrs[catalog.AttrOptions]))
+		case catalog.Unexpected:
+			p.consent = append(p.consent, "DROP SEQUENCE "+d.Name+" loses its current value")
+			p.add(&p.last, "sequence "+d.Name, "DROP SEQUENCE IF EXISTS %s", d.Name)
+		default:
+			p.add(&p.funcs, "sequence "+d.Name, "ALTER SEQUENCE %s AS %s %s", d.Name, w.Attrs[catalog.AttrType], seqOptions(w.Attrs[catalog.AttrOptions]))
+		}
+	}
+}
+
+// seqOptions turns the catalog's "start 1, increment 1, min 1, max 9, cache 1[, cycle]"
+// into sequence options.
+func seqOptions(opts string) string {
+	words := map[string]string{"start": "START WITH", "increment": "INCREMENT BY", "min": "MINVALUE", "max": "MAXVALUE", "cache": "CACHE", "cycle": "CYCLE"}
+	var out []string
+	cycle := "NO CYCLE"
+	for _, part := range strings.Split(opts, ", ") {
+		key, val, _ := strings.Cut(part, " ")
+		if key == "cycle" {
+			cycle = "CYCLE"
+			continue
+		}
+		if w, ok := words[key]; ok {
+			out = append(out, w+" "+val)
+		}
+	}
+	return strings.Join(append(out, cycle), " ")
 }
 
 func (p *planner) functions() {

@@ -232,6 +232,16 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 			},
 		},
 		{
+			name:   "sequence used by a default",
+			schema: "CREATE SEQUENCE ticket_numbers START 100;\n" + strings.Replace(baseSchema, "body text,", "body text,\n\tticket bigint NOT NULL DEFAULT nextval('ticket_numbers'),", 1),
+			opts:   migrate.DiffOptions{AllowDestructive: true}, // a volatile default fills every row: a rewrite
+			want: want{
+				files:    []string{"_change.sql"},
+				contains: []string{"CREATE SEQUENCE IF NOT EXISTS public.ticket_numbers AS bigint START WITH 100", `ADD COLUMN "ticket" bigint NOT NULL DEFAULT nextval`},
+				after:    `SELECT min(ticket) = 100 FROM posts`,
+			},
+		},
+		{
 			name:   "drop column needs consent",
 			schema: strings.Replace(baseSchema, "body text,", "", 1),
 			want:   want{refused: []string{"DROP COLUMN posts.body deletes its values", "--allow-destructive"}},
