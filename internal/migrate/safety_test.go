@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -40,19 +41,56 @@ type battery struct {
 	target string
 }
 
-// newBattery commits baseSchema as a migration, applies it to a target database and
-// fills it with rows.
-func newBattery(t *testing.T, base string) *battery {
+// initMigrations plans the migration of each committed schema once; the cases copy it.
+type initMigrations struct {
+	mu    sync.Mutex
+	files map[string]map[string][]byte // schema → migration file name → content
+}
+
+func (im *initMigrations) get(t *testing.T, base string) map[string][]byte {
+	t.Helper()
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if f, ok := im.files[base]; ok {
+		return f
+	}
+	p := newProject(t)
+	p.write("schema/app.sql", base)
+	if _, err := p.engine.Diff(context.Background(), testdb.ServerURL(), migrate.DiffOptions{Name: "init"}); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	names, err := filepath.Glob(filepath.Join(p.root, "migrations", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[filepath.Base(n)] = b
+	}
+	if im.files == nil {
+		im.files = map[string]map[string][]byte{}
+	}
+	im.files[base] = files
+	return files
+}
+
+// newBattery commits base (baseSchema when empty) as a migration, applies it to a
+// target database and fills it with rows.
+func newBattery(t *testing.T, im *initMigrations, base string) *battery {
 	t.Helper()
 	if base == "" {
 		base = baseSchema
 	}
 	p := newProject(t)
 	p.write("schema/app.sql", base)
-	ctx := context.Background()
-	if _, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "init"}); err != nil {
-		t.Fatal(err)
+	for name, content := range im.get(t, base) {
+		p.write(filepath.Join("migrations", name), string(content))
 	}
+	ctx := context.Background()
 	b := &battery{project: p, target: testdb.EmptyURL(t)}
 	if _, err := p.engine.Apply(ctx, b.target, migrate.ApplyOptions{}); err != nil {
 		t.Fatal(err)
@@ -96,6 +134,7 @@ func TestDiffBattery(t *testing.T) {
 		unplan   []string // fragments of an *UnplannedError
 		after    string   // a query returning true on the target after apply
 	}
+	im := &initMigrations{}
 	renamed := strings.NewReplacer("title text", "headline text", "char_length(title)", "char_length(headline)").Replace(baseSchema)
 	enumBase := "CREATE TYPE post_kind AS ENUM ('note', 'article');\n" +
 		strings.Replace(baseSchema, "body text,", "body text,\n\tkind post_kind NOT NULL DEFAULT 'note',", 1)
@@ -292,7 +331,7 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			b := newBattery(t, tc.base)
+			b := newBattery(t, im, tc.base)
 			before := b.migrationFiles()
 			b.write("schema/app.sql", tc.schema)
 			opts := tc.opts
