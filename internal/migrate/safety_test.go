@@ -281,6 +281,28 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 			},
 		},
 		{
+			name:   "policy and row level security",
+			schema: baseSchema + "ALTER TABLE posts ENABLE ROW LEVEL SECURITY;\nCREATE POLICY posts_author ON posts USING (author_id = 1);\n",
+			want: want{
+				files: []string{"_change.sql"},
+				contains: []string{
+					"ALTER TABLE public.posts ENABLE ROW LEVEL SECURITY",
+					"CREATE POLICY posts_author ON public.posts AS PERMISSIVE FOR ALL TO public USING ((author_id = 1))",
+				},
+				after: `SELECT relrowsecurity FROM pg_class WHERE oid = 'posts'::regclass`,
+			},
+		},
+		{
+			name:   "view reading a column whose type changes is recreated",
+			base:   baseSchema + "CREATE VIEW post_bodies AS SELECT id, body FROM posts;\n",
+			schema: strings.Replace(baseSchema, "body text,", "body varchar,", 1) + "CREATE VIEW post_bodies AS SELECT id, body FROM posts;\n",
+			want: want{
+				files:    []string{"_change.sql"},
+				contains: []string{"DROP VIEW IF EXISTS public.post_bodies", `ALTER COLUMN "body" TYPE character varying`, "CREATE VIEW public.post_bodies AS"},
+				after:    `SELECT count(*) = 5 FROM post_bodies`,
+			},
+		},
+		{
 			name:   "drop column needs consent",
 			schema: strings.Replace(baseSchema, "body text,", "", 1),
 			want:   want{refused: []string{"DROP COLUMN posts.body deletes its values", "--allow-destructive"}},
