@@ -234,9 +234,27 @@ func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (
 	if err != nil {
 		return nil, err
 	}
+	// refusal returns the changes diff will not write, nil when there are none.
+	refusal := func() *RefusedError {
+		destructive := p.consent
+		for _, r := range res.Rewrites {
+			destructive = append(destructive, "rewrites the table and its indexes under an ACCESS EXCLUSIVE lock: "+r)
+		}
+		if opts.AllowDestructive {
+			destructive = nil
+		}
+		if len(p.refused) == 0 && len(destructive) == 0 {
+			return nil
+		}
+		return &RefusedError{Unsafe: p.refused, Destructive: destructive}
+	}
 	got := p.currentCat
 	if res.Changed() {
 		if res.Rewrites, err = selfCheck(ctx, conn, res.Files); err != nil {
+			// A refused change explains more than the failure it may cause.
+			if rerr := refusal(); rerr != nil && !opts.Check {
+				return nil, rerr
+			}
 			return nil, err
 		}
 		if got, err = catalog.Read(ctx, conn); err != nil {
@@ -244,24 +262,16 @@ func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (
 		}
 	}
 	if diffs := catalog.Compare(desiredCat, got); len(diffs) > 0 {
+		if rerr := refusal(); rerr != nil && !opts.Check {
+			return nil, rerr
+		}
 		return nil, &UnplannedError{Differences: diffs}
-	}
-	destructive := p.consent
-	for _, r := range res.Rewrites {
-		destructive = append(destructive, "rewrites the table and its indexes under an ACCESS EXCLUSIVE lock: "+r)
-	}
-	if len(p.refused) > 0 || (len(destructive) > 0 && !opts.AllowDestructive) {
-		rerr := &RefusedError{Unsafe: p.refused}
-		if !opts.AllowDestructive {
-			rerr.Destructive = destructive
-		}
-		if opts.Check {
-			return res, nil
-		}
-		return nil, rerr
 	}
 	if opts.Check {
 		return res, nil
+	}
+	if rerr := refusal(); rerr != nil {
+		return nil, rerr
 	}
 	for _, f := range res.Files {
 		if err := e.dir.WriteFile(f.Name, []byte(f.Content)); err != nil {

@@ -138,7 +138,11 @@ func (p *planner) plan(ctx context.Context, drv migrate.Driver) error {
 				continue
 			}
 		case *schema.DropTable:
-			p.consent = append(p.consent, fmt.Sprintf("DROP TABLE %s deletes the table and all its rows", c.T.Name))
+			msg := fmt.Sprintf("DROP TABLE %s deletes the table and all its rows", c.T.Name)
+			if added := renamedTable(c.T, changes); added != "" {
+				msg += fmt.Sprintf("; if it was renamed, pass --rename %s=%s to keep its rows", c.T.Name, added)
+			}
+			p.consent = append(p.consent, msg)
 		case *schema.ModifyTable:
 			if c = p.onlineTable(c); c == nil {
 				continue
@@ -273,6 +277,25 @@ func (p *planner) onlineTable(m *schema.ModifyTable) *schema.ModifyTable {
 	}
 	m.Changes = keep
 	return m
+}
+
+// renamedTable returns the name of a table added by changes with the same column
+// names as dropped, "" when there is none.
+func renamedTable(dropped *schema.Table, changes []schema.Change) string {
+	names := func(t *schema.Table) string {
+		var n []string
+		for _, c := range t.Columns {
+			n = append(n, c.Name)
+		}
+		sort.Strings(n)
+		return strings.Join(n, ",")
+	}
+	for _, c := range changes {
+		if add, ok := c.(*schema.AddTable); ok && names(add.T) == names(dropped) {
+			return add.T.Name
+		}
+	}
+	return ""
 }
 
 func hasAttr[T schema.Attr](attrs []schema.Attr) bool {
@@ -669,7 +692,11 @@ func (p *planner) comments() {
 		g, ok := p.currentCat.Find(o.Kind, o.Name)
 		recreated := o.Kind == catalog.KindView || o.Kind == catalog.KindMaterializedView || o.Kind == catalog.KindTrigger ||
 			o.Kind == catalog.KindIndex || o.Kind == catalog.KindPolicy
-		if (ok && g.Attrs[catalog.AttrComment] == want && !(recreated && g.Definition() != o.Definition())) || (!ok && want == "") {
+		got := ""
+		if ok && !(recreated && g.Definition() != o.Definition()) {
+			got = g.Attrs[catalog.AttrComment] // a recreated object starts without one
+		}
+		if got == want {
 			continue
 		}
 		if want == "" {

@@ -133,6 +133,7 @@ func TestDiffBattery(t *testing.T) {
 		refused  []string // fragments of a *RefusedError
 		unplan   []string // fragments of an *UnplannedError
 		after    string   // a query returning true on the target after apply
+		table    string   // the table holding the seeded posts after apply, posts when empty
 	}
 	im := &initMigrations{}
 	renamed := strings.NewReplacer("title text", "headline text", "char_length(title)", "char_length(headline)").Replace(baseSchema)
@@ -160,6 +161,22 @@ func TestDiffBattery(t *testing.T) {
 			name:   "rename without consent is refused with a suggestion",
 			schema: renamed,
 			want:   want{refused: []string{"DROP COLUMN posts.title deletes its values", "--rename posts.title=headline"}},
+		},
+		{
+			name:   "rename table keeps rows",
+			schema: strings.Replace(baseSchema, "CREATE TABLE posts", "CREATE TABLE articles", 1),
+			opts:   migrate.DiffOptions{Renames: []migrate.Rename{{Table: "posts", To: "articles"}}},
+			want: want{
+				files:    []string{"_change.sql"},
+				contains: []string{`ALTER TABLE "posts" RENAME TO "articles"`},
+				absent:   []string{"DROP", "CREATE"},
+				table:    "articles",
+			},
+		},
+		{
+			name:   "table rename without consent is refused with a suggestion",
+			schema: strings.Replace(baseSchema, "CREATE TABLE posts", "CREATE TABLE articles", 1),
+			want:   want{refused: []string{"DROP TABLE posts deletes", "--rename posts=articles"}},
 		},
 		{
 			name:   "changed check expression",
@@ -414,8 +431,12 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 			if _, err := b.engine.Apply(ctx, b.target, migrate.ApplyOptions{}); err != nil {
 				t.Fatalf("apply on a database with rows: %v", err)
 			}
-			if n := query[int64](t, b.target, `SELECT count(*) FROM posts`); n != 5 {
-				t.Fatalf("posts lost rows: %d left", n)
+			table := "posts"
+			if tc.want.table != "" {
+				table = tc.want.table
+			}
+			if n := query[int64](t, b.target, `SELECT count(*) FROM `+table); n != 5 {
+				t.Fatalf("%s lost rows: %d left", table, n)
 			}
 			if tc.want.after != "" && !query[bool](t, b.target, tc.want.after) {
 				t.Errorf("after apply, %s is false", tc.want.after)
