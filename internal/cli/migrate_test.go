@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/quarrydev/quarry/internal/migrate"
 	"github.com/quarrydev/quarry/internal/testdb"
 )
 
@@ -39,5 +41,26 @@ func TestMigrateOutsideTheRepository(t *testing.T) {
 	out, _, err = runAPI(t, "migrate", "status", "--database-url", dbURL)
 	if err != nil || !strings.Contains(out, "up to date") {
 		t.Fatalf("status after apply: %v\n%s", err, out)
+	}
+}
+
+func TestApplyEnv(t *testing.T) {
+	t.Setenv("MIGRATE_LOCK_TIMEOUT", "750ms")
+	t.Setenv("MIGRATE_STATEMENT_TIMEOUT", "1m")
+	t.Setenv("MIGRATE_LOCK_RETRIES", "0")
+	var opts migrate.ApplyOptions
+	if err := applyEnv(&opts); err != nil {
+		t.Fatal(err)
+	}
+	if opts.LockTimeout != 750*time.Millisecond || opts.StatementTimeout != time.Minute || opts.LockRetries >= 0 {
+		t.Fatalf("options from the environment: %+v (0 retries must mean none, not the default)", opts)
+	}
+	for name, bad := range map[string]string{"MIGRATE_LOCK_TIMEOUT": "5", "MIGRATE_STATEMENT_TIMEOUT": "-1s", "MIGRATE_LOCK_RETRIES": "many"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, bad)
+			if err := applyEnv(&migrate.ApplyOptions{}); err == nil || !strings.Contains(err.Error(), name) {
+				t.Fatalf("%s=%s: want an error naming the variable, got %v", name, bad, err)
+			}
+		})
 	}
 }

@@ -168,7 +168,7 @@ func pgMessage(err error) string {
 //
 // The work happens on a clean dev database: Config.DevURL (cleaned afterwards), or a
 // throwaway database created on the server of serverURL and dropped afterwards. The
-// plan is online-safe for tables that already exist (see the package README) and is
+// plan is online-safe for tables that already exist (README.md, "What diff writes") and is
 // written only after it applied on the replayed migrations and the result matched
 // schema/ object by object. It returns a result without files when nothing changed.
 //
