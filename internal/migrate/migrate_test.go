@@ -33,9 +33,12 @@ func newProject(t *testing.T) *project {
 			t.Fatal(err)
 		}
 	}
+	// One dev database per project, emptied by Diff after each use: cheaper than a
+	// throwaway database per Diff, and it exercises DEV_DATABASE_URL.
 	e, err := migrate.New(migrate.Config{
 		MigrationsDir: filepath.Join(root, "migrations"),
 		SchemaDir:     filepath.Join(root, "schema"),
+		DevURL:        testdb.EmptyURL(t),
 	})
 	if err != nil {
 		t.Fatal(err)
