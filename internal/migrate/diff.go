@@ -598,7 +598,7 @@ func desiredState(ctx context.Context, conn *sql.Conn, stmts []schemaStmt) (*sch
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT quarry_schema"); err != nil {
 				return nil, nil, fmt.Errorf("savepoint: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, s.text); err != nil {
+			if _, err := tx.ExecContext(ctx, withoutConcurrently(s.text)); err != nil {
 				if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT quarry_schema"); rerr != nil {
 					return nil, nil, fmt.Errorf("rollback to savepoint: %w", rerr)
 				}
@@ -628,6 +628,15 @@ func desiredState(ctx context.Context, conn *sql.Conn, stmts []schemaStmt) (*sch
 		return nil, nil, err
 	}
 	return realm, cat, nil
+}
+
+var concurrentIndex = regexp.MustCompile(`(?is)^(\s*(?:--[^\n]*\n\s*)*CREATE\s+(?:UNIQUE\s+)?INDEX\s+)CONCURRENTLY\s+`)
+
+// withoutConcurrently drops CONCURRENTLY from a CREATE INDEX of the schema: schema/
+// says which indexes exist, and the planner decides how they are built (it cannot run
+// in the transaction the desired state is built in).
+func withoutConcurrently(stmt string) string {
+	return concurrentIndex.ReplaceAllString(stmt, "$1")
 }
 
 // joinSchemaErrors orders errors so that those not caused by a missing object (likely

@@ -201,6 +201,14 @@ func TestDiffBattery(t *testing.T) {
 			},
 		},
 		{
+			name:   "CONCURRENTLY written in schema/",
+			schema: baseSchema + "CREATE INDEX CONCURRENTLY posts_status_idx ON posts (status);\n",
+			want: want{
+				files:    []string{"_change_concurrent.sql"},
+				contains: []string{"CREATE INDEX CONCURRENTLY posts_status_idx ON public.posts USING btree (status)"},
+			},
+		},
+		{
 			name: "index on a new table stays in the transaction",
 			schema: baseSchema + `CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);
 CREATE INDEX tags_name_idx ON tags (name);`,
