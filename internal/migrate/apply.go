@@ -205,6 +205,8 @@ func (e *Engine) pending(ctx context.Context, conn *sql.Conn, drv migrate.Driver
 		return nil, nil
 	case errors.As(err, &notClean):
 		return nil, fmt.Errorf("the database already holds a schema but has no migration history (%s); pass --baseline VERSION naming the migration it corresponds to", notClean.Reason)
+	case errors.As(err, new(*migrate.MissingMigrationError)):
+		return nil, fmt.Errorf("%w; after repairing the database by hand, record where it stands with `api migrate set VERSION`", err)
 	case err != nil:
 		return nil, fmt.Errorf("compute pending migrations: %w", err)
 	}

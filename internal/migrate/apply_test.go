@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -161,6 +162,21 @@ func TestSetAndCloudIdentifier(t *testing.T) {
 	VALUES ('.atlas_cloud_identifier', 'x', 2, 0, 0, now(), 0, '', 'atlas')`); err != nil {
 		t.Fatal(err)
 	}
+	// Discarding the partly applied file leaves a visible failure and a way out.
+	b := p.content("20260101000002_b.sql")
+	if err := os.Remove(filepath.Join(p.root, "migrations", "20260101000002_b.sql")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.engine.Hash(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.engine.Status(ctx, url); err != nil || st.Failed == nil {
+		t.Fatalf("status with the failed file discarded: %+v %v", st, err)
+	}
+	if _, err := p.engine.Apply(ctx, url, migrate.ApplyOptions{}); err == nil || !strings.Contains(err.Error(), "migrate set") {
+		t.Fatalf("apply with the failed file discarded must point at migrate set: %v", err)
+	}
+	p.migration("20260101000002_b.sql", b)
 	changed, err := p.engine.Set(ctx, url, "20260101000002", 0)
 	if err != nil || len(changed) != 1 || !strings.Contains(changed[0], "20260101000002_b.sql: was failed or partial (1 of 2 statements)") {
 		t.Fatalf("set: %q %v", changed, err)

@@ -112,11 +112,12 @@ func exec(t *testing.T, url, sql string) {
 	}
 }
 
-func (b *battery) content(file string) string {
-	b.t.Helper()
-	data, err := os.ReadFile(filepath.Join(b.root, "migrations", file))
+// content returns the migration file named file.
+func (p *project) content(file string) string {
+	p.t.Helper()
+	data, err := os.ReadFile(filepath.Join(p.root, "migrations", file))
 	if err != nil {
-		b.t.Fatal(err)
+		p.t.Fatal(err)
 	}
 	return string(data)
 }
