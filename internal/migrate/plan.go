@@ -85,8 +85,8 @@ type planner struct {
 	// consent lists changes that lose data or rewrite tables; refused lists changes
 	// diff never writes.
 	consent, refused []string
-	// reviewed lists the tables whose views must be recreated because a column they
-	// read changes type or goes away.
+	// reshaped holds the tables (catalog names) whose views must be recreated because
+	// a column they read changes type or goes away.
 	reshaped map[string]bool
 }
 
