@@ -13,7 +13,7 @@ import (
 	"riverqueue.com/riverui"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/jobs"
 )
@@ -55,15 +55,15 @@ var errCrossSite = apperr.New(apperr.KindForbidden, "cross_site_request", "the r
 // for administrators only, and the sign-in page a browser uses to get there.
 type console struct {
 	ui     *riverui.Handler
-	guard  *auth.Guard
-	tokens *auth.Tokens
+	guard  *authn.Guard
+	tokens *authn.Tokens
 	secure bool // cookies only over HTTPS
 	stop   context.CancelFunc
 }
 
 // newConsole builds River's UI on client and starts its background services; they
 // stop with close. It fails when River's UI refuses its options.
-func newConsole(client *jobs.Client, guard *auth.Guard, tokens *auth.Tokens, secure bool, a *App) (*console, error) {
+func newConsole(client *jobs.Client, guard *authn.Guard, tokens *authn.Tokens, secure bool, a *App) (*console, error) {
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(client, nil),
 		Logger:    a.log.With("component", "jobs-console"),
@@ -103,10 +103,10 @@ func (c *console) mount(engine *gin.Engine) {
 	engine.GET("/admin/login", page("login.html", "text/html"))
 	engine.GET("/admin/login.js", page("login.js", "text/javascript"))
 	engine.GET("/admin/login.css", page("login.css", "text/css"))
-	engine.POST("/admin/session", c.guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin), c.signIn)
+	engine.POST("/admin/session", c.guard.RequireAuth(), authn.RequireRole(authn.RoleAdmin), c.signIn)
 	engine.DELETE("/admin/session", c.signOut)
 
-	chain := []gin.HandlerFunc{c.fromCookie, c.guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin), c.serveUI}
+	chain := []gin.HandlerFunc{c.fromCookie, c.guard.RequireAuth(), authn.RequireRole(authn.RoleAdmin), c.serveUI}
 	engine.Any(consolePath, chain...)
 	engine.Any(consolePath+"/*path", chain...)
 }
@@ -117,7 +117,7 @@ func (c *console) signIn(ctx *gin.Context) {
 	raw := strings.TrimSpace(strings.TrimPrefix(ctx.GetHeader("Authorization"), "Bearer"))
 	claims, _, err := c.tokens.Verify(raw)
 	if err != nil { // RequireAuth accepted it a moment ago
-		httpx.Fail(ctx, auth.ErrUnauthenticated.Wrap(err))
+		httpx.Fail(ctx, apperr.ErrUnauthorized.Wrap(err))
 		return
 	}
 	http.SetCookie(ctx.Writer, &http.Cookie{

@@ -42,7 +42,7 @@ func TestJobsConsole(t *testing.T) {
 	// A job fails on a worker (another process as far as the server knows) and is
 	// discarded after its one attempt.
 	ctx := context.Background()
-	worker, err := jobs.New(s.App.Pool().Raw(), jobs.Config{
+	worker, err := jobs.New(s.App.Pool(), s.App.Store(), jobs.Config{
 		Work: true, Queues: map[string]int{jobs.QueueDefault: 1, jobs.QueueMaintenance: 1}, PollInterval: 50 * time.Millisecond,
 		Register: func(w *river.Workers) error {
 			return river.AddWorkerSafely(w, river.WorkFunc(func(context.Context, *river.Job[failingArgs]) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/quarrydev/quarry/internal/app"
 	"github.com/quarrydev/quarry/internal/core/logging"
 	"github.com/quarrydev/quarry/internal/core/metrics"
+	"github.com/quarrydev/quarry/internal/core/module"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/jobs"
 )
@@ -66,7 +67,12 @@ func work(ctx context.Context, l *loaded) error {
 	if cfg.MetricsEnabled {
 		m = metrics.New(pool.Raw())
 	}
-	client, err := app.NewJobs(&cfg, pool, m, log, nil)
+	mods, err := module.Select(l.modules, cfg.EnabledModules)
+	if err != nil {
+		return err
+	}
+	store := db.NewStore(pool)
+	client, err := app.NewJobs(&cfg, pool, store, m, log, app.ModuleWorkers(mods, module.Deps{Store: store, Log: log}, nil))
 	if err != nil {
 		return err
 	}
@@ -205,7 +211,7 @@ func withJobs(cmd *cobra.Command, fn func(ctx context.Context, c *jobs.Client) e
 		return err
 	}
 	defer pool.Close()
-	c, err := jobs.New(pool.Raw(), jobs.Config{})
+	c, err := jobs.New(pool, db.NewStore(pool), jobs.Config{})
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/db"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/jobs"
 )
 
 func newTokensCmd() *cobra.Command {
@@ -52,9 +52,5 @@ func pruneTokens(ctx context.Context, cfg *config.Config, before time.Time) (int
 		return 0, err
 	}
 	defer pool.Close()
-	n, err := sqlc.New(pool).DeleteExpiredRefreshTokens(ctx, before)
-	if err != nil {
-		return 0, fmt.Errorf("delete expired refresh tokens: %w", db.Translate(err))
-	}
-	return n, nil
+	return jobs.PruneTokens(ctx, db.NewStore(pool), before)
 }

@@ -20,12 +20,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/db"
 )
 
 // Queue names.
@@ -93,16 +92,15 @@ func ParseQueues(entries []string) (map[string]int, error) {
 	return queues, nil
 }
 
-// New returns the River client of pool for cfg, with every job kind of Quarry
-// registered. It fails when River refuses the configuration (e.g. an invalid queue
-// name).
-func New(pool *pgxpool.Pool, cfg Config) (*Client, error) {
+// New returns the River client of pool for cfg, with Quarry's maintenance jobs
+// (working through store) and cfg.Register's registered. It fails when River refuses
+// the configuration (e.g. an invalid queue name) or a worker.
+func New(pool *db.Pool, store *db.Store, cfg Config) (*Client, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	workers := river.NewWorkers()
-	queries := sqlc.New(pool)
-	if err := river.AddWorkerSafely(workers, &pruneTokensWorker{queries: queries}); err != nil {
+	if err := river.AddWorkerSafely(workers, &pruneTokensWorker{store: store}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	if cfg.Register != nil {
@@ -132,7 +130,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		}
 		rc.PeriodicJobs = periodicJobs(cfg)
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	client, err := river.NewClient(riverpgxv5.New(pool.Raw()), rc)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
@@ -167,5 +165,46 @@ func (e *errorLogger) HandleError(ctx context.Context, job *rivertype.JobRow, er
 
 func (e *errorLogger) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
 	e.log.ErrorContext(ctx, "job panicked", "job_id", job.ID, "kind", job.Kind, "attempt", job.Attempt, "panic", fmt.Sprint(panicVal), "stack", trace)
+	return nil
+}
+
+// ErrNotInTx is returned by Enqueuer.Enqueue for queries that do not run in a
+// transaction of the store: a job is enqueued together with the writes it follows.
+var ErrNotInTx = errors.New("jobs: enqueue needs the queries of a store transaction (db.Store.InTx)")
+
+// Enqueuer enqueues jobs in the caller's transaction: the job exists once the
+// transaction commits, and not at all when it rolls back.
+type Enqueuer struct{ client *Client }
+
+// NewEnqueuer returns an Enqueuer inserting with client.
+func NewEnqueuer(client *Client) *Enqueuer { return &Enqueuer{client: client} }
+
+// Enqueue inserts the job args (with opts, nil for the kind's defaults) in the
+// transaction q belongs to and returns its id. It fails with ErrNotInTx when q is not
+// a store transaction's, or with River's error (e.g. an unregistered kind).
+func (e *Enqueuer) Enqueue(ctx context.Context, q db.Querier, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	tx, ok := db.TxOf(q)
+	if !ok {
+		return 0, ErrNotInTx
+	}
+	res, err := e.client.InsertTx(ctx, tx, args, opts)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	return res.Job.ID, nil
+}
+
+// CompleteInTx marks job completed in the transaction q belongs to, so that what the
+// job wrote there and its completion commit together (an outbox: the effect is
+// recorded exactly once even when the worker dies between the two). It fails with
+// ErrNotInTx when q is not a store transaction's, or with River's error.
+func CompleteInTx[T river.JobArgs](ctx context.Context, q db.Querier, job *river.Job[T]) error {
+	tx, ok := db.TxOf(q)
+	if !ok {
+		return ErrNotInTx
+	}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return fmt.Errorf("complete job %d: %w", job.ID, err)
+	}
 	return nil
 }

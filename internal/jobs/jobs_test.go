@@ -89,7 +89,7 @@ func (fastRetry) NextRetry(job *rivertype.JobRow) time.Time {
 
 // newClient returns a client on pool that works the default and maintenance queues
 // with the recorder's job, stopped when the test ends.
-func newClient(t *testing.T, pool *pgxpool.Pool, rec *recorder, cfg jobs.Config) *jobs.Client {
+func newClient(t *testing.T, store *db.Store, pool *db.Pool, rec *recorder, cfg jobs.Config) *jobs.Client {
 	t.Helper()
 	cfg.Work = true
 	cfg.Queues = map[string]int{jobs.QueueDefault: 4, jobs.QueueMaintenance: 1}
@@ -98,7 +98,7 @@ func newClient(t *testing.T, pool *pgxpool.Pool, rec *recorder, cfg jobs.Config)
 	if rec != nil {
 		cfg.Register = rec.register
 	}
-	c, err := jobs.New(pool, cfg)
+	c, err := jobs.New(pool, store, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,18 +137,31 @@ func waitState(t *testing.T, c *jobs.Client, id int64, state rivertype.JobState)
 }
 
 func TestRolledBackEnqueueLeavesNoJobAndCommittedOnesRunOnceAcrossTwoWorkers(t *testing.T) {
-	pool := testdb.New(t)
+	store, pool := testdb.NewStore(t)
 	rec := newRecorder()
 	ctx := context.Background()
-	inserter, err := jobs.New(pool, jobs.Config{Register: rec.register})
+	inserter, err := jobs.New(pool, store, jobs.Config{Register: rec.register})
 	if err != nil {
 		t.Fatal(err)
+	}
+	enq := jobs.NewEnqueuer(inserter)
+
+	// Outside a transaction there is nothing to enqueue with.
+	if _, err := enq.Enqueue(ctx, store, recordArgs{Key: "no-tx"}, nil); !errors.Is(err, jobs.ErrNotInTx) {
+		t.Fatalf("Enqueue on the store = %v, want ErrNotInTx", err)
 	}
 
 	// A write and its job in one transaction that fails: neither is kept.
 	errBoom := errors.New("boom")
-	err = db.InTx(ctx, pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		if _, err := inserter.InsertTx(ctx, tx, recordArgs{Key: "rolled-back"}, nil); err != nil {
+	user, err := store.CreateUser(ctx, sqlc.CreateUserParams{Email: "kept@example.com", DisplayName: "K", PasswordHash: "x", Role: "user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = store.InTx(ctx, func(q db.Querier) error {
+		if _, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: user.ID, DisplayName: ptr("changed")}); err != nil {
+			return err
+		}
+		if _, err := enq.Enqueue(ctx, q, recordArgs{Key: "rolled-back"}, nil); err != nil {
 			return err
 		}
 		return errBoom
@@ -156,17 +169,20 @@ func TestRolledBackEnqueueLeavesNoJobAndCommittedOnesRunOnceAcrossTwoWorkers(t *
 	if !errors.Is(err, errBoom) {
 		t.Fatalf("InTx = %v, want boom", err)
 	}
+	if u, err := store.GetUser(ctx, user.ID); err != nil || u.DisplayName != "K" {
+		t.Fatalf("user after the rollback: %+v, %v", u, err)
+	}
 
 	const n = 40
 	var ids []int64
-	err = db.InTx(ctx, pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	err = store.InTx(ctx, func(q db.Querier) error {
 		ids = ids[:0] // the transaction may run again
 		for i := range n {
-			res, err := inserter.InsertTx(ctx, tx, recordArgs{Key: "committed-" + string(rune('a'+i%26)) + strings.Repeat("x", i/26)}, nil)
+			id, err := enq.Enqueue(ctx, q, recordArgs{Key: "committed-" + string(rune('a'+i%26)) + strings.Repeat("x", i/26)}, nil)
 			if err != nil {
 				return err
 			}
-			ids = append(ids, res.Job.ID)
+			ids = append(ids, id)
 		}
 		return nil
 	})
@@ -174,7 +190,7 @@ func TestRolledBackEnqueueLeavesNoJobAndCommittedOnesRunOnceAcrossTwoWorkers(t *
 		t.Fatal(err)
 	}
 
-	a, b := newClient(t, pool, rec, jobs.Config{}), newClient(t, pool, rec, jobs.Config{})
+	a, b := newClient(t, store, pool, rec, jobs.Config{}), newClient(t, store, pool, rec, jobs.Config{})
 	start(t, a)
 	start(t, b)
 	for _, id := range ids {
@@ -210,14 +226,14 @@ func TestRolledBackEnqueueLeavesNoJobAndCommittedOnesRunOnceAcrossTwoWorkers(t *
 }
 
 func TestFailingJobRetriesWithBackoffThenCompletes(t *testing.T) {
-	pool := testdb.New(t)
+	store, pool := testdb.NewStore(t)
 	rec := newRecorder()
 	reg := prometheus.NewRegistry()
 	m, err := jobs.NewMetrics(reg, pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, pool, rec, jobs.Config{Metrics: m})
+	c := newClient(t, store, pool, rec, jobs.Config{Metrics: m})
 	res, err := c.Insert(context.Background(), recordArgs{Key: "flaky", Fail: 2}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -261,10 +277,9 @@ quarry_job_attempts_total{kind="test_record",outcome="failed"} 2
 }
 
 func TestPeriodicPruneDeletesOnlyExpiredTokens(t *testing.T) {
-	pool := testdb.New(t)
+	store, pool := testdb.NewStore(t)
 	ctx := context.Background()
-	q := sqlc.New(pool)
-	user, err := q.CreateUser(ctx, sqlc.CreateUserParams{Email: "prune@example.com", DisplayName: "P", PasswordHash: "x", Role: "user"})
+	user, err := store.CreateUser(ctx, sqlc.CreateUserParams{Email: "prune@example.com", DisplayName: "P", PasswordHash: "x", Role: "user"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +299,7 @@ func TestPeriodicPruneDeletesOnlyExpiredTokens(t *testing.T) {
 		}
 	}
 
-	c := newClient(t, pool, nil, jobs.Config{TokenPruneInterval: time.Hour, TokenPruneGrace: 24 * time.Hour})
+	c := newClient(t, store, pool, nil, jobs.Config{TokenPruneInterval: time.Hour, TokenPruneGrace: 24 * time.Hour})
 	start(t, c)
 	var id int64
 	deadline := time.Now().Add(30 * time.Second)
@@ -321,9 +336,9 @@ func TestPeriodicPruneDeletesOnlyExpiredTokens(t *testing.T) {
 }
 
 func TestStopLetsRunningJobFinish(t *testing.T) {
-	pool := testdb.New(t)
+	store, pool := testdb.NewStore(t)
 	rec := newRecorder()
-	c := newClient(t, pool, rec, jobs.Config{})
+	c := newClient(t, store, pool, rec, jobs.Config{})
 	res, err := c.Insert(context.Background(), recordArgs{Key: "finishes", Block: true}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -351,9 +366,9 @@ func TestStopLetsRunningJobFinish(t *testing.T) {
 }
 
 func TestStopCancelsJobAtTimeoutAndItIsRetried(t *testing.T) {
-	pool := testdb.New(t)
+	store, pool := testdb.NewStore(t)
 	rec := newRecorder()
-	c := newClient(t, pool, rec, jobs.Config{})
+	c := newClient(t, store, pool, rec, jobs.Config{})
 	res, err := c.Insert(context.Background(), recordArgs{Key: "cut-off", Block: true}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -375,7 +390,7 @@ func TestStopCancelsJobAtTimeoutAndItIsRetried(t *testing.T) {
 
 	// Another worker picks it up and finishes it.
 	close(rec.release)
-	other := newClient(t, pool, rec, jobs.Config{})
+	other := newClient(t, store, pool, rec, jobs.Config{})
 	start(t, other)
 	waitState(t, other, res.Job.ID, rivertype.JobStateCompleted)
 	if got := rec.count("cut-off"); got != 2 {
@@ -451,3 +466,5 @@ func riverObjects(t *testing.T, url string) *catalog.Catalog {
 	}
 	return out
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -44,17 +44,37 @@ var pendingStates = []rivertype.JobState{
 
 type pruneTokensWorker struct {
 	river.WorkerDefaults[PruneTokensArgs]
-	queries *sqlc.Queries
+	store *db.Store
 }
 
 // Work deletes the tokens that expired before now − grace and records how many.
 func (w *pruneTokensWorker) Work(ctx context.Context, job *river.Job[PruneTokensArgs]) error {
 	before := time.Now().Add(-time.Duration(job.Args.GraceSeconds) * time.Second)
-	n, err := w.queries.DeleteExpiredRefreshTokens(ctx, before)
+	n, err := PruneTokens(ctx, w.store, before)
 	if err != nil {
-		return fmt.Errorf("delete expired refresh tokens: %w", db.Translate(err))
+		return err
 	}
 	return river.RecordOutput(ctx, PruneResult{Deleted: n, Before: before.UTC()})
+}
+
+// pruneBatch is how many tokens one statement of PruneTokens deletes at most.
+const pruneBatch = 1000
+
+// PruneTokens deletes the refresh tokens that expired before before, in batches of
+// pruneBatch so that no statement holds many row locks, and returns how many it
+// deleted. It fails with the delete's error, saying how many were deleted by then.
+func PruneTokens(ctx context.Context, store *db.Store, before time.Time) (int64, error) {
+	var total int64
+	for {
+		n, err := store.DeleteExpiredRefreshTokens(ctx, sqlc.DeleteExpiredRefreshTokensParams{Before: before, BatchSize: pruneBatch})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("delete expired refresh tokens (%d deleted): %w", total, err)
+		}
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
 }
 
 // Timeout bounds one run; the delete is a single statement on an indexed column.

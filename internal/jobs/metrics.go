@@ -5,10 +5,11 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/quarrydev/quarry/internal/db"
 )
 
 // Metrics are the Prometheus metrics of background jobs: jobs by queue and state (read
@@ -26,7 +27,7 @@ var jobBuckets = []float64{.005, .025, .1, .5, 1, 5, 15, 60, 300, 900, 3600}
 
 // NewMetrics registers the job metrics in reg; pool, when not nil, is read at scrape
 // time for the jobs by queue and state. It fails when reg already holds them.
-func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) (*Metrics, error) {
+func NewMetrics(reg prometheus.Registerer, pool *db.Pool) (*Metrics, error) {
 	m := &Metrics{
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "quarry", Name: "job_attempts_total",
@@ -87,7 +88,7 @@ func outcome(err error) string {
 // stateCollector counts river_job rows by queue and state when scraped. Completed and
 // cancelled jobs are left out: River deletes them after a day, and they are no backlog.
 type stateCollector struct {
-	pool *pgxpool.Pool
+	pool *db.Pool
 	desc *prometheus.Desc
 }
 
