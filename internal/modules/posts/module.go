@@ -28,7 +28,7 @@ func New() *Module {
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
-	svc := NewService(deps.Store, deps.Cursors, m.cfg)
+	svc := NewService(deps.Store, deps.Cursors, m.cfg, deps.Jobs)
 	if err := paging.CheckSortTag(ListPostsRequest{}, svc.list.Keys()); err != nil {
 		return nil, err
 	}

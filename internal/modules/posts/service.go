@@ -12,6 +12,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/jobs"
 )
 
 // Statuses a post may have.
@@ -22,16 +23,19 @@ const (
 
 // Service holds the posts rules on top of the generated queries; every change is
 // written in one transaction with its audit event (post.create, post.update,
-// post.delete, post.bulk_create).
+// post.delete, post.bulk_create), and a publication with the job announcing it
+// (PublishedArgs).
 type Service struct {
 	posts   *crud.Resource[sqlc.Post]
 	list    *paging.Resource[filter, sqlc.Post]
 	cursors *db.CursorCodec
 	cfg     *Config
+	jobs    *jobs.Enqueuer // nil: publications are not announced
 }
 
-// NewService returns a Service reading and writing through store.
-func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config) *Service {
+// NewService returns a Service reading and writing through store and enqueuing the
+// announcements of publications with enq (nil for none, e.g. to build the route table).
+func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config, enq *jobs.Enqueuer) *Service {
 	return &Service{posts: &crud.Resource[sqlc.Post]{
 		Store: store, Type: "post", ID: func(p sqlc.Post) int64 { return p.ID },
 		Get: func(ctx context.Context, q db.Querier, id int64) (sqlc.Post, error) { return q.GetPost(ctx, id) },
@@ -39,7 +43,7 @@ func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config) *Service 
 			return q.GetPostForUpdate(ctx, id)
 		},
 		NotFound: ErrPostNotFound, Violations: map[db.Constraint]*apperr.Error{db.ConstraintPostsAuthorIDFkey: ErrAuthorNotFound},
-	}, list: listing(), cursors: cursors, cfg: cfg}
+	}, list: listing(), cursors: cursors, cfg: cfg, jobs: enq}
 }
 
 // Viewer is who asks: drafts are visible only to their author and to admins. The
@@ -58,25 +62,33 @@ func (v Viewer) CanEdit(p sqlc.Post) bool {
 	return v.Admin || (v.UserID != 0 && v.UserID == p.AuthorID)
 }
 
-// Create inserts a post by author (a draft unless in says otherwise). Errors:
-// ErrAuthorNotFound; the audit log's.
+// Create inserts a post by author (a draft unless in says otherwise); a published one
+// is announced. Errors: ErrAuthorNotFound; the audit log's; the job queue's.
 func (s *Service) Create(ctx context.Context, author int64, in *CreatePostRequest) (sqlc.Post, error) {
 	return s.posts.Create(ctx, "", func(q db.Querier) (sqlc.Post, error) {
-		return q.CreatePost(ctx, sqlc.CreatePostParams{AuthorID: author, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status)})
+		p, err := q.CreatePost(ctx, sqlc.CreatePostParams{AuthorID: author, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status)})
+		if err == nil && p.Status == StatusPublished {
+			err = s.announce(ctx, q, p.ID)
+		}
+		return p, err
 	})
 }
 
 // Get returns post id. Errors: ErrPostNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (sqlc.Post, error) { return s.posts.Find(ctx, id) }
 
-// Update changes the fields in gives; without any it changes and records nothing.
-// Errors: ErrPostNotFound; the audit log's.
+// Update changes the fields in gives; without any it changes and records nothing. A
+// draft that becomes published is announced. Errors: ErrPostNotFound; the audit
+// log's; the job queue's.
 func (s *Service) Update(ctx context.Context, in *UpdatePostRequest) (sqlc.Post, error) {
 	return s.posts.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Post) (sqlc.Post, bool, error) {
 		if in.Title == nil && in.Body == nil && in.Status == nil {
 			return before, false, nil
 		}
 		p, err := q.UpdatePost(ctx, sqlc.UpdatePostParams{ID: in.ID, Title: in.Title, Body: in.Body, Status: in.Status})
+		if err == nil && before.Status != StatusPublished && p.Status == StatusPublished {
+			err = s.announce(ctx, q, p.ID)
+		}
 		return p, true, err
 	})
 }
