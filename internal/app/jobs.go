@@ -29,6 +29,8 @@ func NewJobs(cfg *config.Config, pool *db.Pool, store *db.Store, m *metrics.Metr
 		PollInterval:       cfg.JobsPollInterval,
 		TokenPruneInterval: cfg.JobsTokenPruneInterval,
 		TokenPruneGrace:    cfg.JobsTokenPruneGrace,
+		AuditRetention:     cfg.AuditRetention,
+		AuditPruneInterval: cfg.JobsAuditPruneInterval,
 		Register:           register,
 		Log:                log,
 	}

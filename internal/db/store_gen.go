@@ -186,6 +186,12 @@ func (q queries) PostExists(ctx context.Context, id int64) (bool, error) {
 	return r0, done(err)
 }
 
+func (q queries) PruneAuditEvents(ctx context.Context, arg sqlc.PruneAuditEventsParams) (int64, error) {
+	ctx, done := q.start(ctx, "PruneAuditEvents")
+	r0, err := q.q.PruneAuditEvents(ctx, arg)
+	return r0, done(err)
+}
+
 func (q queries) RefreshFamilyRevoked(ctx context.Context, familyID uuid.UUID) (bool, error) {
 	ctx, done := q.start(ctx, "RefreshFamilyRevoked")
 	r0, err := q.q.RefreshFamilyRevoked(ctx, familyID)

@@ -53,6 +53,11 @@ type Config struct {
 	TokenPruneInterval time.Duration
 	// TokenPruneGrace keeps refresh tokens for this long after they expired.
 	TokenPruneGrace time.Duration
+	// AuditRetention is how long audit events are kept; 0 keeps them forever (no
+	// periodic job). At least a day otherwise.
+	AuditRetention time.Duration
+	// AuditPruneInterval is how often the audit retention job runs.
+	AuditPruneInterval time.Duration
 	// RetryPolicy decides when a failed job runs again; nil means River's default
 	// (exponential backoff, attempt⁴ seconds with jitter, up to 25 attempts).
 	RetryPolicy river.ClientRetryPolicy
@@ -101,6 +106,9 @@ func New(pool *db.Pool, store *db.Store, cfg Config) (*Client, error) {
 	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &pruneTokensWorker{store: store}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &pruneAuditWorker{store: store}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	if cfg.Register != nil {

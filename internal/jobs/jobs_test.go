@@ -468,3 +468,48 @@ func riverObjects(t *testing.T, url string) *catalog.Catalog {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestAuditRetentionDeletesOnlyOldEventsAndNothingElseCan(t *testing.T) {
+	store, pool := testdb.NewStore(t)
+	ctx := context.Background()
+	for _, age := range []time.Duration{10 * 24 * time.Hour, 2 * 24 * time.Hour, 0} {
+		if _, err := pool.Exec(ctx, `INSERT INTO audit_events (occurred_at, action, resource_type, outcome)
+			VALUES (now() - $1::interval, 'test.retention', 'test', 'success')`, age.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The append-only guard still refuses a plain DELETE, and the prune function a
+	// retention under a day.
+	if _, err := pool.Exec(ctx, `DELETE FROM audit_events`); err == nil {
+		t.Fatal("DELETE FROM audit_events succeeded")
+	}
+	if _, err := store.PruneAuditEvents(ctx, sqlc.PruneAuditEventsParams{KeepSeconds: 3600, BatchSize: 10}); err == nil {
+		t.Fatal("a retention of an hour was accepted")
+	}
+
+	c := newClient(t, store, pool, nil, jobs.Config{AuditRetention: 5 * 24 * time.Hour, AuditPruneInterval: time.Hour})
+	start(t, c)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var done bool
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM river_job WHERE kind = 'prune_audit_events' AND state = 'completed')`).Scan(&done); err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no completed audit retention job after 30s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var left int
+	var oldest time.Duration
+	if err := pool.QueryRow(ctx, `SELECT count(*), coalesce(max(extract(epoch FROM now() - occurred_at)), 0)::bigint * 1000000000
+		FROM audit_events WHERE action = 'test.retention'`).Scan(&left, &oldest); err != nil {
+		t.Fatal(err)
+	}
+	if left != 2 || oldest > 3*24*time.Hour {
+		t.Fatalf("%d events left, the oldest %s old; want the two younger than the retention", left, oldest)
+	}
+}

@@ -23,9 +23,12 @@ type PruneTokensArgs struct {
 // Kind is the job kind, as stored in river_job.kind.
 func (PruneTokensArgs) Kind() string { return "prune_refresh_tokens" }
 
-// InsertOpts puts the job on the maintenance queue, once per kind while one waits or
-// runs.
-func (PruneTokensArgs) InsertOpts() river.InsertOpts {
+// InsertOpts implements river.JobArgsWithInsertOpts: see maintenanceOpts.
+func (PruneTokensArgs) InsertOpts() river.InsertOpts { return maintenanceOpts() }
+
+// maintenanceOpts puts a maintenance job on its queue, once per kind while one waits
+// or runs, with 5 attempts.
+func maintenanceOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByState: pendingStates}}
 }
 
@@ -64,12 +67,20 @@ const pruneBatch = 1000
 // pruneBatch so that no statement holds many row locks, and returns how many it
 // deleted. It fails with the delete's error, saying how many were deleted by then.
 func PruneTokens(ctx context.Context, store *db.Store, before time.Time) (int64, error) {
+	return inBatches("delete expired refresh tokens", func(batch int32) (int64, error) {
+		return store.DeleteExpiredRefreshTokens(ctx, sqlc.DeleteExpiredRefreshTokensParams{Before: before, BatchSize: batch})
+	})
+}
+
+// inBatches calls del with pruneBatch until it deletes fewer, and returns how many it
+// deleted in all; an error of del is returned as what failed, with the count so far.
+func inBatches(what string, del func(batch int32) (int64, error)) (int64, error) {
 	var total int64
 	for {
-		n, err := store.DeleteExpiredRefreshTokens(ctx, sqlc.DeleteExpiredRefreshTokensParams{Before: before, BatchSize: pruneBatch})
+		n, err := del(pruneBatch)
 		total += n
 		if err != nil {
-			return total, fmt.Errorf("delete expired refresh tokens (%d deleted): %w", total, err)
+			return total, fmt.Errorf("%s (%d deleted): %w", what, total, err)
 		}
 		if n < pruneBatch {
 			return total, nil
@@ -82,10 +93,53 @@ func (w *pruneTokensWorker) Timeout(*river.Job[PruneTokensArgs]) time.Duration {
 	return 5 * time.Minute
 }
 
+// PruneAuditArgs is the periodic job of audit retention: it deletes the audit events
+// older than KeepSeconds, through audit_events_prune (schema/audit.sql), the one way
+// rows leave the append-only audit log.
+type PruneAuditArgs struct {
+	KeepSeconds int64 `json:"keep_seconds"`
+}
+
+// Kind is the job kind, as stored in river_job.kind.
+func (PruneAuditArgs) Kind() string { return "prune_audit_events" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts: see maintenanceOpts.
+func (PruneAuditArgs) InsertOpts() river.InsertOpts { return maintenanceOpts() }
+
+type pruneAuditWorker struct {
+	river.WorkerDefaults[PruneAuditArgs]
+	store *db.Store
+}
+
+// Work deletes the audit events older than the retention, in batches, and records
+// how many.
+func (w *pruneAuditWorker) Work(ctx context.Context, job *river.Job[PruneAuditArgs]) error {
+	total, err := inBatches("delete old audit events", func(batch int32) (int64, error) {
+		return w.store.PruneAuditEvents(ctx, sqlc.PruneAuditEventsParams{KeepSeconds: job.Args.KeepSeconds, BatchSize: batch})
+	})
+	if err != nil {
+		return err
+	}
+	return river.RecordOutput(ctx, PruneResult{Deleted: total, Before: time.Now().Add(-time.Duration(job.Args.KeepSeconds) * time.Second).UTC()})
+}
+
+// Timeout bounds one run.
+func (w *pruneAuditWorker) Timeout(*river.Job[PruneAuditArgs]) time.Duration {
+	return 30 * time.Minute
+}
+
 // periodicJobs returns the maintenance jobs cfg turns on, each run at start and then
 // every interval.
 func periodicJobs(cfg Config) []*river.PeriodicJob {
 	var out []*river.PeriodicJob
+	if cfg.AuditRetention > 0 && cfg.AuditPruneInterval > 0 {
+		keep := int64(cfg.AuditRetention / time.Second)
+		out = append(out, river.NewPeriodicJob(
+			river.PeriodicInterval(cfg.AuditPruneInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return PruneAuditArgs{KeepSeconds: keep}, nil },
+			&river.PeriodicJobOpts{ID: PruneAuditArgs{}.Kind(), RunOnStart: true},
+		))
+	}
 	if cfg.TokenPruneInterval > 0 {
 		grace := int64(cfg.TokenPruneGrace / time.Second)
 		out = append(out, river.NewPeriodicJob(

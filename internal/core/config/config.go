@@ -109,6 +109,8 @@ type Core struct {
 	JobsTokenPruneInterval time.Duration `koanf:"jobs_token_prune_interval" validate:"min=0" doc:"how often expired refresh tokens are deleted; 0 turns it off"`
 	JobsTokenPruneGrace    time.Duration `koanf:"jobs_token_prune_grace" validate:"min=0" doc:"refresh tokens are deleted this long after they expired"`
 	JobsConsoleEnabled     bool          `koanf:"jobs_console_enabled" doc:"serve the jobs console at /admin/jobs (admins only)"`
+	AuditRetention         time.Duration `koanf:"audit_retention" validate:"omitempty,min=24h" doc:"audit events older than this are deleted by a periodic job; 0 (the default) keeps them forever"`
+	JobsAuditPruneInterval time.Duration `koanf:"jobs_audit_prune_interval" validate:"gt=0" doc:"how often the audit retention job runs (when AUDIT_RETENTION is set)"`
 }
 
 // DevDatabaseURL is the default database of a development machine.
@@ -170,6 +172,7 @@ func Defaults() Core {
 		JobsTokenPruneInterval: time.Hour,
 		JobsTokenPruneGrace:    24 * time.Hour,
 		JobsConsoleEnabled:     true,
+		JobsAuditPruneInterval: time.Hour,
 	}
 }
 
