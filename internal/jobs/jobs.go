@@ -3,9 +3,9 @@
 // enqueued inside the caller's transaction, worked by `api worker` or by `api serve`
 // with WORKERS_ENABLED, and shared out across instances by the database.
 //
-// New builds the one River client of a process. It can always insert jobs (inside a
-// transaction with InsertTx); it works them only when Config.Work is set and it was
-// started with Start. The periodic maintenance jobs (see maintenance.go) are enqueued
+// New builds the one River client of a process. It can always insert jobs (services
+// do it through an Enqueuer, in a db.Store transaction); it works them only when
+// Config.Work is set and it was started with Start. The periodic maintenance jobs (see maintenance.go) are enqueued
 // by the elected leader among the working clients, so each runs once per interval
 // whatever the number of instances.
 package jobs
