@@ -414,6 +414,10 @@ func NewSession(after LSN) *Session {
 	return s
 }
 
+// Pin sends the session's reads to the primary, whatever the replicas have replayed:
+// for a client whose position is unknown.
+func (s *Session) Pin() { s.pinned.Store(true) }
+
 // After returns the position the session's reads must see.
 func (s *Session) After() LSN { return LSN(s.after.Load()) }
 
