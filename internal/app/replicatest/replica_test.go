@@ -3,7 +3,9 @@
 package replicatest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +22,9 @@ import (
 
 	"github.com/quarrydev/quarry/internal/app"
 	"github.com/quarrydev/quarry/internal/app/apptest"
+	"github.com/quarrydev/quarry/internal/cli"
+	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/modules/posts"
 	"github.com/quarrydev/quarry/internal/testdb"
 )
@@ -317,5 +322,113 @@ func TestStoppedReplicaFallsBackWithoutClientErrors(t *testing.T) {
 	}
 	if status, body := get("/readyz"); status != http.StatusOK {
 		t.Errorf("/readyz with the replica down = %d %s, want 200: readiness depends on the primary only", status, body)
+	}
+}
+
+func TestMigrationsGoToThePrimaryOnly(t *testing.T) {
+	primaryURL := testdb.EmptyURL(t)
+	replicaURL, err := db.WithDatabase(testdb.Replica(t).URL("postgres"), db.DatabaseName(primaryURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testdb.WaitReplayed(t, primaryURL, replicaURL)
+	migrate := func(url string) error {
+		root := cli.NewRoot()
+		var out bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&out)
+		root.SetArgs([]string{"migrate", "apply", "--dir", "../../../migrations", "--schema", "../../../schema",
+			"--database-url", url, "--set", "DATABASE_REPLICA_URLS=" + replicaURL})
+		if err := root.ExecuteContext(context.Background()); err != nil {
+			return fmt.Errorf("%w\n%s", err, out.String())
+		}
+		return nil
+	}
+
+	// Pointed at the replica, nothing can be applied: a standby refuses every write.
+	if err := migrate(replicaURL); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("migrate apply on the replica = %v, want a read-only refusal", err)
+	}
+	// With replicas configured, apply writes to DATABASE_URL; the replica gets the
+	// result by replaying the primary's WAL.
+	if err := migrate(primaryURL); err != nil {
+		t.Fatalf("migrate apply with replicas configured: %v", err)
+	}
+	testdb.WaitReplayed(t, primaryURL, replicaURL)
+	revisions := func(url string) (n int) {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM atlas_schema_revisions.atlas_schema_revisions").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if p, r := revisions(primaryURL), revisions(replicaURL); p == 0 || p != r {
+		t.Errorf("applied revisions: primary %d, replica %d; want the same, more than none", p, r)
+	}
+}
+
+func TestStoreRoutesReadsWritesAndTransactions(t *testing.T) {
+	primaryURL, replicaURL := testdb.NewReplicated(t)
+	ctx := context.Background()
+	pool, err := db.NewPool(ctx, db.PoolConfig{URL: primaryURL, MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	rs, err := db.NewReplicas(ctx, pool, db.ReplicaConfig{URLs: []string{replicaURL}, Pool: db.PoolConfig{MaxConns: 4}, MaxLag: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rs.Close)
+	store := db.NewReplicatedStore(pool, rs)
+	author := testdb.User(t, store, sqlc.CreateUserParams{Email: "store@example.com"})
+	testdb.WaitReplayed(t, primaryURL, replicaURL)
+	exec(t, replicaURL, "SELECT pg_wal_replay_pause()")
+	t.Cleanup(func() { exec(t, replicaURL, "SELECT pg_wal_replay_resume()") })
+
+	// Without a session, a read-only query goes to the (paused) replica.
+	p := testdb.Post(t, store, sqlc.CreatePostParams{AuthorID: author.ID})
+	if _, err := store.GetPost(ctx, p.ID); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("GetPost outside a transaction = %v, want ErrNotFound from the paused replica", err)
+	}
+	// In a transaction every query runs on the primary.
+	if err := store.InTx(ctx, func(q db.Querier) error {
+		_, err := q.GetPost(ctx, p.ID)
+		return err
+	}); err != nil {
+		t.Fatalf("GetPost in a transaction: %v", err)
+	}
+	// A session that wrote reads its write; the position it carries is the primary's.
+	s := db.NewSession(0)
+	sctx := db.WithSession(ctx, s)
+	p2, err := store.CreatePost(sctx, sqlc.CreatePostParams{AuthorID: author.ID, Title: "mine", Status: "draft"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Advanced() || s.After() == 0 {
+		t.Fatalf("session after a write: advanced %v at %s", s.Advanced(), s.After())
+	}
+	if _, err := store.GetPost(sctx, p2.ID); err != nil {
+		t.Fatalf("GetPost in the writing session: %v", err)
+	}
+	// So does a session whose transaction wrote.
+	s2 := db.NewSession(0)
+	changed := "changed"
+	if err := store.InTx(db.WithSession(ctx, s2), func(q db.Querier) error {
+		_, err := q.UpdatePost(ctx, sqlc.UpdatePostParams{ID: p2.ID, Title: &changed})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !s2.Advanced() || s2.After() < s.After() {
+		t.Errorf("session after a writing transaction: advanced %v at %s (earlier write at %s)", s2.Advanced(), s2.After(), s.After())
+	}
+	if rs.PrimaryReads() != 1 {
+		t.Errorf("primary reads = %d, want the one of the writing session", rs.PrimaryReads())
 	}
 }
