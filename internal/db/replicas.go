@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -303,7 +302,7 @@ func (r *replica) failed(ctx context.Context, err error) bool {
 	}
 	switch {
 	case errors.Is(err, ErrPoolExhausted):
-	case isConnFailure(err):
+	case errors.Is(Translate(err), ErrUnavailable):
 		r.setUsable(false, "query failed: "+err.Error())
 	case isRecoveryConflict(err):
 	default:
@@ -311,20 +310,6 @@ func (r *replica) failed(ctx context.Context, err error) bool {
 	}
 	r.failures.Add(1)
 	return true
-}
-
-// isConnFailure reports whether err says the server could not be reached or went
-// away: network errors, a failed connect, a closed connection, or SQLSTATE class 08
-// (connection exception) and 57P01–57P03 (shutting down, cannot connect now).
-func isConnFailure(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
-	}
-	var netErr net.Error
-	var connectErr *pgconn.ConnectError
-	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
 // isRecoveryConflict reports whether a standby cancelled the query because replay
