@@ -24,6 +24,9 @@ const (
 	DefaultReplicaMaxLag = 5 * time.Second
 	// DefaultReplicaCheckInterval is how often each replica's position is read.
 	DefaultReplicaCheckInterval = time.Second
+	// minCheckTimeout bounds one check of the replicas when the interval is shorter:
+	// a busy machine must not read as an unreachable replica.
+	minCheckTimeout = 2 * time.Second
 )
 
 // ReplicaConfig configures [NewReplicas].
@@ -178,7 +181,7 @@ func (rs *Replicas) run() {
 		case <-rs.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), rs.interval)
+			ctx, cancel := context.WithTimeout(context.Background(), max(rs.interval, minCheckTimeout))
 			rs.check(ctx)
 			cancel()
 		}
