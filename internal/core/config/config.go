@@ -445,11 +445,14 @@ func validate(cfg *Config, keys *keySet) []string {
 			return
 		}
 		for _, fe := range verrs {
-			key := fe.Field()
+			key, item, _ := strings.Cut(fe.Field(), "[") // an element of a list: "key[1]"
+			if item != "" {
+				item = " (item " + strings.TrimSuffix(item, "]") + ")"
+			}
 			if section != "" {
 				key = section + "." + key
 			}
-			problems = append(problems, fmt.Sprintf("%s: %s", keys.envOf[key], rule(fe)))
+			problems = append(problems, fmt.Sprintf("%s%s: %s", keys.envOf[key], item, rule(fe)))
 		}
 	}
 	check("", &cfg.Core)

@@ -93,6 +93,7 @@ func TestInvalidValuesAreNamed(t *testing.T) {
 		{[]string{"APP_ENV=staging"}, []string{"APP_ENV"}},
 		{[]string{"DATABASE_URL="}, []string{"DATABASE_URL"}},
 		{[]string{"DATABASE_URL=mysql://x"}, []string{"DATABASE_URL"}},
+		{[]string{"DATABASE_REPLICA_URLS=postgres://r@h/x,mysql://x"}, []string{"DATABASE_REPLICA_URLS (item 1)"}},
 		{[]string{"LOG_LEVEL=loud"}, []string{"LOG_LEVEL"}},
 	} {
 		_, _, err := load(t, t.TempDir(), tc.env, nil)
