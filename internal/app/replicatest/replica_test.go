@@ -132,6 +132,17 @@ func TestReadsLandOnTheReplica(t *testing.T) {
 		t.Errorf("replica stats = %+v, want it in rotation with at least 100 routed queries", st)
 	}
 
+	metrics := srv.Do(http.MethodGet, "/metrics", nil)
+	for _, want := range []string{"quarry_db_replica_up{replica=", "quarry_db_replica_routed_queries_total{replica=",
+		"quarry_db_replica_lag_seconds{replica=", `quarry_db_replica_fallbacks_total{reason="behind",replica=`} {
+		if !strings.Contains(string(metrics.Body), want) {
+			t.Errorf("/metrics has no %s…", want)
+		}
+	}
+	if !strings.Contains(string(metrics.Body), "quarry_db_replica_up{replica=\"postgres://postgres@127.0.0.1:") {
+		t.Errorf("/metrics does not name the replica by its URL")
+	}
+
 	flushStats(srv)
 	waitScans(t, replicaURL, onReplica+100)
 	if got := postScans(t, primaryURL) - onPrimary; got >= 100 {
