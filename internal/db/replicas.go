@@ -254,7 +254,7 @@ func (r *replica) setUsable(ok bool, reason string) {
 		return
 	}
 	if ok {
-		r.set.log.Info("replica back in rotation", "replica", r.name)
+		r.set.log.Info("replica in rotation", "replica", r.name)
 		return
 	}
 	r.lastErr.Store(&reason)
