@@ -72,6 +72,7 @@ type replica struct {
 	set  *Replicas
 
 	usable    atomic.Bool   // in rotation: reachable, a standby, within MaxLag
+	checked   atomic.Bool   // a check has run
 	replayLSN atomic.Uint64 // last replayed WAL position seen by the check
 	lagNanos  atomic.Int64  // age of the oldest change not yet replayed
 	lagBytes  atomic.Int64  // primary's WAL position minus replayLSN, at the check
@@ -94,8 +95,8 @@ type ReplicaStats struct {
 }
 
 // NewReplicas opens a pool per replica URL, checks each once (a replica that does not
-// answer starts out of rotation and is put in when it does), and starts the
-// background check. It returns an error only for an unusable configuration (a URL
+// answer within the check interval, or 2s if longer, starts out of rotation and is
+// put in when it does), and starts the background check. It returns an error only for an unusable configuration (a URL
 // that does not parse, invalid pool settings); an unreachable replica is not one.
 func NewReplicas(ctx context.Context, primary *Pool, cfg ReplicaConfig) (*Replicas, error) {
 	rs := &Replicas{
@@ -125,7 +126,9 @@ func NewReplicas(ctx context.Context, primary *Pool, cfg ReplicaConfig) (*Replic
 		}
 		rs.list = append(rs.list, &replica{name: RedactURL(u), pool: pool, q: sqlc.New(pool), set: rs})
 	}
-	rs.check(ctx)
+	cctx, cancel := context.WithTimeout(ctx, max(rs.interval, minCheckTimeout))
+	rs.check(cctx)
+	cancel()
 	go rs.run()
 	return rs, nil
 }
@@ -245,19 +248,19 @@ func (r *replica) check(ctx context.Context, primaryLSN LSN) {
 	r.setUsable(true, "")
 }
 
-// setUsable records r's state, logging each change.
+// setUsable records r's state, logging each change and the first state found.
 func (r *replica) setUsable(ok bool, reason string) {
-	if r.usable.Swap(ok) == ok {
-		if !ok {
-			r.lastErr.Store(&reason)
-		}
+	if !ok {
+		r.lastErr.Store(&reason)
+	}
+	first := !r.checked.Swap(true)
+	if r.usable.Swap(ok) == ok && !first {
 		return
 	}
 	if ok {
 		r.set.log.Info("replica in rotation", "replica", r.name)
 		return
 	}
-	r.lastErr.Store(&reason)
 	r.set.log.Warn("replica taken out of rotation", "replica", r.name, "reason", reason)
 }
 
