@@ -443,3 +443,22 @@ func TestStoreRoutesReadsWritesAndTransactions(t *testing.T) {
 		t.Errorf("primary reads = %d, want the one of the writing session", rs.PrimaryReads())
 	}
 }
+
+func TestAPrimaryListedAsReplicaIsNeverReadFrom(t *testing.T) {
+	primaryURL, _ := testdb.NewReplicated(t)
+
+	cfg, mods := apptest.Config(t, apptest.Options{DatabaseURL: primaryURL, Env: replicaEnv(primaryURL, nil)})
+	if _, err := app.New(context.Background(), cfg, app.Options{Modules: mods, Log: slog.New(slog.DiscardHandler)}); err == nil ||
+		!strings.Contains(err.Error(), "DATABASE_REPLICA_URLS") {
+		t.Fatalf("app.New with DATABASE_URL among the replicas = %v, want a refusal naming DATABASE_REPLICA_URLS", err)
+	}
+
+	// The same server under another URL is not a standby: it stays out of rotation.
+	srv := serve(t, primaryURL, primaryURL+"&application_name=not_a_replica", nil)
+	anonymousReads(t, srv, 5)
+	st := srv.App.Replicas().Stats()[0]
+	if st.Usable || st.Routed != 0 || srv.App.Replicas().PrimaryReads() < 5 {
+		t.Errorf("stats = %+v, primary reads %d; want the primary out of rotation and every read on DATABASE_URL",
+			st, srv.App.Replicas().PrimaryReads())
+	}
+}
