@@ -114,8 +114,14 @@ type pruneAuditWorker struct {
 // Work deletes the audit events older than the retention, in batches, and records
 // how many.
 func (w *pruneAuditWorker) Work(ctx context.Context, job *river.Job[PruneAuditArgs]) error {
-	total, err := inBatches("delete old audit events", func(batch int32) (int64, error) {
-		return w.store.PruneAuditEvents(ctx, sqlc.PruneAuditEventsParams{KeepSeconds: job.Args.KeepSeconds, BatchSize: batch})
+	total, err := inBatches("delete old audit events", func(batch int32) (n int64, err error) {
+		// The query is a SELECT of a function that deletes: in a transaction, so the
+		// store runs it on the primary, never on a read replica.
+		err = w.store.InTx(ctx, func(q db.Querier) error {
+			n, err = q.PruneAuditEvents(ctx, sqlc.PruneAuditEventsParams{KeepSeconds: job.Args.KeepSeconds, BatchSize: batch})
+			return err
+		})
+		return n, err
 	})
 	if err != nil {
 		return err
