@@ -26,6 +26,8 @@ locals {
     "file://schema/posts.sql",
     "file://schema/auth.sql",
     "file://schema/audit.sql",
+    "file://schema/products.sql",
+    "file://schema/orders.sql",
   ]
   migrations = "file://migrations"
 }
