@@ -333,7 +333,7 @@ func jsonFields(t reflect.Type, dir direction) []jsonField {
 		if name == "-" && opts == "" {
 			continue
 		}
-		if dir == request && (f.Tag.Get("uri") != "" || f.Tag.Get("form") != "") {
+		if dir == request && (f.Tag.Get("uri") != "" || f.Tag.Get("form") != "" || f.Tag.Get("header") != "") {
 			continue
 		}
 		if f.Anonymous && (!hasTag || name == "") {
