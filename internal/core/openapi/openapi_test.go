@@ -164,7 +164,7 @@ func TestSchemasFollowTypesAndBindingRules(t *testing.T) {
 	list := doc.Paths.Value("/api/v1/widgets").Get
 	// limit is omitempty: 0 skips its rules and reads as not given.
 	if got, want := js(t, list.Parameters), `[{"in":"query","name":"limit","schema":{"format":"int64","maximum":100,"minimum":0,"type":"integer"}},`+
-		`{"in":"query","name":"sort","schema":{"enum":["id","-id"],"type":"string"}},`+
+		`{"in":"query","name":"sort","schema":{"enum":["id","-id",""],"type":"string"}},`+
 		`{"in":"query","name":"owner","schema":{"exclusiveMinimum":0,"format":"int64","type":"integer"}},`+
 		`{"in":"query","name":"q","schema":{"type":"string"}}]`; got != want {
 		t.Errorf("list parameters:\n got %s\nwant %s", got, want)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"path"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -221,6 +222,10 @@ func applyRules(s *openapi3.SchemaRef, t reflect.Type, rs rules) error {
 			// The validator skips the rules for 0, which the handler takes as not given.
 			zero := 0.0
 			v.Min, v.ExclusiveMin = &zero, openapi3.ExclusiveBound{}
+		}
+		if rs.omitempty && t.Kind() != reflect.Pointer && base.Kind() == reflect.String && len(v.Enum) > 0 && !slices.Contains(v.Enum, any("")) {
+			// The validator skips the rules for "", which the handler takes as not given.
+			v.Enum = append(v.Enum, "")
 		}
 		allowNullInEnum(v)
 	}
