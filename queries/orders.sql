@@ -135,21 +135,21 @@ RETURNING id, buyer_id, status, total, created_at, updated_at;
 INSERT INTO order_idempotency_keys (user_id, key, request_hash, expires_at)
 VALUES (@user_id, @key, @request_hash, @expires_at)
 ON CONFLICT (user_id, key) DO UPDATE
-SET request_hash = EXCLUDED.request_hash, order_id = NULL, response_status = NULL,
+SET request_hash = EXCLUDED.request_hash, response_status = NULL,
     response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
 WHERE order_idempotency_keys.expires_at <= now()
 RETURNING id;
 
 -- name: GetOrderIdempotencyKey :one
 -- GetOrderIdempotencyKey returns the key of user_id as stored.
-SELECT id, user_id, key, request_hash, order_id, response_status, response_body, created_at, expires_at
+SELECT id, user_id, key, request_hash, response_status, response_body, created_at, expires_at
 FROM order_idempotency_keys
 WHERE user_id = @user_id AND key = @key;
 
 -- name: CompleteOrderIdempotencyKey :exec
--- CompleteOrderIdempotencyKey stores the order and the response of claimed key id.
+-- CompleteOrderIdempotencyKey stores the response of claimed key id.
 UPDATE order_idempotency_keys
-SET order_id = @order_id, response_status = @response_status, response_body = @response_body
+SET response_status = @response_status, response_body = @response_body
 WHERE id = @id;
 
 -- name: DeleteExpiredOrderIdempotencyKeys :execrows

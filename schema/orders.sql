@@ -47,23 +47,22 @@ CREATE UNIQUE INDEX order_items_order_id_product_id_key ON order_items (order_id
 CREATE INDEX order_items_product_id_idx ON order_items (product_id);
 
 -- Idempotency-Key of order placements: the key a client sent, the hash of its request
--- and the response it got. A placement claims its key first, in its own transaction,
--- and fills in the order and response before it commits: committed rows always have
--- them; NULL is only ever seen by the claiming transaction itself.
+-- and the response it got (the order, with its id). A placement claims its key first,
+-- in its own transaction, and fills in the response before it commits: committed rows
+-- always have one; NULL is only ever seen by the claiming transaction itself. No
+-- indexed column changes when the response is filled in, so that update is HOT.
 CREATE TABLE order_idempotency_keys (
     id              bigint      GENERATED ALWAYS AS IDENTITY,
     user_id         bigint      NOT NULL,
     key             text        NOT NULL,
     -- SHA-256 of the canonical request (method, path, normalized body).
     request_hash    bytea       NOT NULL,
-    order_id        bigint,
     response_status integer,
     response_body   jsonb,
     created_at      timestamptz NOT NULL DEFAULT now(),
     expires_at      timestamptz NOT NULL,
     CONSTRAINT order_idempotency_keys_pkey PRIMARY KEY (id),
     CONSTRAINT order_idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
-    CONSTRAINT order_idempotency_keys_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE,
     CONSTRAINT order_idempotency_keys_key_check CHECK (char_length(key) BETWEEN 1 AND 255),
     CONSTRAINT order_idempotency_keys_request_hash_check CHECK (octet_length(request_hash) = 32),
     CONSTRAINT order_idempotency_keys_response_status_check CHECK (response_status BETWEEN 200 AND 599)
@@ -72,9 +71,6 @@ CREATE TABLE order_idempotency_keys (
 -- Keys are scoped to their user; a concurrent duplicate waits on this index until the
 -- first placement commits or rolls back. Indexes the user_id foreign key.
 CREATE UNIQUE INDEX order_idempotency_keys_user_id_key_key ON order_idempotency_keys (user_id, key);
-
--- Indexes the order_id foreign key.
-CREATE INDEX order_idempotency_keys_order_id_idx ON order_idempotency_keys (order_id);
 
 -- Serves pruning expired keys.
 CREATE INDEX order_idempotency_keys_expires_at_idx ON order_idempotency_keys (expires_at);

@@ -18,7 +18,6 @@ const (
 	ConstraintAuditEventsResourceTypeCheck            Constraint = "audit_events_resource_type_check"             // check, audit.sql
 	ConstraintAuditEventsUserAgentCheck               Constraint = "audit_events_user_agent_check"                // check, audit.sql
 	ConstraintOrderIdempotencyKeysKeyCheck            Constraint = "order_idempotency_keys_key_check"             // check, orders.sql
-	ConstraintOrderIdempotencyKeysOrderIDFkey         Constraint = "order_idempotency_keys_order_id_fkey"         // foreign key, orders.sql
 	ConstraintOrderIdempotencyKeysPkey                Constraint = "order_idempotency_keys_pkey"                  // primary key, orders.sql
 	ConstraintOrderIdempotencyKeysRequestHashCheck    Constraint = "order_idempotency_keys_request_hash_check"    // check, orders.sql
 	ConstraintOrderIdempotencyKeysResponseStatusCheck Constraint = "order_idempotency_keys_response_status_check" // check, orders.sql

@@ -40,7 +40,6 @@ type OrderIdempotencyKey struct {
 	UserID         int64     `json:"user_id"`
 	Key            string    `json:"key"`
 	RequestHash    []byte    `json:"request_hash"`
-	OrderID        *int64    `json:"order_id"`
 	ResponseStatus *int32    `json:"response_status"`
 	ResponseBody   []byte    `json:"response_body"`
 	CreatedAt      time.Time `json:"created_at"`

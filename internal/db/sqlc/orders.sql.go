@@ -14,7 +14,7 @@ const claimOrderIdempotencyKey = `-- name: ClaimOrderIdempotencyKey :one
 INSERT INTO order_idempotency_keys (user_id, key, request_hash, expires_at)
 VALUES ($1, $2, $3, $4)
 ON CONFLICT (user_id, key) DO UPDATE
-SET request_hash = EXCLUDED.request_hash, order_id = NULL, response_status = NULL,
+SET request_hash = EXCLUDED.request_hash, response_status = NULL,
     response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
 WHERE order_idempotency_keys.expires_at <= now()
 RETURNING id
@@ -47,25 +47,19 @@ func (q *Queries) ClaimOrderIdempotencyKey(ctx context.Context, arg ClaimOrderId
 
 const completeOrderIdempotencyKey = `-- name: CompleteOrderIdempotencyKey :exec
 UPDATE order_idempotency_keys
-SET order_id = $1, response_status = $2, response_body = $3
-WHERE id = $4
+SET response_status = $1, response_body = $2
+WHERE id = $3
 `
 
 type CompleteOrderIdempotencyKeyParams struct {
-	OrderID        *int64 `json:"order_id"`
 	ResponseStatus *int32 `json:"response_status"`
 	ResponseBody   []byte `json:"response_body"`
 	ID             int64  `json:"id"`
 }
 
-// CompleteOrderIdempotencyKey stores the order and the response of claimed key id.
+// CompleteOrderIdempotencyKey stores the response of claimed key id.
 func (q *Queries) CompleteOrderIdempotencyKey(ctx context.Context, arg CompleteOrderIdempotencyKeyParams) error {
-	_, err := q.db.Exec(ctx, completeOrderIdempotencyKey,
-		arg.OrderID,
-		arg.ResponseStatus,
-		arg.ResponseBody,
-		arg.ID,
-	)
+	_, err := q.db.Exec(ctx, completeOrderIdempotencyKey, arg.ResponseStatus, arg.ResponseBody, arg.ID)
 	return err
 }
 
@@ -257,7 +251,7 @@ func (q *Queries) GetOrderForUpdate(ctx context.Context, id int64) (Order, error
 }
 
 const getOrderIdempotencyKey = `-- name: GetOrderIdempotencyKey :one
-SELECT id, user_id, key, request_hash, order_id, response_status, response_body, created_at, expires_at
+SELECT id, user_id, key, request_hash, response_status, response_body, created_at, expires_at
 FROM order_idempotency_keys
 WHERE user_id = $1 AND key = $2
 `
@@ -276,7 +270,6 @@ func (q *Queries) GetOrderIdempotencyKey(ctx context.Context, arg GetOrderIdempo
 		&i.UserID,
 		&i.Key,
 		&i.RequestHash,
-		&i.OrderID,
 		&i.ResponseStatus,
 		&i.ResponseBody,
 		&i.CreatedAt,

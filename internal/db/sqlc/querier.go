@@ -18,7 +18,7 @@ type Querier interface {
 	// concurrent duplicate then sees the committed key, or claims it when the first
 	// rolled back.
 	ClaimOrderIdempotencyKey(ctx context.Context, arg ClaimOrderIdempotencyKeyParams) (int64, error)
-	// CompleteOrderIdempotencyKey stores the order and the response of claimed key id.
+	// CompleteOrderIdempotencyKey stores the response of claimed key id.
 	CompleteOrderIdempotencyKey(ctx context.Context, arg CompleteOrderIdempotencyKeyParams) error
 	// CountOrders counts all orders, or a buyer's, up to max_count.
 	CountOrders(ctx context.Context, arg CountOrdersParams) (int64, error)

@@ -58,7 +58,7 @@ func TestIdempotentReplay(t *testing.T) {
 	if renewed.Data.ID == first.Data.ID {
 		t.Fatalf("an expired key replayed its order")
 	}
-	if n := count(t, srv, `SELECT count(*) FROM order_idempotency_keys WHERE user_id = $1 AND order_id = $2 AND expires_at > now()`, buyer.ID, renewed.Data.ID); n != 1 {
+	if n := count(t, srv, `SELECT count(*) FROM order_idempotency_keys WHERE user_id = $1 AND (response_body->>'id')::bigint = $2 AND expires_at > now()`, buyer.ID, renewed.Data.ID); n != 1 {
 		t.Fatalf("renewed key rows: %d", n)
 	}
 }

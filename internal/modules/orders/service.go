@@ -107,7 +107,7 @@ func (s *Service) Place(ctx context.Context, buyer int64, in *PlaceOrderRequest)
 			}
 			status := int32(http.StatusCreated)
 			if err := q.CompleteOrderIdempotencyKey(ctx, sqlc.CompleteOrderIdempotencyKeyParams{
-				ID: keyID, OrderID: &o.ID, ResponseStatus: &status, ResponseBody: body,
+				ID: keyID, ResponseStatus: &status, ResponseBody: body,
 			}); err != nil {
 				return err
 			}
