@@ -27,6 +27,8 @@ locals {
     "file://schema/auth.sql",
     "file://schema/audit.sql",
     "file://schema/river.sql",
+    "file://schema/products.sql",
+    "file://schema/orders.sql",
   ]
   migrations = "file://migrations"
 }

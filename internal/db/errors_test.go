@@ -26,9 +26,9 @@ CREATE TABLE accounts (
 	code  varchar(4),
 	score int CONSTRAINT accounts_score_check CHECK (score >= 0)
 );
-CREATE TABLE orders (
+CREATE TABLE invoices (
 	id         int PRIMARY KEY,
-	account_id int NOT NULL CONSTRAINT orders_account_id_fkey REFERENCES accounts (id)
+	account_id int NOT NULL CONSTRAINT invoices_account_id_fkey REFERENCES accounts (id)
 );
 INSERT INTO accounts (id, email) VALUES (1, 'taken-secret@example.com');
 `
@@ -75,21 +75,21 @@ func TestTranslate(t *testing.T) {
 		{
 			name: "foreign key violation",
 			run: func() error {
-				_, err := p.Exec(ctx, `INSERT INTO orders VALUES (1, $1)`, 999)
+				_, err := p.Exec(ctx, `INSERT INTO invoices VALUES (1, $1)`, 999)
 				return err
 			},
-			kind: db.ErrForeignKey, code: "23503", constraint: "orders_account_id_fkey", table: "orders",
+			kind: db.ErrForeignKey, code: "23503", constraint: "invoices_account_id_fkey", table: "invoices",
 		},
 		{
 			name: "foreign key still referenced",
 			run: func() error {
-				if _, err := p.Exec(ctx, `INSERT INTO orders VALUES (2, 1)`); err != nil {
+				if _, err := p.Exec(ctx, `INSERT INTO invoices VALUES (2, 1)`); err != nil {
 					return fmt.Errorf("setup: %w", err)
 				}
 				_, err := p.Exec(ctx, `DELETE FROM accounts WHERE id = 1`)
 				return err
 			},
-			kind: db.ErrForeignKey, code: "23503", constraint: "orders_account_id_fkey", table: "orders",
+			kind: db.ErrForeignKey, code: "23503", constraint: "invoices_account_id_fkey", table: "invoices",
 		},
 		{
 			name: "check violation",
@@ -281,8 +281,8 @@ func TestErrorIsUniqueViolation(t *testing.T) {
 	if !db.IsUniqueViolation(raw, "accounts_pkey") {
 		t.Errorf("IsUniqueViolation(%v, accounts_pkey) = false", raw)
 	}
-	_, raw = p.Exec(context.Background(), `INSERT INTO orders VALUES (1, 5)`)
-	if !db.IsForeignKeyViolation(raw, "orders_account_id_fkey") || db.IsUniqueViolation(raw, "") {
+	_, raw = p.Exec(context.Background(), `INSERT INTO invoices VALUES (1, 5)`)
+	if !db.IsForeignKeyViolation(raw, "invoices_account_id_fkey") || db.IsUniqueViolation(raw, "") {
 		t.Errorf("%v: want a foreign key violation only", raw)
 	}
 	if db.IsUniqueViolation(nil, "") || db.IsUniqueViolation(pgx.ErrNoRows, "") {

@@ -54,23 +54,7 @@ const planPage = 21
 func TestListAndCountPlansUnderGenericPlans(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testdb.NewURL(t)
-	rec := &recorder{}
-	pool, err := db.NewPool(ctx, db.PoolConfig{URL: url, MaxConns: 2, Tracer: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	seed(t, pool)
-	store := db.NewStore(pool)
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
-		t.Fatal(err)
-	}
+	store, pool, conn, rec := newPlanGate(t, seed)
 
 	author, admin := int64(0), "admin"
 	if err := pool.QueryRow(ctx, "SELECT author_id FROM posts ORDER BY id LIMIT 1").Scan(&author); err != nil {
@@ -149,6 +133,31 @@ func TestListAndCountPlansUnderGenericPlans(t *testing.T) {
 			}
 		}
 	}
+}
+
+// newPlanGate returns, on a fresh database filled by seed: a store on a pool whose
+// last query rec keeps, the pool, and a connection forced to generic plans for
+// explainGeneric. Failures end the test.
+func newPlanGate(t *testing.T, seed func(*testing.T, *db.Pool)) (*db.Store, *db.Pool, *pgx.Conn, *recorder) {
+	t.Helper()
+	ctx := context.Background()
+	url := testdb.NewURL(t)
+	rec := &recorder{}
+	pool, err := db.NewPool(ctx, db.PoolConfig{URL: url, MaxConns: 2, Tracer: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	seed(t, pool)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
+		t.Fatal(err)
+	}
+	return db.NewStore(pool), pool, conn, rec
 }
 
 // seed fills posts and users with enough rows, in proportions that make a filter

@@ -18,26 +18,63 @@ var _ sqlc.Querier = queries{}
 // replicaReads names the queries that may run on a replica: sqlc kind :one or
 // :many and a statement that only reads.
 var replicaReads = []string{
+	"CountOrders",
 	"CountPosts",
+	"CountProducts",
 	"CountUsers",
+	"GetOrder",
+	"GetOrderIdempotencyKey",
 	"GetPost",
+	"GetProduct",
+	"GetProductBySku",
 	"GetUser",
 	"GetUserAuthState",
 	"GetUserByEmail",
 	"ListAuditEvents",
+	"ListOrderItems",
+	"ListOrdersByCreatedAtAsc",
+	"ListOrdersByCreatedAtDesc",
 	"ListPostsByCreatedAtAsc",
 	"ListPostsByCreatedAtDesc",
 	"ListPostsByIDAsc",
 	"ListPostsByIDDesc",
+	"ListProductsByCreatedAtAsc",
+	"ListProductsByCreatedAtDesc",
+	"ListProductsByIDAsc",
+	"ListProductsByIDDesc",
 	"ListUsersByCreatedAtAsc",
 	"ListUsersByCreatedAtDesc",
 	"ListUsersByIDAsc",
 	"ListUsersByIDDesc",
 	"PostExists",
+	"ProductExists",
 	"PruneAuditEvents",
 	"RefreshFamilyRevoked",
 	"UserEmailExists",
 	"UserExists",
+}
+
+func (q queries) ClaimOrderIdempotencyKey(ctx context.Context, arg sqlc.ClaimOrderIdempotencyKeyParams) (int64, error) {
+	ctx, done := q.start(ctx, "ClaimOrderIdempotencyKey")
+	r0, err := q.q.ClaimOrderIdempotencyKey(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
+}
+
+func (q queries) CompleteOrderIdempotencyKey(ctx context.Context, arg sqlc.CompleteOrderIdempotencyKeyParams) error {
+	ctx, done := q.start(ctx, "CompleteOrderIdempotencyKey")
+	return done(q.wrote(ctx, q.q.CompleteOrderIdempotencyKey(ctx, arg)))
+}
+
+func (q queries) CountOrders(ctx context.Context, arg sqlc.CountOrdersParams) (int64, error) {
+	ctx, done := q.start(ctx, "CountOrders")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.CountOrders(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.CountOrders(ctx, arg)
+	return r0, done(err)
 }
 
 func (q queries) CountPosts(ctx context.Context, arg sqlc.CountPostsParams) (int64, error) {
@@ -49,6 +86,18 @@ func (q queries) CountPosts(ctx context.Context, arg sqlc.CountPostsParams) (int
 		}
 	}
 	r0, err := q.q.CountPosts(ctx, arg)
+	return r0, done(err)
+}
+
+func (q queries) CountProducts(ctx context.Context, maxCount int32) (int64, error) {
+	ctx, done := q.start(ctx, "CountProducts")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.CountProducts(ctx, maxCount)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.CountProducts(ctx, maxCount)
 	return r0, done(err)
 }
 
@@ -69,6 +118,18 @@ func (q queries) CreateAuditEvent(ctx context.Context, arg sqlc.CreateAuditEvent
 	return done(q.wrote(ctx, q.q.CreateAuditEvent(ctx, arg)))
 }
 
+func (q queries) CreateOrder(ctx context.Context, arg sqlc.CreateOrderParams) (sqlc.Order, error) {
+	ctx, done := q.start(ctx, "CreateOrder")
+	r0, err := q.q.CreateOrder(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
+}
+
+func (q queries) CreateOrderItems(ctx context.Context, arg sqlc.CreateOrderItemsParams) ([]sqlc.CreateOrderItemsRow, error) {
+	ctx, done := q.start(ctx, "CreateOrderItems")
+	r0, err := q.q.CreateOrderItems(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
+}
+
 func (q queries) CreatePost(ctx context.Context, arg sqlc.CreatePostParams) (sqlc.Post, error) {
 	ctx, done := q.start(ctx, "CreatePost")
 	r0, err := q.q.CreatePost(ctx, arg)
@@ -78,6 +139,18 @@ func (q queries) CreatePost(ctx context.Context, arg sqlc.CreatePostParams) (sql
 func (q queries) CreatePosts(ctx context.Context, arg []sqlc.CreatePostsParams) (int64, error) {
 	ctx, done := q.start(ctx, "CreatePosts")
 	r0, err := q.q.CreatePosts(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
+}
+
+func (q queries) CreateProduct(ctx context.Context, arg sqlc.CreateProductParams) (sqlc.Product, error) {
+	ctx, done := q.start(ctx, "CreateProduct")
+	r0, err := q.q.CreateProduct(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
+}
+
+func (q queries) CreateProducts(ctx context.Context, arg []sqlc.CreateProductsParams) (int64, error) {
+	ctx, done := q.start(ctx, "CreateProducts")
+	r0, err := q.q.CreateProducts(ctx, arg)
 	return r0, done(q.wrote(ctx, err))
 }
 
@@ -99,6 +172,18 @@ func (q queries) CreateUsers(ctx context.Context, arg []sqlc.CreateUsersParams) 
 	return r0, done(q.wrote(ctx, err))
 }
 
+func (q queries) DecrementProductStock(ctx context.Context, arg sqlc.DecrementProductStockParams) (int64, error) {
+	ctx, done := q.start(ctx, "DecrementProductStock")
+	r0, err := q.q.DecrementProductStock(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
+}
+
+func (q queries) DeleteExpiredOrderIdempotencyKeys(ctx context.Context, arg sqlc.DeleteExpiredOrderIdempotencyKeysParams) (int64, error) {
+	ctx, done := q.start(ctx, "DeleteExpiredOrderIdempotencyKeys")
+	r0, err := q.q.DeleteExpiredOrderIdempotencyKeys(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
+}
+
 func (q queries) DeleteExpiredRefreshTokens(ctx context.Context, arg sqlc.DeleteExpiredRefreshTokensParams) (int64, error) {
 	ctx, done := q.start(ctx, "DeleteExpiredRefreshTokens")
 	r0, err := q.q.DeleteExpiredRefreshTokens(ctx, arg)
@@ -111,10 +196,46 @@ func (q queries) DeletePost(ctx context.Context, id int64) (int64, error) {
 	return r0, done(q.wrote(ctx, err))
 }
 
+func (q queries) DeleteProduct(ctx context.Context, id int64) (int64, error) {
+	ctx, done := q.start(ctx, "DeleteProduct")
+	r0, err := q.q.DeleteProduct(ctx, id)
+	return r0, done(q.wrote(ctx, err))
+}
+
 func (q queries) DeleteUser(ctx context.Context, id int64) (int64, error) {
 	ctx, done := q.start(ctx, "DeleteUser")
 	r0, err := q.q.DeleteUser(ctx, id)
 	return r0, done(q.wrote(ctx, err))
+}
+
+func (q queries) GetOrder(ctx context.Context, id int64) (sqlc.Order, error) {
+	ctx, done := q.start(ctx, "GetOrder")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.GetOrder(ctx, id)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.GetOrder(ctx, id)
+	return r0, done(err)
+}
+
+func (q queries) GetOrderForUpdate(ctx context.Context, id int64) (sqlc.Order, error) {
+	ctx, done := q.start(ctx, "GetOrderForUpdate")
+	r0, err := q.q.GetOrderForUpdate(ctx, id)
+	return r0, done(q.wrote(ctx, err))
+}
+
+func (q queries) GetOrderIdempotencyKey(ctx context.Context, arg sqlc.GetOrderIdempotencyKeyParams) (sqlc.OrderIdempotencyKey, error) {
+	ctx, done := q.start(ctx, "GetOrderIdempotencyKey")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.GetOrderIdempotencyKey(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.GetOrderIdempotencyKey(ctx, arg)
+	return r0, done(err)
 }
 
 func (q queries) GetPost(ctx context.Context, id int64) (sqlc.Post, error) {
@@ -132,6 +253,36 @@ func (q queries) GetPost(ctx context.Context, id int64) (sqlc.Post, error) {
 func (q queries) GetPostForUpdate(ctx context.Context, id int64) (sqlc.Post, error) {
 	ctx, done := q.start(ctx, "GetPostForUpdate")
 	r0, err := q.q.GetPostForUpdate(ctx, id)
+	return r0, done(q.wrote(ctx, err))
+}
+
+func (q queries) GetProduct(ctx context.Context, id int64) (sqlc.Product, error) {
+	ctx, done := q.start(ctx, "GetProduct")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.GetProduct(ctx, id)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.GetProduct(ctx, id)
+	return r0, done(err)
+}
+
+func (q queries) GetProductBySku(ctx context.Context, sku string) (sqlc.Product, error) {
+	ctx, done := q.start(ctx, "GetProductBySku")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.GetProductBySku(ctx, sku)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.GetProductBySku(ctx, sku)
+	return r0, done(err)
+}
+
+func (q queries) GetProductForUpdate(ctx context.Context, id int64) (sqlc.Product, error) {
+	ctx, done := q.start(ctx, "GetProductForUpdate")
+	r0, err := q.q.GetProductForUpdate(ctx, id)
 	return r0, done(q.wrote(ctx, err))
 }
 
@@ -195,6 +346,42 @@ func (q queries) ListAuditEvents(ctx context.Context, arg sqlc.ListAuditEventsPa
 	return r0, done(err)
 }
 
+func (q queries) ListOrderItems(ctx context.Context, orderIds []int64) ([]sqlc.ListOrderItemsRow, error) {
+	ctx, done := q.start(ctx, "ListOrderItems")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListOrderItems(ctx, orderIds)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.ListOrderItems(ctx, orderIds)
+	return r0, done(err)
+}
+
+func (q queries) ListOrdersByCreatedAtAsc(ctx context.Context, arg sqlc.ListOrdersByCreatedAtAscParams) ([]sqlc.Order, error) {
+	ctx, done := q.start(ctx, "ListOrdersByCreatedAtAsc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListOrdersByCreatedAtAsc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.ListOrdersByCreatedAtAsc(ctx, arg)
+	return r0, done(err)
+}
+
+func (q queries) ListOrdersByCreatedAtDesc(ctx context.Context, arg sqlc.ListOrdersByCreatedAtDescParams) ([]sqlc.Order, error) {
+	ctx, done := q.start(ctx, "ListOrdersByCreatedAtDesc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListOrdersByCreatedAtDesc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.ListOrdersByCreatedAtDesc(ctx, arg)
+	return r0, done(err)
+}
+
 func (q queries) ListPostsByCreatedAtAsc(ctx context.Context, arg sqlc.ListPostsByCreatedAtAscParams) ([]sqlc.Post, error) {
 	ctx, done := q.start(ctx, "ListPostsByCreatedAtAsc")
 	if r := q.replicas.pick(ctx); r != nil {
@@ -240,6 +427,54 @@ func (q queries) ListPostsByIDDesc(ctx context.Context, arg sqlc.ListPostsByIDDe
 		}
 	}
 	r0, err := q.q.ListPostsByIDDesc(ctx, arg)
+	return r0, done(err)
+}
+
+func (q queries) ListProductsByCreatedAtAsc(ctx context.Context, arg sqlc.ListProductsByCreatedAtAscParams) ([]sqlc.Product, error) {
+	ctx, done := q.start(ctx, "ListProductsByCreatedAtAsc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListProductsByCreatedAtAsc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.ListProductsByCreatedAtAsc(ctx, arg)
+	return r0, done(err)
+}
+
+func (q queries) ListProductsByCreatedAtDesc(ctx context.Context, arg sqlc.ListProductsByCreatedAtDescParams) ([]sqlc.Product, error) {
+	ctx, done := q.start(ctx, "ListProductsByCreatedAtDesc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListProductsByCreatedAtDesc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.ListProductsByCreatedAtDesc(ctx, arg)
+	return r0, done(err)
+}
+
+func (q queries) ListProductsByIDAsc(ctx context.Context, arg sqlc.ListProductsByIDAscParams) ([]sqlc.Product, error) {
+	ctx, done := q.start(ctx, "ListProductsByIDAsc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListProductsByIDAsc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.ListProductsByIDAsc(ctx, arg)
+	return r0, done(err)
+}
+
+func (q queries) ListProductsByIDDesc(ctx context.Context, arg sqlc.ListProductsByIDDescParams) ([]sqlc.Product, error) {
+	ctx, done := q.start(ctx, "ListProductsByIDDesc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListProductsByIDDesc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.ListProductsByIDDesc(ctx, arg)
 	return r0, done(err)
 }
 
@@ -297,6 +532,18 @@ func (q queries) LockActiveAdmins(ctx context.Context) ([]int64, error) {
 	return r0, done(q.wrote(ctx, err))
 }
 
+func (q queries) LockOrderProducts(ctx context.Context, orderID int64) ([]int64, error) {
+	ctx, done := q.start(ctx, "LockOrderProducts")
+	r0, err := q.q.LockOrderProducts(ctx, orderID)
+	return r0, done(q.wrote(ctx, err))
+}
+
+func (q queries) LockProductsForOrder(ctx context.Context, ids []int64) ([]sqlc.LockProductsForOrderRow, error) {
+	ctx, done := q.start(ctx, "LockProductsForOrder")
+	r0, err := q.q.LockProductsForOrder(ctx, ids)
+	return r0, done(q.wrote(ctx, err))
+}
+
 func (q queries) PostExists(ctx context.Context, id int64) (bool, error) {
 	ctx, done := q.start(ctx, "PostExists")
 	if r := q.replicas.pick(ctx); r != nil {
@@ -306,6 +553,18 @@ func (q queries) PostExists(ctx context.Context, id int64) (bool, error) {
 		}
 	}
 	r0, err := q.q.PostExists(ctx, id)
+	return r0, done(err)
+}
+
+func (q queries) ProductExists(ctx context.Context, id int64) (bool, error) {
+	ctx, done := q.start(ctx, "ProductExists")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ProductExists(ctx, id)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.ProductExists(ctx, id)
 	return r0, done(err)
 }
 
@@ -333,6 +592,12 @@ func (q queries) RefreshFamilyRevoked(ctx context.Context, familyID uuid.UUID) (
 	return r0, done(err)
 }
 
+func (q queries) RestoreOrderStock(ctx context.Context, orderID int64) (int64, error) {
+	ctx, done := q.start(ctx, "RestoreOrderStock")
+	r0, err := q.q.RestoreOrderStock(ctx, orderID)
+	return r0, done(q.wrote(ctx, err))
+}
+
 func (q queries) RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) (int64, error) {
 	ctx, done := q.start(ctx, "RevokeRefreshFamily")
 	r0, err := q.q.RevokeRefreshFamily(ctx, familyID)
@@ -356,9 +621,21 @@ func (q queries) RotateRefreshToken(ctx context.Context, id int64) error {
 	return done(q.wrote(ctx, q.q.RotateRefreshToken(ctx, id)))
 }
 
+func (q queries) SetOrderStatus(ctx context.Context, arg sqlc.SetOrderStatusParams) (sqlc.Order, error) {
+	ctx, done := q.start(ctx, "SetOrderStatus")
+	r0, err := q.q.SetOrderStatus(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
+}
+
 func (q queries) UpdatePost(ctx context.Context, arg sqlc.UpdatePostParams) (sqlc.Post, error) {
 	ctx, done := q.start(ctx, "UpdatePost")
 	r0, err := q.q.UpdatePost(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
+}
+
+func (q queries) UpdateProduct(ctx context.Context, arg sqlc.UpdateProductParams) (sqlc.Product, error) {
+	ctx, done := q.start(ctx, "UpdateProduct")
+	r0, err := q.q.UpdateProduct(ctx, arg)
 	return r0, done(q.wrote(ctx, err))
 }
 

@@ -5,7 +5,9 @@ import (
 	"github.com/quarrydev/quarry/internal/core/module"
 	"github.com/quarrydev/quarry/internal/modules/audit"
 	"github.com/quarrydev/quarry/internal/modules/auth"
+	"github.com/quarrydev/quarry/internal/modules/orders"
 	"github.com/quarrydev/quarry/internal/modules/posts"
+	"github.com/quarrydev/quarry/internal/modules/products"
 	"github.com/quarrydev/quarry/internal/modules/users"
 )
 
@@ -15,6 +17,8 @@ func All() []module.Module {
 		auth.New(),
 		users.New(),
 		posts.New(),
+		products.New(),
+		orders.New(),
 		audit.New(),
 	}
 }

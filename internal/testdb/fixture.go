@@ -48,6 +48,21 @@ func Post(t testing.TB, q db.Querier, p sqlc.CreatePostParams) sqlc.Post {
 	return post
 }
 
+// Product inserts a product with the generated CreateProduct and returns it. Zero
+// fields of p get defaults: a unique sku and name; price and stock stay as given.
+// Failures end the test.
+func Product(t testing.TB, q db.Querier, p sqlc.CreateProductParams) sqlc.Product {
+	t.Helper()
+	n := seq.Add(1)
+	p.Sku = or(p.Sku, fmt.Sprintf("SKU-%d", n))
+	p.Name = or(p.Name, fmt.Sprintf("Product %d", n))
+	product, err := q.CreateProduct(context.Background(), p)
+	if err != nil {
+		t.Fatalf("testdb.Product(%s): %v", p.Sku, err)
+	}
+	return product
+}
+
 func or(s, fallback string) string {
 	if s == "" {
 		return fallback

@@ -21,6 +21,8 @@ const (
 	inPath  = "uri"  // a path parameter: `uri:"id"`
 	inQuery = "form" // a query parameter: `form:"limit"`
 	inBody  = "json" // a field of the JSON body: `json:"title"`
+	// inHeader is a request header: `header:"Idempotency-Key" json:"-"` (a string).
+	inHeader = "header"
 )
 
 // inputShape records which parts of a request a request type reads.
@@ -46,8 +48,10 @@ func shapeOf(t reflect.Type) (inputShape, error) {
 		if !f.IsExported() {
 			continue
 		}
-		uri, form := f.Tag.Get(inPath), f.Tag.Get(inQuery)
+		uri, form, header := f.Tag.Get(inPath), f.Tag.Get(inQuery), f.Tag.Get(inHeader)
 		switch {
+		case header != "":
+			s.params = append(s.params, paramField{index: f.Index, name: header, in: inHeader})
 		case uri != "":
 			s.params = append(s.params, paramField{index: f.Index, name: uri, in: inPath})
 		case form != "":
@@ -64,7 +68,7 @@ func shapeOf(t reflect.Type) (inputShape, error) {
 	return s, nil
 }
 
-// bind fills in from the request: the JSON body first, then path and query
+// bind fills in from the request: the JSON body first, then path, query and header
 // parameters, which are reset before binding so that they only ever come from the URL
 // (a body key "id" cannot redirect a request to another resource). Errors are
 // *apperr.Error values: malformed bodies and unreadable parameters name the field; a
@@ -85,6 +89,9 @@ func (s inputShape) bind(c *gin.Context, in any) error {
 		var present bool
 		if p.in == inPath {
 			raw = c.Param(p.name)
+			present = raw != ""
+		} else if p.in == inHeader {
+			raw = c.GetHeader(p.name)
 			present = raw != ""
 		} else if vals, ok := query[p.name]; ok && len(vals) > 0 {
 			raw, present = vals[len(vals)-1], true

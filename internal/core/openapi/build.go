@@ -188,7 +188,7 @@ func (g *schemaGen) operation(rt httpx.MountedRoute, shared openapi3.ResponseBod
 	return op, nil
 }
 
-// parameters documents the path and query fields of in (nil for none) and every path
+// parameters documents the path, query and header fields of in (nil for none) and every path
 // parameter of fullPath that in does not declare, as a string.
 func (g *schemaGen) parameters(in reflect.Type, fullPath string) (openapi3.Parameters, error) {
 	var out openapi3.Parameters
@@ -202,6 +202,9 @@ func (g *schemaGen) parameters(in reflect.Type, fullPath string) (openapi3.Param
 			name, where := f.Tag.Get("uri"), openapi3.ParameterInPath
 			if name == "" {
 				name, where = f.Tag.Get("form"), openapi3.ParameterInQuery
+			}
+			if name == "" {
+				name, where = f.Tag.Get("header"), openapi3.ParameterInHeader
 			}
 			if name == "" || !f.IsExported() {
 				continue

@@ -33,6 +33,7 @@ type widget struct {
 type createWidget struct {
 	Shop   int64    `uri:"shop" binding:"gt=0" doc:"shop id"`
 	DryRun bool     `form:"dry_run"`
+	Trace  string   `header:"X-Trace" json:"-" binding:"max=64"`
 	Name   string   `json:"name" binding:"required,max=200"`
 	Kind   *string  `json:"kind" binding:"omitnil,oneof=round square"`
 	Email  string   `json:"email" binding:"omitempty,email"`
@@ -144,7 +145,8 @@ func TestSchemasFollowTypesAndBindingRules(t *testing.T) {
 
 	create := doc.Paths.Value("/api/v1/widgets/{shop}").Post
 	if got, want := js(t, create.Parameters), `[{"description":"shop id","in":"path","name":"shop","required":true,"schema":{"exclusiveMinimum":0,"format":"int64","type":"integer"}},`+
-		`{"in":"query","name":"dry_run","schema":{"type":"boolean"}}]`; got != want {
+		`{"in":"query","name":"dry_run","schema":{"type":"boolean"}},`+
+		`{"in":"header","name":"X-Trace","schema":{"maxLength":64,"type":"string"}}]`; got != want {
 		t.Errorf("create parameters:\n got %s\nwant %s", got, want)
 	}
 	if got, want := js(t, create.Security), `[{"bearerAuth":[]}]`; got != want {
@@ -164,7 +166,7 @@ func TestSchemasFollowTypesAndBindingRules(t *testing.T) {
 	list := doc.Paths.Value("/api/v1/widgets").Get
 	// limit is omitempty: 0 skips its rules and reads as not given.
 	if got, want := js(t, list.Parameters), `[{"in":"query","name":"limit","schema":{"format":"int64","maximum":100,"minimum":0,"type":"integer"}},`+
-		`{"in":"query","name":"sort","schema":{"enum":["id","-id"],"type":"string"}},`+
+		`{"in":"query","name":"sort","schema":{"enum":["id","-id",""],"type":"string"}},`+
 		`{"in":"query","name":"owner","schema":{"exclusiveMinimum":0,"format":"int64","type":"integer"}},`+
 		`{"in":"query","name":"q","schema":{"type":"string"}}]`; got != want {
 		t.Errorf("list parameters:\n got %s\nwant %s", got, want)

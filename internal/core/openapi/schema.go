@@ -7,6 +7,7 @@ import (
 	"math"
 	"path"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -222,6 +223,10 @@ func applyRules(s *openapi3.SchemaRef, t reflect.Type, rs rules) error {
 			zero := 0.0
 			v.Min, v.ExclusiveMin = &zero, openapi3.ExclusiveBound{}
 		}
+		if rs.omitempty && t.Kind() != reflect.Pointer && base.Kind() == reflect.String && len(v.Enum) > 0 && !slices.Contains(v.Enum, any("")) {
+			// The validator skips the rules for "", which the handler takes as not given.
+			v.Enum = append(v.Enum, "")
+		}
 		allowNullInEnum(v)
 	}
 	if len(rs.elem) > 0 && (base.Kind() == reflect.Slice || base.Kind() == reflect.Array) {
@@ -333,7 +338,7 @@ func jsonFields(t reflect.Type, dir direction) []jsonField {
 		if name == "-" && opts == "" {
 			continue
 		}
-		if dir == request && (f.Tag.Get("uri") != "" || f.Tag.Get("form") != "") {
+		if dir == request && (f.Tag.Get("uri") != "" || f.Tag.Get("form") != "" || f.Tag.Get("header") != "") {
 			continue
 		}
 		if f.Anonymous && (!hasTag || name == "") {

@@ -45,6 +45,42 @@ func (q *Queries) CreatePosts(ctx context.Context, arg []CreatePostsParams) (int
 	return q.db.CopyFrom(ctx, []string{"posts"}, []string{"author_id", "title", "body", "status"}, &iteratorForCreatePosts{rows: arg})
 }
 
+// iteratorForCreateProducts implements pgx.CopyFromSource.
+type iteratorForCreateProducts struct {
+	rows                 []CreateProductsParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCreateProducts) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCreateProducts) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].Sku,
+		r.rows[0].Name,
+		r.rows[0].Price,
+		r.rows[0].Stock,
+	}, nil
+}
+
+func (r iteratorForCreateProducts) Err() error {
+	return nil
+}
+
+// CreateProducts inserts many products with COPY and returns the number of rows copied.
+func (q *Queries) CreateProducts(ctx context.Context, arg []CreateProductsParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"products"}, []string{"sku", "name", "price", "stock"}, &iteratorForCreateProducts{rows: arg})
+}
+
 // iteratorForCreateUsers implements pgx.CopyFromSource.
 type iteratorForCreateUsers struct {
 	rows                 []CreateUsersParams

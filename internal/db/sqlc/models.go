@@ -77,12 +77,50 @@ type AuditEvent struct {
 	Outcome      string      `json:"outcome"`
 }
 
+type Order struct {
+	ID        int64     `json:"id"`
+	BuyerID   int64     `json:"buyer_id"`
+	Status    string    `json:"status"`
+	Total     int64     `json:"total"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type OrderIdempotencyKey struct {
+	ID             int64     `json:"id"`
+	UserID         int64     `json:"user_id"`
+	Key            string    `json:"key"`
+	RequestHash    []byte    `json:"request_hash"`
+	ResponseStatus *int32    `json:"response_status"`
+	ResponseBody   []byte    `json:"response_body"`
+	CreatedAt      time.Time `json:"created_at"`
+	ExpiresAt      time.Time `json:"expires_at"`
+}
+
+type OrderItem struct {
+	ID        int64 `json:"id"`
+	OrderID   int64 `json:"order_id"`
+	ProductID int64 `json:"product_id"`
+	Quantity  int32 `json:"quantity"`
+	UnitPrice int64 `json:"unit_price"`
+}
+
 type Post struct {
 	ID        int64     `json:"id"`
 	AuthorID  int64     `json:"author_id"`
 	Title     string    `json:"title"`
 	Body      string    `json:"body"`
 	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type Product struct {
+	ID        int64     `json:"id"`
+	Sku       string    `json:"sku"`
+	Name      string    `json:"name"`
+	Price     int64     `json:"price"`
+	Stock     int32     `json:"stock"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

@@ -11,26 +11,56 @@ import (
 )
 
 type Querier interface {
+	// ClaimOrderIdempotencyKey claims key for user_id with the request's hash, or
+	// reclaims it when it has expired, and returns its id. It returns no row when the key
+	// is held and has not expired. While another transaction holds a fresh claim of the
+	// same key, it waits for that transaction to end (the unique index's lock): a
+	// concurrent duplicate then sees the committed key, or claims it when the first
+	// rolled back.
+	ClaimOrderIdempotencyKey(ctx context.Context, arg ClaimOrderIdempotencyKeyParams) (int64, error)
+	// CompleteOrderIdempotencyKey stores the response of claimed key id.
+	CompleteOrderIdempotencyKey(ctx context.Context, arg CompleteOrderIdempotencyKeyParams) error
+	// CountOrders counts all orders, or a buyer's, up to max_count.
+	CountOrders(ctx context.Context, arg CountOrdersParams) (int64, error)
 	// CountPosts counts the posts matching the same optional filters as ListPosts*, up to
 	// max_count: counting stops there, so it never reads more index entries than that.
 	// One branch per filter shape, as in ListPostsByCreatedAtDesc.
 	CountPosts(ctx context.Context, arg CountPostsParams) (int64, error)
+	// CountProducts counts the products, up to max_count: counting stops there.
+	CountProducts(ctx context.Context, maxCount int32) (int64, error)
 	// CountUsers counts the users matching the same optional filters as ListUsers*, up to
 	// max_count (see CountPosts).
 	CountUsers(ctx context.Context, arg CountUsersParams) (int64, error)
 	// CreateAuditEvent appends one audit event. occurred_at is the time of the current
 	// transaction, the same now() the audited change's own timestamps get.
 	CreateAuditEvent(ctx context.Context, arg CreateAuditEventParams) error
+	// CreateOrder inserts a pending order of buyer_id for quantities[i] units of product
+	// ids[i], its total computed from the products' current prices, and returns it.
+	CreateOrder(ctx context.Context, arg CreateOrderParams) (Order, error)
+	// CreateOrderItems inserts the lines of order order_id, quantities[i] units of product
+	// ids[i], capturing each product's current price, and returns them by product.
+	CreateOrderItems(ctx context.Context, arg CreateOrderItemsParams) ([]CreateOrderItemsRow, error)
 	// CreatePost inserts a post and returns it.
 	CreatePost(ctx context.Context, arg CreatePostParams) (Post, error)
 	// CreatePosts inserts many posts with COPY and returns the number of rows copied.
 	CreatePosts(ctx context.Context, arg []CreatePostsParams) (int64, error)
+	// CreateProduct inserts a product and returns it.
+	CreateProduct(ctx context.Context, arg CreateProductParams) (Product, error)
+	// CreateProducts inserts many products with COPY and returns the number of rows copied.
+	CreateProducts(ctx context.Context, arg []CreateProductsParams) (int64, error)
 	// CreateRefreshToken stores the hash of a new refresh token of family family_id.
 	CreateRefreshToken(ctx context.Context, arg CreateRefreshTokenParams) (RefreshToken, error)
 	// CreateUser inserts a user and returns it.
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	// CreateUsers inserts many users with COPY and returns the number of rows copied.
 	CreateUsers(ctx context.Context, arg []CreateUsersParams) (int64, error)
+	// DecrementProductStock takes quantities[i] units of product ids[i] off its stock,
+	// for every i, where the stock suffices, and returns the number of products changed.
+	DecrementProductStock(ctx context.Context, arg DecrementProductStockParams) (int64, error)
+	// DeleteExpiredOrderIdempotencyKeys deletes up to max_rows keys that expired before
+	// now and returns how many it deleted (expired keys are ignored and reclaimed anyway;
+	// deleting them only saves space).
+	DeleteExpiredOrderIdempotencyKeys(ctx context.Context, arg DeleteExpiredOrderIdempotencyKeysParams) (int64, error)
 	// DeleteExpiredRefreshTokens removes up to batch_size tokens that expired before the
 	// given time, oldest first, and returns how many; callers repeat it until it removes
 	// fewer than batch_size, so no single statement holds many locks or a long
@@ -39,14 +69,31 @@ type Querier interface {
 	DeleteExpiredRefreshTokens(ctx context.Context, arg DeleteExpiredRefreshTokensParams) (int64, error)
 	// DeletePost deletes the post with the given id and returns the number of rows deleted.
 	DeletePost(ctx context.Context, id int64) (int64, error)
+	// DeleteProduct deletes the product with the given id and returns the number of rows
+	// deleted.
+	DeleteProduct(ctx context.Context, id int64) (int64, error)
 	// DeleteUser deletes the user with the given id (and, by cascade, their posts) and
 	// returns the number of users deleted.
 	DeleteUser(ctx context.Context, id int64) (int64, error)
+	// GetOrder returns the order with the given id.
+	GetOrder(ctx context.Context, id int64) (Order, error)
+	// GetOrderForUpdate returns the order with the given id and locks it until the end of
+	// the transaction: concurrent cancellations of one order run one after the other.
+	GetOrderForUpdate(ctx context.Context, id int64) (Order, error)
+	// GetOrderIdempotencyKey returns the key of user_id as stored.
+	GetOrderIdempotencyKey(ctx context.Context, arg GetOrderIdempotencyKeyParams) (OrderIdempotencyKey, error)
 	// GetPost returns the post with the given id.
 	GetPost(ctx context.Context, id int64) (Post, error)
 	// GetPostForUpdate returns the post with the given id and locks it until the end of
 	// the transaction, so the state recorded before a change is the one it changes.
 	GetPostForUpdate(ctx context.Context, id int64) (Post, error)
+	// GetProduct returns the product with the given id.
+	GetProduct(ctx context.Context, id int64) (Product, error)
+	// GetProductBySku returns the product with the given SKU.
+	GetProductBySku(ctx context.Context, sku string) (Product, error)
+	// GetProductForUpdate returns the product with the given id and locks it until the
+	// end of the transaction, so the state recorded before a change is the one it changes.
+	GetProductForUpdate(ctx context.Context, id int64) (Product, error)
 	// GetRefreshTokenForUpdate returns the refresh token with the given hash and locks it
 	// until the end of the transaction, so two concurrent refreshes cannot both rotate it.
 	GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte) (RefreshToken, error)
@@ -69,6 +116,18 @@ type Querier interface {
 	//     previous page, NULL on the first page;
 	//   - page_limit: the maximum number of rows returned.
 	ListAuditEvents(ctx context.Context, arg ListAuditEventsParams) ([]AuditEvent, error)
+	// ListOrderItems returns the lines of every order in order_ids, with their product's
+	// SKU, ordered by order and product: one query for a whole page of orders.
+	ListOrderItems(ctx context.Context, orderIds []int64) ([]ListOrderItemsRow, error)
+	// ListOrdersByCreatedAtAsc returns one keyset page of orders ordered by
+	// (created_at, id) ascending. Parameters and form: see ListOrdersByCreatedAtDesc.
+	ListOrdersByCreatedAtAsc(ctx context.Context, arg ListOrdersByCreatedAtAscParams) ([]Order, error)
+	// ListOrdersByCreatedAtDesc returns one keyset page of orders ordered by
+	// (created_at, id) descending: all orders, or a buyer's (buyer_id, optional). The
+	// cursor (after_created_at, after_id) is NULL on the first page. One branch per
+	// filter shape, each served by its index under a generic plan (see
+	// ListPostsByCreatedAtDesc).
+	ListOrdersByCreatedAtDesc(ctx context.Context, arg ListOrdersByCreatedAtDescParams) ([]Order, error)
 	// ListPostsByCreatedAtAsc returns one keyset page of posts ordered by (created_at, id)
 	// ascending. Parameters and form: see ListPostsByCreatedAtDesc.
 	ListPostsByCreatedAtAsc(ctx context.Context, arg ListPostsByCreatedAtAscParams) ([]Post, error)
@@ -100,6 +159,22 @@ type Querier interface {
 	// ListPostsByIDDesc returns one keyset page of posts ordered by id descending.
 	// Parameters and form: see ListPostsByCreatedAtDesc.
 	ListPostsByIDDesc(ctx context.Context, arg ListPostsByIDDescParams) ([]Post, error)
+	// ListProductsByCreatedAtAsc returns one keyset page of products ordered by
+	// (created_at, id) ascending. Parameters: see ListProductsByCreatedAtDesc.
+	ListProductsByCreatedAtAsc(ctx context.Context, arg ListProductsByCreatedAtAscParams) ([]Product, error)
+	// ListProductsByCreatedAtDesc returns one keyset page of products ordered by
+	// (created_at, id) descending. All four ListProducts* queries take the same
+	// parameters: after_created_at, after_id (the sort key of the last row of the
+	// previous page, NULL on the first page; the id sorts read only after_id) and
+	// page_limit. A NULL cursor is replaced by the lowest or highest key, so the
+	// comparison is an index condition under a generic plan.
+	ListProductsByCreatedAtDesc(ctx context.Context, arg ListProductsByCreatedAtDescParams) ([]Product, error)
+	// ListProductsByIDAsc returns one keyset page of products ordered by id ascending.
+	// Parameters: see ListProductsByCreatedAtDesc.
+	ListProductsByIDAsc(ctx context.Context, arg ListProductsByIDAscParams) ([]Product, error)
+	// ListProductsByIDDesc returns one keyset page of products ordered by id descending.
+	// Parameters: see ListProductsByCreatedAtDesc.
+	ListProductsByIDDesc(ctx context.Context, arg ListProductsByIDDescParams) ([]Product, error)
 	// ListUsersByCreatedAtAsc returns one keyset page of users ordered by (created_at, id)
 	// ascending. Parameters and form: see ListUsersByCreatedAtDesc.
 	ListUsersByCreatedAtAsc(ctx context.Context, arg ListUsersByCreatedAtAscParams) ([]ListUsersByCreatedAtAscRow, error)
@@ -127,8 +202,17 @@ type Querier interface {
 	// LockActiveAdmins locks every active admin, in id order so that concurrent callers
 	// queue rather than deadlock, and returns their ids.
 	LockActiveAdmins(ctx context.Context) ([]int64, error)
+	// LockOrderProducts locks the products of order order_id until the end of the
+	// transaction, in ascending id order (see LockProductsForOrder), and returns their ids.
+	LockOrderProducts(ctx context.Context, orderID int64) ([]int64, error)
+	// LockProductsForOrder returns the products with the given ids and locks them until
+	// the end of the transaction, in ascending id order: the lock order every placement
+	// and cancellation follows, so two of them never wait on each other in a cycle.
+	LockProductsForOrder(ctx context.Context, ids []int64) ([]LockProductsForOrderRow, error)
 	// PostExists reports whether a post with the given id exists.
 	PostExists(ctx context.Context, id int64) (bool, error)
+	// ProductExists reports whether a product with the given id exists.
+	ProductExists(ctx context.Context, id int64) (bool, error)
 	// PruneAuditEvents deletes up to batch_size audit events older than keep_seconds
 	// (audit retention, at least a day), oldest first, and returns how many.
 	PruneAuditEvents(ctx context.Context, arg PruneAuditEventsParams) (int64, error)
@@ -136,6 +220,9 @@ type Querier interface {
 	// is ended as a whole, so a token minted while a revocation was waiting for its lock
 	// must not outlive it.
 	RefreshFamilyRevoked(ctx context.Context, familyID uuid.UUID) (bool, error)
+	// RestoreOrderStock puts the quantities of order order_id's lines back on their
+	// products' stock and returns the number of products changed.
+	RestoreOrderStock(ctx context.Context, orderID int64) (int64, error)
 	// RevokeRefreshFamily revokes every live token of a family (sign-out, theft detection).
 	RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) (int64, error)
 	// RevokeRefreshFamilyOfToken revokes every live token of the family the token with the
@@ -147,9 +234,14 @@ type Querier interface {
 	RevokeUserRefreshTokens(ctx context.Context, arg RevokeUserRefreshTokensParams) (int64, error)
 	// RotateRefreshToken marks a refresh token as used.
 	RotateRefreshToken(ctx context.Context, id int64) error
+	// SetOrderStatus sets the status of order id, bumps updated_at and returns the order.
+	SetOrderStatus(ctx context.Context, arg SetOrderStatusParams) (Order, error)
 	// UpdatePost sets the fields given (non-NULL), leaves the others unchanged, bumps
 	// updated_at and returns the post.
 	UpdatePost(ctx context.Context, arg UpdatePostParams) (Post, error)
+	// UpdateProduct sets the fields given (non-NULL), leaves the others unchanged, bumps
+	// updated_at and returns the product.
+	UpdateProduct(ctx context.Context, arg UpdateProductParams) (Product, error)
 	// UpdateUser sets the fields given (non-NULL), leaves the others unchanged, bumps
 	// updated_at and returns the user.
 	UpdateUser(ctx context.Context, arg UpdateUserParams) (User, error)
