@@ -7,7 +7,7 @@ API   := $(GO) run ./cmd/api
 # Name of the migration `make generate` writes when schema/ changed.
 NAME  ?= schema_change
 
-.PHONY: all run build generate check test fmt vet sqlc-check migrations-check openapi-check docs-check bench bench-targets faults
+.PHONY: all run build generate check test fmt vet sqlc-check store-check atlas-check migrations-check openapi-check docs-check bench bench-targets faults
 
 all: check test
 
@@ -21,15 +21,18 @@ build:
 ## generate: regenerate sqlc code from queries/, write a migration if schema/ changed, and rewrite api/openapi.yaml
 generate:
 	$(SQLC) generate
+	$(GO) generate ./internal/db
 	$(API) migrate diff $(NAME)
 	$(API) openapi -o api/openapi.yaml
 
 ## check: formatting, vet, generated code, migrations (in sync and linted) and the API document up to date
 ## (LINT_BASE=ref lints the migrations not on ref; default: those not on the merge base with main)
-check: fmt vet sqlc-check migrations-check openapi-check
+check: fmt vet sqlc-check store-check atlas-check migrations-check openapi-check
 
+# fmt: every Go file, tracked or not yet (git's ignored files excepted).
 fmt:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*')); \
+	@files=$$(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'); \
+	out=$$(for f in $$files; do [ -f "$$f" ] && echo "$$f"; done | xargs -r gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
@@ -38,6 +41,15 @@ vet:
 sqlc-check:
 	$(SQLC) vet
 	@$(SQLC) diff || { echo "internal/db/sqlc is stale: run 'make generate' and commit the result"; exit 1; }
+
+# store-check: internal/db/*_gen.go are current (query wrapper, constraint names).
+store-check:
+	cd internal/db && $(GO) run ./dbgen -check
+
+# atlas-check: atlas.hcl lists every file of schema/ (the Atlas CLI reads only those).
+atlas-check:
+	@missing=$$(for f in schema/*.sql; do grep -q "\"file://$$f\"" atlas.hcl || echo "$$f"; done); \
+	if [ -n "$$missing" ]; then echo "atlas.hcl does not list:"; echo "$$missing"; echo "add them to locals.schema, in dependency order"; exit 1; fi
 
 migrations-check:
 	$(API) migrate validate

@@ -19,7 +19,9 @@ INSERT INTO audit_events (
 --   - after_occurred_at, after_id: the cursor, i.e. the sort key of the last row of the
 --     previous page, NULL on the first page;
 --   - page_limit: the maximum number of rows returned.
-SELECT * FROM audit_events
+SELECT id, occurred_at, actor_id, action, resource_type, resource_id, before, after,
+       request_id, client_ip, user_agent, outcome
+FROM audit_events
 WHERE (sqlc.narg('actor_id')::bigint IS NULL OR actor_id = sqlc.narg('actor_id'))
   AND (sqlc.narg('action')::text IS NULL OR action = sqlc.narg('action'))
   AND (sqlc.narg('resource_type')::text IS NULL OR resource_type = sqlc.narg('resource_type'))

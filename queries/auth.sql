@@ -2,12 +2,12 @@
 -- CreateRefreshToken stores the hash of a new refresh token of family family_id.
 INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
 VALUES (@user_id, @family_id, @token_hash, @expires_at)
-RETURNING *;
+RETURNING id, user_id, family_id, token_hash, created_at, expires_at, rotated_at, revoked_at;
 
 -- name: GetRefreshTokenForUpdate :one
 -- GetRefreshTokenForUpdate returns the refresh token with the given hash and locks it
 -- until the end of the transaction, so two concurrent refreshes cannot both rotate it.
-SELECT * FROM refresh_tokens
+SELECT id, user_id, family_id, token_hash, created_at, expires_at, rotated_at, revoked_at FROM refresh_tokens
 WHERE token_hash = @token_hash
 FOR UPDATE;
 
@@ -30,9 +30,19 @@ WHERE user_id = @user_id
   AND (sqlc.narg('keep_family')::uuid IS NULL OR family_id <> sqlc.narg('keep_family')::uuid);
 
 -- name: DeleteExpiredRefreshTokens :execrows
--- DeleteExpiredRefreshTokens removes tokens that expired before the given time.
+-- DeleteExpiredRefreshTokens removes up to batch_size tokens that expired before the
+-- given time, oldest first, and returns how many; callers repeat it until it removes
+-- fewer than batch_size, so no single statement holds many locks or a long
+-- transaction. Rows another transaction holds are skipped (taken by the next run).
+-- Served by refresh_tokens_expires_at_idx.
 DELETE FROM refresh_tokens
-WHERE expires_at < @before;
+WHERE id IN (
+    SELECT t.id FROM refresh_tokens AS t
+    WHERE t.expires_at < @before
+    ORDER BY t.expires_at
+    LIMIT @batch_size
+    FOR UPDATE SKIP LOCKED
+);
 
 -- name: RevokeRefreshFamilyOfToken :many
 -- RevokeRefreshFamilyOfToken revokes every live token of the family the token with the

@@ -26,3 +26,6 @@ CREATE INDEX refresh_tokens_user_id_idx ON refresh_tokens (user_id);
 
 -- Serves revoking a family.
 CREATE INDEX refresh_tokens_family_id_idx ON refresh_tokens (family_id);
+
+-- Serves pruning expired tokens in batches, oldest first.
+CREATE INDEX refresh_tokens_expires_at_idx ON refresh_tokens (expires_at);

@@ -22,3 +22,14 @@ CREATE INDEX posts_author_id_id_idx ON posts (author_id, id);
 
 -- Unfiltered keyset listing ordered by (created_at, id); listing by id uses posts_pkey.
 CREATE INDEX posts_created_at_id_idx ON posts (created_at, id);
+
+-- Listing filtered by status, and by author and status, in either order: every
+-- filter shape of the ListPosts* queries has an index that yields its rows in order,
+-- so a page never reads rows it then throws away (the plan test checks this).
+CREATE INDEX posts_status_created_at_id_idx ON posts (status, created_at, id);
+
+CREATE INDEX posts_status_id_idx ON posts (status, id);
+
+CREATE INDEX posts_author_id_status_created_at_id_idx ON posts (author_id, status, created_at, id);
+
+CREATE INDEX posts_author_id_status_id_idx ON posts (author_id, status, id);

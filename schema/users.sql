@@ -10,11 +10,8 @@
 --       <table>_<column>_check          check constraint
 --   * Constraints are written as named CONSTRAINT clauses inside CREATE TABLE;
 --     indexes are separate CREATE INDEX statements.
---   * Declarative DDL: migrations are derived by diffing these files. Functions and
---     triggers are the exception, as the diff engine neither writes nor compares them:
---     each ships in a hand-written migration made with `api migrate new` and is
---     repeated here, identical, with a comment naming that migration (see
---     schema/audit.sql).
+--   * Declarative DDL: migrations are derived by diffing these files, functions,
+--     triggers and views included; these files are the whole truth.
 --   * Each file is self-contained per module; files may be applied in any order.
 
 CREATE TABLE users (
@@ -38,3 +35,17 @@ CREATE UNIQUE INDEX users_email_key ON users (lower(email));
 
 -- Keyset listing ordered by (created_at, id); listing by id uses users_pkey.
 CREATE INDEX users_created_at_id_idx ON users (created_at, id);
+
+-- Listing filtered by role, by activity, and by both, in either order: one index per
+-- filter shape of the ListUsers* queries (see schema/posts.sql).
+CREATE INDEX users_role_created_at_id_idx ON users (role, created_at, id);
+
+CREATE INDEX users_role_id_idx ON users (role, id);
+
+CREATE INDEX users_is_active_created_at_id_idx ON users (is_active, created_at, id);
+
+CREATE INDEX users_is_active_id_idx ON users (is_active, id);
+
+CREATE INDEX users_role_is_active_created_at_id_idx ON users (role, is_active, created_at, id);
+
+CREATE INDEX users_role_is_active_id_idx ON users (role, is_active, id);

@@ -14,11 +14,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/metrics"
@@ -29,7 +28,6 @@ import (
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
 	"github.com/quarrydev/quarry/internal/core/tracing"
 	"github.com/quarrydev/quarry/internal/db"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/migrate"
 )
 
@@ -38,10 +36,11 @@ type App struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	pool    *db.Pool
+	store   *db.Store
 	router  *httpx.Router
 	modules []module.Module
 	schema  *migrate.Engine
-	tokens  *auth.Tokens
+	tokens  *authn.Tokens
 	limits  *rateLimits
 	observe *observability
 
@@ -108,40 +107,74 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	return a, nil
 }
 
+// mount builds what modules depend on, the engine with its middleware, and mounts
+// the core routes and every enabled module's.
 func (a *App) mount(mods []module.Module) error {
-	cursors, err := db.NewCursorCodec([]byte(a.cfg.CursorSecret))
-	if err != nil {
-		return fmt.Errorf("CURSOR_SECRET: %w", err)
-	}
-	queries := sqlc.New(a.pool)
-	params := password.DefaultParams()
-	params.Memory, params.Iterations, params.Parallelism = a.cfg.PasswordMemoryKiB, a.cfg.PasswordIterations, a.cfg.PasswordParallelism
-	if err := params.Validate(); err != nil {
-		return fmt.Errorf("PASSWORD_*: %w", err)
-	}
-	tokens, err := newTokens(a.cfg)
+	deps, err := a.deps()
 	if err != nil {
 		return err
 	}
+	engine, err := a.engine()
+	if err != nil {
+		return err
+	}
+	a.router = httpx.NewRouter(engine, httpx.NewValidator())
+	site, err := a.mountCore()
+	if err != nil {
+		return err
+	}
+	if err := a.mountModules(mods, deps); err != nil {
+		return err
+	}
+	if site != nil {
+		return site.Publish(a.router.Routes(), mods)
+	}
+	return nil
+}
+
+// deps builds the capabilities every module gets: the store, cursors, password
+// hasher, tokens, the authentication guard and the rate limiter. It fails naming
+// the setting at fault.
+func (a *App) deps() (module.Deps, error) {
+	cursors, err := db.NewCursorCodec([]byte(a.cfg.CursorSecret))
+	if err != nil {
+		return module.Deps{}, fmt.Errorf("CURSOR_SECRET: %w", err)
+	}
+	a.store = db.NewStore(a.pool, a.observe.queryHooks()...)
+	store := a.store
+	params := password.DefaultParams()
+	params.Memory, params.Iterations, params.Parallelism = a.cfg.PasswordMemoryKiB, a.cfg.PasswordIterations, a.cfg.PasswordParallelism
+	if err := params.Validate(); err != nil {
+		return module.Deps{}, fmt.Errorf("PASSWORD_*: %w", err)
+	}
+	tokens, err := newTokens(a.cfg)
+	if err != nil {
+		return module.Deps{}, err
+	}
 	a.tokens = tokens
-	guard := auth.NewGuard(tokens, func(ctx context.Context, id int64) (string, bool, error) {
-		st, err := queries.GetUserAuthState(ctx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
+	guard := authn.NewGuard(tokens, func(ctx context.Context, id int64) (string, bool, error) {
+		st, err := store.GetUserAuthState(ctx, id)
+		if errors.Is(err, db.ErrNotFound) {
 			return "", false, nil
 		}
 		if err != nil {
-			return "", false, db.Translate(err)
+			return "", false, err
 		}
 		return st.Role, st.IsActive, nil
 	})
-	deps := module.Deps{
-		DB: a.pool, Queries: queries, Cursors: cursors, Log: a.log,
+	guard.OnFailure = a.observe.metrics.AuthFailure
+	return module.Deps{
+		Store: store, Cursors: cursors, Log: a.log,
 		Passwords:  password.NewHasher(params, a.cfg.PasswordMaxConcurrent, a.cfg.PasswordMaxWait),
 		Tokens:     tokens,
 		Guard:      guard,
 		RateLimits: a.limits.limiter,
-	}
+	}, nil
+}
 
+// engine returns the gin engine with the middleware chain every request passes.
+// It fails on an unusable TRUSTED_PROXIES.
+func (a *App) engine() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
 	engine.HandleMethodNotAllowed = true
@@ -151,9 +184,8 @@ func (a *App) mount(mods []module.Module) error {
 	engine.RedirectFixedPath = false
 	engine.ContextWithFallback = true
 	if err := engine.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
-		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
+		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	guard.OnFailure = a.observe.metrics.AuthFailure
 	chain := []gin.HandlerFunc{middleware.RequestID(a.log)}
 	chain = append(chain, a.observe.middleware(a.cfg.TracingServiceName)...)
 	chain = append(chain,
@@ -169,7 +201,7 @@ func (a *App) mount(mods []module.Module) error {
 	}); cors != nil {
 		chain = append(chain, cors)
 	}
-	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.BodyDeadline(a.cfg.BodyReadTimeout), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(tokens))
+	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.BodyDeadline(a.cfg.BodyReadTimeout), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(a.tokens))
 	engine.Use(chain...)
 	engine.NoRoute(func(c *gin.Context) {
 		httpx.Fail(c, httpx.ErrRouteNotFound)
@@ -177,42 +209,58 @@ func (a *App) mount(mods []module.Module) error {
 	engine.NoMethod(func(c *gin.Context) {
 		httpx.Fail(c, apperr.New(apperr.KindMethodNotAllowed, "method_not_allowed", "this path does not accept this method"))
 	})
+	return engine, nil
+}
 
-	a.router = httpx.NewRouter(engine, httpx.NewValidator())
-	if err := a.router.Mount("health", "", "", a.healthRoutes()); err != nil {
-		return err
+// mountCore mounts the health, metrics and docs routes; it returns the docs site
+// (nil when DOCS_ENABLED is false), which publishes the document once every route is
+// mounted.
+func (a *App) mountCore() (*openapi.Site, error) {
+	if err := a.router.Mount("health", openapi.SystemTag.Name, "", a.healthRoutes()); err != nil {
+		return nil, err
 	}
-	if err := a.router.Mount("metrics", "", "", a.observe.routes(a.cfg.MetricsAddr)); err != nil {
-		return err
+	if err := a.router.Mount("metrics", openapi.SystemTag.Name, "", a.observe.routes(a.cfg.MetricsAddr)); err != nil {
+		return nil, err
 	}
 	var site *openapi.Site
+	var err error
 	if a.cfg.DocsEnabled {
 		if site, err = openapi.NewSite(openapi.DefaultInfo()); err != nil {
-			return err
+			return nil, err
 		}
-		if err := a.router.Mount("docs", "", "", site.Routes()); err != nil {
-			return err
+		if err := a.router.Mount("docs", openapi.SystemTag.Name, "", site.Routes()); err != nil {
+			return nil, err
 		}
 	}
+	return site, nil
+}
+
+// mountModules mounts every enabled module's routes: its own under its base path,
+// nested ones under the resource they name. It fails naming the module, on a route
+// nested under a disabled module or one that conflicts with a mounted route.
+func (a *App) mountModules(mods []module.Module, deps module.Deps) error {
 	for _, m := range mods {
 		routes, err := m.Routes(deps)
 		if err != nil {
 			return fmt.Errorf("module %s: %w", m.Name(), err)
 		}
-		if err := a.router.Mount(m.Name(), m.Tag().Name, module.BasePath(m), a.limits.document(m.Name(), routes)); err != nil {
+		bases, byBase, err := module.Mounts(m, a.limits.document(m.Name(), routes), mods)
+		if err != nil {
 			return fmt.Errorf("module %s: %w", m.Name(), err)
 		}
-	}
-	if site != nil {
-		return site.Publish(a.router.Routes(), mods)
+		for _, base := range bases {
+			if err := a.router.Mount(m.Name(), m.Tag().Name, base, byBase[base]); err != nil {
+				return fmt.Errorf("module %s: %w", m.Name(), err)
+			}
+		}
 	}
 	return nil
 }
 
 // newTokens builds the access token issuer and verifier from JWT_* settings.
-func newTokens(cfg *config.Config) (*auth.Tokens, error) {
-	tc := auth.TokenConfig{
-		Signing:  auth.Key{ID: cfg.JWTKeyID, Secret: []byte(cfg.JWTSecret)},
+func newTokens(cfg *config.Config) (*authn.Tokens, error) {
+	tc := authn.TokenConfig{
+		Signing:  authn.Key{ID: cfg.JWTKeyID, Secret: []byte(cfg.JWTSecret)},
 		Issuer:   cfg.JWTIssuer,
 		Audience: cfg.JWTAudience,
 		TTL:      cfg.AccessTokenTTL,
@@ -223,9 +271,9 @@ func newTokens(cfg *config.Config) (*auth.Tokens, error) {
 		if !ok {
 			return nil, errors.New("JWT_VERIFY_KEYS: each entry must be kid:secret")
 		}
-		tc.Verify = append(tc.Verify, auth.Key{ID: id, Secret: []byte(secret)})
+		tc.Verify = append(tc.Verify, authn.Key{ID: id, Secret: []byte(secret)})
 	}
-	t, err := auth.NewTokens(tc)
+	t, err := authn.NewTokens(tc)
 	if err != nil {
 		return nil, fmt.Errorf("JWT_*: %w", err)
 	}
@@ -242,10 +290,13 @@ func (a *App) Routes() []httpx.MountedRoute { return a.router.Routes() }
 func (a *App) Modules() []module.Module { return a.modules }
 
 // Tokens returns the access token issuer.
-func (a *App) Tokens() *auth.Tokens { return a.tokens }
+func (a *App) Tokens() *authn.Tokens { return a.tokens }
 
 // Pool returns the database pool.
 func (a *App) Pool() *db.Pool { return a.pool }
+
+// Store returns the store the modules use.
+func (a *App) Store() *db.Store { return a.store }
 
 // RateLimiter returns the limiter of API requests and login attempts.
 func (a *App) RateLimiter() *ratelimit.Limiter { return a.limits.limiter }

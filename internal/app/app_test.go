@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/quarrydev/quarry/internal/app/apptest"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/migrate"
 	"github.com/quarrydev/quarry/internal/modules"
 	"github.com/quarrydev/quarry/internal/testdb"
@@ -26,8 +28,12 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-// probe is a module whose routes misbehave on purpose.
-type probe struct{ release chan struct{} }
+// probe is a module whose routes misbehave on purpose. pool, once set by the test,
+// runs the slow query: modules themselves get only the store.
+type probe struct {
+	release chan struct{}
+	pool    **db.Pool
+}
 
 func (probe) Name() string       { return "probe" }
 func (probe) Tag() module.Tag    { return module.Tag{Name: "probe"} }
@@ -43,7 +49,7 @@ func (p probe) Routes(deps module.Deps) ([]httpx.Route, error) {
 			})},
 		{Method: http.MethodGet, Path: "/slowquery", OperationID: "slowquery", Summary: "outlives the deadline",
 			Endpoint: httpx.Handle(func(c *gin.Context, _ *struct{}) (struct{}, error) {
-				_, err := deps.DB.Exec(c.Request.Context(), "SELECT pg_sleep(5)")
+				_, err := (*p.pool).Exec(c.Request.Context(), "SELECT pg_sleep(5)")
 				return struct{}{}, err
 			})},
 		{Method: http.MethodGet, Path: "/wait", OperationID: "wait", Summary: "waits for the test",
@@ -64,10 +70,12 @@ func withProbe(p probe) []module.Module { return append(modules.All(), p) }
 
 func TestErrorMappingAndMiddleware(t *testing.T) {
 	t.Parallel()
+	p := probe{pool: new(*db.Pool)}
 	srv := apptest.New(t, apptest.Options{
-		Modules: withProbe(probe{}),
+		Modules: withProbe(p),
 		Env:     map[string]string{"BODY_LIMIT": "1024", "REQUEST_TIMEOUT": "200ms"},
 	})
+	*p.pool = srv.App.Pool()
 
 	// Unknown route and wrong method.
 	apptest.ExpectError(t, srv.Do(http.MethodGet, "/nope", nil), http.StatusNotFound, "route_not_found")
@@ -285,4 +293,48 @@ func get(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// nester is a module whose routes sit under another module's resource.
+type nester struct{ under string }
+
+func (nester) Name() string       { return "nester" }
+func (nester) Tag() module.Tag    { return module.Tag{Name: "nester"} }
+func (nester) Config() any        { return nil }
+func (nester) Requires() []string { return nil }
+func (n nester) Routes(module.Deps) ([]httpx.Route, error) {
+	return []httpx.Route{{
+		Method: http.MethodGet, Nested: n.under, Path: "/notes", OperationID: "listNotes", Summary: "List notes",
+		Endpoint: httpx.Handle(func(c *gin.Context, _ *struct{}) (string, error) { return c.Param("id"), nil }),
+	}}, nil
+}
+
+// A module mounts routes under another module's resource; mounting fails at start-up
+// when the other module is off or the path conflicts with one already mounted.
+func TestNestedRoutes(t *testing.T) {
+	t.Parallel()
+	mods := append(modules.All(), nester{under: "posts/:id"})
+	cfg, _ := apptest.Config(t, apptest.Options{DatabaseURL: "postgres://nobody@127.0.0.1:1/none"})
+	routes, err := app.RouteTable(cfg, mods, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range routes {
+		if r.Module == "nester" {
+			got = append(got, r.Method+" "+r.FullPath+" "+r.Tag)
+		}
+	}
+	if want := []string{"GET /api/v1/posts/:id/notes nester"}; !slices.Equal(got, want) {
+		t.Errorf("nested routes: got %q, want %q", got, want)
+	}
+
+	off, _ := apptest.Config(t, apptest.Options{DatabaseURL: "postgres://nobody@127.0.0.1:1/none", Env: map[string]string{"ENABLED_MODULES": "nester"}})
+	if _, err := app.RouteTable(off, mods, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "module posts is not enabled") {
+		t.Errorf("nested under a disabled module: %v, want a refusal naming posts", err)
+	}
+	conflicting := append(modules.All(), nester{under: "posts/:post_id"})
+	if _, err := app.RouteTable(cfg, conflicting, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "conflicts with a mounted route") {
+		t.Errorf("a parameter named otherwise than the parent's: %v, want a conflict", err)
+	}
 }

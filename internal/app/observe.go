@@ -16,6 +16,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/metrics"
 	"github.com/quarrydev/quarry/internal/core/tracing"
+	"github.com/quarrydev/quarry/internal/db"
 )
 
 // contentTypeMetrics is the media type of the Prometheus text exposition format.
@@ -50,6 +51,17 @@ func (o *observability) middleware(service string) []gin.HandlerFunc {
 		chain = append(chain, o.metrics.Middleware())
 	}
 	return append(chain, o.tracing.Middleware(service)...)
+}
+
+// queryHooks returns the store hooks of the metrics and tracing that are on.
+func (o *observability) queryHooks() []db.QueryHook {
+	var hooks []db.QueryHook
+	for _, h := range []db.QueryHook{o.metrics.QueryHook(), o.tracing.QueryHook()} {
+		if h != nil {
+			hooks = append(hooks, h)
+		}
+	}
+	return hooks
 }
 
 // routes returns GET /metrics for the API router when metrics are served there.

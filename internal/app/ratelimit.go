@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/middleware"
@@ -83,7 +83,7 @@ func (rl *rateLimits) check(ctx context.Context, log *slog.Logger) {
 }
 
 // middleware returns the middleware limiting API routes.
-func (rl *rateLimits) middleware(tokens *auth.Tokens) gin.HandlerFunc {
+func (rl *rateLimits) middleware(tokens *authn.Tokens) gin.HandlerFunc {
 	return middleware.RateLimit(rl.limiter, rl.rules, tokens)
 }
 

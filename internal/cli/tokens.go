@@ -40,6 +40,9 @@ Expired tokens are refused anyway; deleting them changes no session.`,
 	return cmd
 }
 
+// pruneBatch is how many tokens one statement of pruneTokens deletes at most.
+const pruneBatch = 1000
+
 // pruneTokens deletes the refresh tokens that expired before before and returns how
 // many. Errors: connecting to DATABASE_URL, or the delete.
 func pruneTokens(ctx context.Context, cfg *config.Config, before time.Time) (int64, error) {
@@ -50,9 +53,16 @@ func pruneTokens(ctx context.Context, cfg *config.Config, before time.Time) (int
 		return 0, err
 	}
 	defer pool.Close()
-	n, err := sqlc.New(pool).DeleteExpiredRefreshTokens(ctx, before)
-	if err != nil {
-		return 0, fmt.Errorf("delete expired refresh tokens: %w", db.Translate(err))
+	store := db.NewStore(pool)
+	var total int64
+	for {
+		n, err := store.DeleteExpiredRefreshTokens(ctx, sqlc.DeleteExpiredRefreshTokensParams{Before: before, BatchSize: pruneBatch})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("delete expired refresh tokens (%d deleted): %w", total, err)
+		}
+		if n < pruneBatch {
+			return total, nil
+		}
 	}
-	return n, nil
 }

@@ -12,21 +12,14 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/quarrydev/quarry/internal/core/audit"
+	"github.com/quarrydev/quarry/internal/account"
+	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
-)
-
-// Password length bounds, as the auth module's sign-up enforces them.
-const (
-	minPasswordLen = 12
-	maxPasswordLen = 256
 )
 
 func newUserCmd() *cobra.Command {
@@ -71,12 +64,12 @@ active admin and gets the new password, its display name is changed only when
 				return err
 			}
 			out := cmd.OutOrStdout()
-			if res.created {
-				fmt.Fprintf(out, "Created admin user %d <%s>.\n", res.user.ID, res.user.Email)
+			if res.Created {
+				fmt.Fprintf(out, "Created admin user %d <%s>.\n", res.User.ID, res.User.Email)
 				return nil
 			}
 			fmt.Fprintf(out, "User %d <%s> existed: it is now an active admin with the new password, and is signed out everywhere (%d refresh token(s) revoked).\n",
-				res.user.ID, res.user.Email, res.revoked)
+				res.User.ID, res.User.Email, res.Revoked)
 			return nil
 		},
 	}
@@ -124,8 +117,8 @@ func readPassword(in io.Reader, prompt io.Writer) (string, error) {
 			return "", errors.New("no password on standard input: pipe it as the first line, or run in a terminal to be prompted")
 		}
 	}
-	if n := utf8.RuneCountInString(plain); n < minPasswordLen || n > maxPasswordLen {
-		return "", fmt.Errorf("the password must be %d to %d characters long, got %d", minPasswordLen, maxPasswordLen, n)
+	if n := utf8.RuneCountInString(plain); n < account.MinPasswordLen || n > account.MaxPasswordLen {
+		return "", fmt.Errorf("the password must be %d to %d characters long, got %d", account.MinPasswordLen, account.MaxPasswordLen, n)
 	}
 	return plain, nil
 }
@@ -142,28 +135,16 @@ func promptSecret(f *os.File, prompt io.Writer, label string) (string, error) {
 	return string(b), nil
 }
 
-// adminResult is what createAdmin did.
-type adminResult struct {
-	user    sqlc.User
-	created bool
-	// revoked counts the refresh tokens of an existing user that were revoked.
-	revoked int64
-}
-
-// createAdmin hashes plain with the PASSWORD_* settings of cfg and, in one
-// transaction on DATABASE_URL, creates an active admin with email and name (default
-// "Administrator"), or turns the existing user with that email into an active admin
-// with the new password (and name, when given) and revokes all its refresh tokens.
-// Errors: invalid PASSWORD_* settings, hashing, connection and database errors.
-func createAdmin(ctx context.Context, cfg *config.Config, email, name, plain string) (adminResult, error) {
+// createAdmin hashes plain with the PASSWORD_* settings of cfg and, on DATABASE_URL,
+// creates an active admin with email and name or promotes the existing account with
+// that email (see account.Service.MakeAdmin). Errors: invalid PASSWORD_* settings, a
+// value the database refuses (naming the flags to check), hashing, connection and
+// database errors.
+func createAdmin(ctx context.Context, cfg *config.Config, email, name, plain string) (account.AdminResult, error) {
 	params := password.DefaultParams()
 	params.Memory, params.Iterations, params.Parallelism = cfg.PasswordMemoryKiB, cfg.PasswordIterations, cfg.PasswordParallelism
 	if err := params.Validate(); err != nil {
-		return adminResult{}, fmt.Errorf("PASSWORD_*: %w", err)
-	}
-	hash, err := password.NewHasher(params, 1, time.Minute).Hash(ctx, plain)
-	if err != nil {
-		return adminResult{}, fmt.Errorf("hash the password: %w", err)
+		return account.AdminResult{}, fmt.Errorf("PASSWORD_*: %w", err)
 	}
 	pool, err := db.NewPool(ctx, db.PoolConfig{
 		URL:            cfg.DatabaseURL,
@@ -172,56 +153,16 @@ func createAdmin(ctx context.Context, cfg *config.Config, email, name, plain str
 		AcquireTimeout: cfg.DBAcquireTimeout,
 	})
 	if err != nil {
-		return adminResult{}, err
+		return account.AdminResult{}, err
 	}
 	defer pool.Close()
-
-	const admin = "admin"
-	var res adminResult
-	err = pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		res = adminResult{}
-		q := sqlc.New(tx)
-		u, err := q.GetUserByEmail(ctx, email)
-		if errors.Is(err, pgx.ErrNoRows) {
-			if name == "" {
-				name = "Administrator"
-			}
-			res.user, err = q.CreateUser(ctx, sqlc.CreateUserParams{
-				Email: email, DisplayName: name, PasswordHash: hash, Role: admin, IsActive: true,
-			})
-			if err != nil {
-				return err
-			}
-			res.created = true
-			return audit.Record(ctx, tx, audit.Entry{
-				Action: "user.create_admin", ResourceType: "user", ResourceID: audit.ID(res.user.ID), After: res.user,
-			})
-		}
-		if err != nil {
-			return err
-		}
-		role, active := admin, true
-		change := sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash, Role: &role, IsActive: &active}
-		if name != "" {
-			change.DisplayName = &name
-		}
-		if res.user, err = q.UpdateUser(ctx, change); err != nil {
-			return err
-		}
-		if res.revoked, err = q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{UserID: u.ID}); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Entry{
-			Action: "user.promote_admin", ResourceType: "user", ResourceID: audit.ID(u.ID), Before: u, After: res.user,
-		})
-	})
+	accounts := account.New(db.NewStore(pool), password.NewHasher(params, 1, time.Minute), nil)
+	res, err := accounts.MakeAdmin(ctx, email, name, plain)
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindInvalid {
+		return account.AdminResult{}, fmt.Errorf("the database refused the user (%s): check --email and --name", e.Fields[0].Field)
+	}
 	if err != nil {
-		err = db.Translate(err)
-		var dbErr *db.Error
-		if errors.Is(err, db.ErrCheck) && errors.As(err, &dbErr) {
-			return adminResult{}, fmt.Errorf("the database refused the user (%s): check --email and --name", dbErr.Constraint)
-		}
-		return adminResult{}, fmt.Errorf("create the admin: %w", err)
+		return account.AdminResult{}, fmt.Errorf("create the admin: %w", err)
 	}
 	return res, nil
 }

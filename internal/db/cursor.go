@@ -36,12 +36,8 @@ const (
 // HMAC-SHA256 tag over both. The MAC stops clients from forging positions;
 // the JSON is not encrypted, so a position must not contain secrets.
 //
-// The payload is any JSON-encodable struct of the caller's, e.g.
-//
-//	type postCursor struct {
-//		CreatedAt time.Time `json:"c"`
-//		ID        int64     `json:"i"`
-//	}
+// The payload is any JSON-encodable struct of the caller's; lists seal their keyset
+// position with it (internal/core/paging).
 //
 // A CursorCodec is safe for concurrent use.
 type CursorCodec struct {

@@ -1,11 +1,15 @@
 // Package db is the hand-written part of the data layer. It sits between the
 // services and the generated queries in package sqlc and provides:
 //
+//   - [Store], the one thing services use: every generated query ([Querier]) on
+//     the pool, and [Store.InTx] for several of them in one transaction. Every
+//     query's error is translated once, by a wrapper generated from the
+//     Querier interface (store_gen.go, written by ./dbgen), and every query
+//     is seen by the store's [QueryHook]s (metrics and spans by query name).
 //   - [Pool], a pgx connection pool built from a [PoolConfig] whose acquire
-//     wait is bounded ([ErrPoolExhausted]); it implements sqlc's DBTX, so
-//     sqlc.New(pool) works directly.
-//   - [InTx] and [Pool.InTx], which run a function in a transaction, roll back
-//     on error or panic and retry serialization failures and deadlocks.
+//     wait is bounded ([ErrPoolExhausted]).
+//   - [InTx], the transaction loop under Store.InTx: roll back on error or
+//     panic, rerun serialization failures and deadlocks.
 //   - [Translate], which turns PostgreSQL and pgx errors into a small error
 //     vocabulary ([ErrNotFound], [ErrConflict], [ErrForeignKey], [ErrCheck],
 //     [ErrInvalidInput], [ErrCanceled]) carried by [*Error].
@@ -14,12 +18,14 @@
 //
 // Typical use in a service:
 //
-//	err := pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-//		q := sqlc.New(tx)
-//		// ... several queries ...
-//		return nil
+//	err := store.InTx(ctx, func(q db.Querier) error {
+//		p, err := q.GetPostForUpdate(ctx, id)
+//		if errors.Is(err, db.ErrNotFound) {
+//			return ErrPostNotFound.Wrap(err)
+//		}
+//		// ... more queries, audit.Record(ctx, q, …) ...
+//		return err
 //	})
-//	return db.Translate(err)
 //
 // Nothing in this package formats SQL text or query parameter values into
 // error messages.

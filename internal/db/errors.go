@@ -225,23 +225,23 @@ func kindOf(code string) error {
 // (SQLSTATE 23505). If constraint is not empty, the violated constraint (or
 // unique index) must also have that name. It works on raw pgx errors and on
 // errors returned by [Translate].
-func IsUniqueViolation(err error, constraint string) bool {
+func IsUniqueViolation(err error, constraint Constraint) bool {
 	return isViolation(err, codeUniqueViolation, constraint)
 }
 
 // IsForeignKeyViolation reports whether err is, or wraps, a foreign key
 // violation (SQLSTATE 23503), optionally of the named constraint, like
 // [IsUniqueViolation].
-func IsForeignKeyViolation(err error, constraint string) bool {
+func IsForeignKeyViolation(err error, constraint Constraint) bool {
 	return isViolation(err, codeForeignKeyViolation, constraint)
 }
 
-func isViolation(err error, code, constraint string) bool {
+func isViolation(err error, code string, constraint Constraint) bool {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || pgErr.Code != code {
 		return false
 	}
-	return constraint == "" || pgErr.ConstraintName == constraint
+	return constraint == "" || Constraint(pgErr.ConstraintName) == constraint
 }
 
 // isRetryable reports whether err is, or wraps, a serialization failure

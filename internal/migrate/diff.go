@@ -168,7 +168,7 @@ func pgMessage(err error) string {
 //
 // The work happens on a clean dev database: Config.DevURL (cleaned afterwards), or a
 // throwaway database created on the server of serverURL and dropped afterwards. The
-// plan is online-safe for tables that already exist (see the package README) and is
+// plan is online-safe for tables that already exist (README.md, "What diff writes") and is
 // written only after it applied on the replayed migrations and the result matched
 // schema/ object by object. It returns a result without files when nothing changed.
 //
@@ -231,35 +231,47 @@ func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (
 	p.pre = append(renames, p.pre...)
 	parts := p.parts()
 	res, err := e.files(opts.Name, parts)
-	if err != nil || !res.Changed() {
-		return res, err
-	}
-	if res.Rewrites, err = selfCheck(ctx, conn, res.Files); err != nil {
-		return nil, err
-	}
-	got, err := catalog.Read(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
+	// refusal returns the changes diff will not write, nil when there are none.
+	refusal := func() *RefusedError {
+		destructive := p.consent
+		for _, r := range res.Rewrites {
+			destructive = append(destructive, "rewrites the table and its indexes under an ACCESS EXCLUSIVE lock: "+r)
+		}
+		if opts.AllowDestructive {
+			destructive = nil
+		}
+		if len(p.refused) == 0 && len(destructive) == 0 {
+			return nil
+		}
+		return &RefusedError{Unsafe: p.refused, Destructive: destructive}
+	}
+	got := p.currentCat
+	if res.Changed() {
+		if res.Rewrites, err = selfCheck(ctx, conn, res.Files); err != nil {
+			// A refused change explains more than the failure it may cause.
+			if rerr := refusal(); rerr != nil && !opts.Check {
+				return nil, rerr
+			}
+			return nil, err
+		}
+		if got, err = catalog.Read(ctx, conn); err != nil {
+			return nil, err
+		}
+	}
 	if diffs := catalog.Compare(desiredCat, got); len(diffs) > 0 {
+		if rerr := refusal(); rerr != nil && !opts.Check {
+			return nil, rerr
+		}
 		return nil, &UnplannedError{Differences: diffs}
-	}
-	destructive := p.consent
-	for _, r := range res.Rewrites {
-		destructive = append(destructive, "rewrites the table and its indexes under an ACCESS EXCLUSIVE lock: "+r)
-	}
-	if len(p.refused) > 0 || (len(destructive) > 0 && !opts.AllowDestructive) {
-		rerr := &RefusedError{Unsafe: p.refused}
-		if !opts.AllowDestructive {
-			rerr.Destructive = destructive
-		}
-		if opts.Check {
-			return res, nil
-		}
-		return nil, rerr
 	}
 	if opts.Check {
 		return res, nil
+	}
+	if rerr := refusal(); rerr != nil {
+		return nil, rerr
 	}
 	for _, f := range res.Files {
 		if err := e.dir.WriteFile(f.Name, []byte(f.Content)); err != nil {
@@ -586,7 +598,7 @@ func desiredState(ctx context.Context, conn *sql.Conn, stmts []schemaStmt) (*sch
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT quarry_schema"); err != nil {
 				return nil, nil, fmt.Errorf("savepoint: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, s.text); err != nil {
+			if _, err := tx.ExecContext(ctx, withoutConcurrently(s.text)); err != nil {
 				if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT quarry_schema"); rerr != nil {
 					return nil, nil, fmt.Errorf("rollback to savepoint: %w", rerr)
 				}
@@ -616,6 +628,15 @@ func desiredState(ctx context.Context, conn *sql.Conn, stmts []schemaStmt) (*sch
 		return nil, nil, err
 	}
 	return realm, cat, nil
+}
+
+var concurrentIndex = regexp.MustCompile(`(?is)^(\s*(?:--[^\n]*\n\s*)*CREATE\s+(?:UNIQUE\s+)?INDEX\s+)CONCURRENTLY\s+`)
+
+// withoutConcurrently drops CONCURRENTLY from a CREATE INDEX of the schema: schema/
+// says which indexes exist, and the planner decides how they are built (it cannot run
+// in the transaction the desired state is built in).
+func withoutConcurrently(stmt string) string {
+	return concurrentIndex.ReplaceAllString(stmt, "$1")
 }
 
 // joinSchemaErrors orders errors so that those not caused by a missing object (likely
@@ -686,14 +707,14 @@ func (e *Engine) devDatabase(ctx context.Context, serverURL string) (string, fun
 }
 
 // newFileHeader opens every migration written by NewFile.
-const newFileHeader = `-- Hand-written migration: statements the planner cannot derive from schema/, such as
--- functions and triggers. Keep schema/ describing the same objects, then run
--- ` + "`api migrate hash`" + ` after editing this file (never after it was applied anywhere).
+const newFileHeader = `-- Hand-written migration: data changes and steps the planner names but does not
+-- derive from schema/ (backfills, removing enum values). Run ` + "`api migrate hash`" + `
+-- after editing this file (never after it was applied anywhere).
 `
 
 // NewFile writes an empty migration, migrations/<version>_<name>.sql with the same
-// version rule as Diff, for statements the planner does not derive (functions,
-// triggers), and rehashes atlas.sum. It returns the file's name. Errors: an invalid
+// version rule as Diff, for statements the planner does not derive (data changes),
+// and rehashes atlas.sum. It returns the file's name. Errors: an invalid
 // name; ErrChecksum when atlas.sum is already stale (rehashing would hide the edit);
 // the directory's read and write errors.
 func (e *Engine) NewFile(name string) (string, error) {

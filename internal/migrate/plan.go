@@ -85,8 +85,8 @@ type planner struct {
 	// consent lists changes that lose data or rewrite tables; refused lists changes
 	// diff never writes.
 	consent, refused []string
-	// reviewed lists the tables whose views must be recreated because a column they
-	// read changes type or goes away.
+	// reshaped holds the tables (catalog names) whose views must be recreated because
+	// a column they read changes type or goes away.
 	reshaped map[string]bool
 }
 
@@ -138,7 +138,11 @@ func (p *planner) plan(ctx context.Context, drv migrate.Driver) error {
 				continue
 			}
 		case *schema.DropTable:
-			p.consent = append(p.consent, fmt.Sprintf("DROP TABLE %s deletes the table and all its rows", c.T.Name))
+			msg := fmt.Sprintf("DROP TABLE %s deletes the table and all its rows", c.T.Name)
+			if added := renamedTable(c.T, changes); added != "" {
+				msg += fmt.Sprintf("; if it was renamed, pass --rename %s=%s to keep its rows", c.T.Name, added)
+			}
+			p.consent = append(p.consent, msg)
 		case *schema.ModifyTable:
 			if c = p.onlineTable(c); c == nil {
 				continue
@@ -155,6 +159,7 @@ func (p *planner) plan(ctx context.Context, drv migrate.Driver) error {
 	p.constraints()
 	p.indexes()
 	p.extensions()
+	p.sequences()
 	p.functions()
 	p.views()
 	p.triggersAndPolicies()
@@ -231,6 +236,15 @@ func (p *planner) onlineTable(m *schema.ModifyTable) *schema.ModifyTable {
 					if _, was := c.From.Type.Type.(*schema.EnumType); !was {
 						enum, _ := c.To.Type.Type.(*schema.EnumType)
 						c.Extra = append(c.Extra, &postgres.ConvertUsing{X: fmt.Sprintf("%s::%s", pgx.Identifier{c.To.Name}.Sanitize(), enumName(enum))})
+						if c.From.Default != nil {
+							// The old default cannot be cast to the enum: drop it first,
+							// Atlas sets the new one after the type change.
+							p.add(&p.pre, "the default is set again after the type change", "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", tname, quoteIdent(c.From.Name))
+							from := *c.From
+							from.Default = nil
+							c.From = &from
+							c.Change |= schema.ChangeDefault
+						}
 					}
 				}
 			}
@@ -263,6 +277,25 @@ func (p *planner) onlineTable(m *schema.ModifyTable) *schema.ModifyTable {
 	}
 	m.Changes = keep
 	return m
+}
+
+// renamedTable returns the name of a table added by changes with the same column
+// names as dropped, "" when there is none.
+func renamedTable(dropped *schema.Table, changes []schema.Change) string {
+	names := func(t *schema.Table) string {
+		var n []string
+		for _, c := range t.Columns {
+			n = append(n, c.Name)
+		}
+		sort.Strings(n)
+		return strings.Join(n, ",")
+	}
+	for _, c := range changes {
+		if add, ok := c.(*schema.AddTable); ok && names(add.T) == names(dropped) {
+			return add.T.Name
+		}
+	}
+	return ""
 }
 
 func hasAttr[T schema.Attr](attrs []schema.Attr) bool {
@@ -348,39 +381,62 @@ func isCheckOrFK(def string) bool {
 	return strings.HasPrefix(def, "CHECK ") || strings.HasPrefix(def, "FOREIGN KEY ")
 }
 
+// changed returns, once per object of kind, the objects that differ in anything but
+// their comment: the desired and current versions and whether each exists.
+func (p *planner) changed(kind catalog.Kind) []objectPair {
+	var out []objectPair
+	seen := map[string]bool{}
+	for _, d := range catalog.Compare(p.desiredCat, p.currentCat) {
+		if d.Kind != kind || d.Attr == catalog.AttrComment || seen[d.Name] {
+			continue
+		}
+		seen[d.Name] = true
+		var op objectPair
+		op.want, op.inWant = p.desiredCat.Find(kind, d.Name)
+		op.got, op.inGot = p.currentCat.Find(kind, d.Name)
+		op.obj = op.want
+		if !op.inWant {
+			op.obj = op.got
+		}
+		out = append(out, op)
+	}
+	return out
+}
+
+type objectPair struct {
+	want, got     catalog.Object
+	inWant, inGot bool
+	obj           catalog.Object // want when it exists, else got
+}
+
 // constraints plans CHECK and foreign key constraints of existing tables: added NOT
 // VALID, then validated in a separate transaction.
 func (p *planner) constraints() {
-	for _, d := range catalog.Compare(p.desiredCat, p.currentCat) {
-		if d.Kind != catalog.KindConstraint {
-			continue
-		}
-		w, inWant := p.desiredCat.Find(d.Kind, d.Name)
-		g, inGot := p.currentCat.Find(d.Kind, d.Name)
-		o := w
-		if !inWant {
-			o = g
-		}
-		if !p.existing(o.Table) || (inWant && !isCheckOrFK(w.Definition())) || (inGot && !isCheckOrFK(g.Definition())) {
+	for _, c := range p.changed(catalog.KindConstraint) {
+		o := c.obj
+		if !p.existing(o.Table) || (c.inWant && !isCheckOrFK(c.want.Definition())) || (c.inGot && !isCheckOrFK(c.got.Definition())) {
 			continue
 		}
 		name := bare(o)
-		if inWant && inGot && d.Attr == catalog.AttrValid && w.Attrs[catalog.AttrValid] == "yes" && w.Definition() == g.Definition() {
-			p.add(&p.online, "validate "+name, "ALTER TABLE %s VALIDATE CONSTRAINT %s", o.Table, name)
+		wantDef := strings.TrimSuffix(c.want.Definition(), " NOT VALID")
+		gotDef := strings.TrimSuffix(c.got.Definition(), " NOT VALID")
+		wantValid := c.want.Attrs[catalog.AttrValid] == "yes"
+		gotValid := c.got.Attrs[catalog.AttrValid] == "yes"
+		if c.inWant && c.inGot && wantDef == gotDef && wantValid == gotValid {
 			continue
 		}
-		if d.Change == catalog.Differs && d.Attr != catalog.AttrDefinition && d.Attr != catalog.AttrValid {
-			continue // comments
+		if c.inWant && c.inGot && wantDef == gotDef && wantValid {
+			p.add(&p.online, "validate "+name+" (scans without blocking writes)", "ALTER TABLE %s VALIDATE CONSTRAINT %s", o.Table, name)
+			continue
 		}
-		if inGot && (d.Change != catalog.Differs || d.Attr == catalog.AttrDefinition) {
+		if c.inGot {
 			p.add(&p.pre, "drop constraint "+name, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", o.Table, name)
 		}
-		if !inWant || (d.Change == catalog.Differs && d.Attr == catalog.AttrValid) {
+		if !c.inWant {
 			continue
 		}
-		def := strings.TrimSuffix(w.Definition(), " NOT VALID")
-		p.add(&p.post, "add constraint "+name+" without scanning the table (NOT VALID)", "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", o.Table, name, def)
-		if w.Attrs[catalog.AttrValid] == "yes" {
+		p.add(&p.post, "add constraint "+name+" without scanning the table (NOT VALID)", "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", o.Table, name, wantDef)
+		if wantValid {
 			p.add(&p.online, "validate "+name+" (scans without blocking writes)", "ALTER TABLE %s VALIDATE CONSTRAINT %s", o.Table, name)
 		}
 	}
@@ -399,27 +455,16 @@ func concurrently(def string) string {
 // indexes plans the indexes of existing tables that do not back a constraint:
 // CREATE / DROP INDEX CONCURRENTLY, outside a transaction.
 func (p *planner) indexes() {
-	for _, d := range catalog.Compare(p.desiredCat, p.currentCat) {
-		if d.Kind != catalog.KindIndex {
-			continue
-		}
-		w, inWant := p.desiredCat.Find(d.Kind, d.Name)
-		g, inGot := p.currentCat.Find(d.Kind, d.Name)
-		o := w
-		if !inWant {
-			o = g
-		}
+	for _, c := range p.changed(catalog.KindIndex) {
+		o := c.obj
 		if !p.existing(o.Table) || p.isConstraintName(o) {
 			continue
 		}
-		if d.Change == catalog.Differs && d.Attr == catalog.AttrComment {
-			continue // comments()
-		}
-		if inGot {
+		if c.inGot {
 			p.add(&p.onlineDr, "drop index "+o.Name+" without blocking reads and writes", "DROP INDEX CONCURRENTLY IF EXISTS %s", o.Name)
 		}
-		if inWant {
-			p.add(&p.online, "build index "+o.Name+" without blocking writes", "%s", concurrently(w.Definition()))
+		if c.inWant {
+			p.add(&p.online, "build index "+o.Name+" without blocking writes", "%s", concurrently(c.want.Definition()))
 		}
 	}
 }
@@ -447,6 +492,49 @@ func (p *planner) extensions() {
 			p.add(&p.pre, "extension "+d.Name, "ALTER EXTENSION %s UPDATE TO %s", d.Name, literal(d.Want))
 		}
 	}
+}
+
+// sequences plans standalone sequences; those owned by a column (serial) are left
+// to Atlas with their column.
+func (p *planner) sequences() {
+	for _, d := range catalog.Compare(p.desiredCat, p.currentCat) {
+		if d.Kind != catalog.KindSequence || d.Attr == catalog.AttrComment {
+			continue
+		}
+		w, inWant := p.desiredCat.Find(d.Kind, d.Name)
+		g, inGot := p.currentCat.Find(d.Kind, d.Name)
+		if (inWant && w.Attrs[catalog.AttrOwnedBy] != "") || (inGot && g.Attrs[catalog.AttrOwnedBy] != "") {
+			continue
+		}
+		switch d.Change {
+		case catalog.Missing:
+			p.add(&p.funcs, "sequence "+d.Name, "CREATE SEQUENCE IF NOT EXISTS %s AS %s %s", d.Name, w.Attrs[catalog.AttrType], seqOptions(w.Attrs[catalog.AttrOptions]))
+		case catalog.Unexpected:
+			p.consent = append(p.consent, "DROP SEQUENCE "+d.Name+" loses its current value")
+			p.add(&p.last, "sequence "+d.Name, "DROP SEQUENCE IF EXISTS %s", d.Name)
+		default:
+			p.add(&p.funcs, "sequence "+d.Name, "ALTER SEQUENCE %s AS %s %s", d.Name, w.Attrs[catalog.AttrType], seqOptions(w.Attrs[catalog.AttrOptions]))
+		}
+	}
+}
+
+// seqOptions turns the catalog's "start 1, increment 1, min 1, max 9, cache 1[, cycle]"
+// into sequence options.
+func seqOptions(opts string) string {
+	words := map[string]string{"start": "START WITH", "increment": "INCREMENT BY", "min": "MINVALUE", "max": "MAXVALUE", "cache": "CACHE", "cycle": "CYCLE"}
+	var out []string
+	cycle := "NO CYCLE"
+	for _, part := range strings.Split(opts, ", ") {
+		key, val, _ := strings.Cut(part, " ")
+		if key == "cycle" {
+			cycle = "CYCLE"
+			continue
+		}
+		if w, ok := words[key]; ok {
+			out = append(out, w+" "+val)
+		}
+	}
+	return strings.Join(append(out, cycle), " ")
 }
 
 func (p *planner) functions() {
@@ -544,43 +632,43 @@ func topo(views []catalog.Object) []catalog.Object {
 	return out
 }
 
+// triggerStates maps pg_trigger.tgenabled in words to the ALTER TABLE clause.
+var triggerStates = map[string]string{"yes": "ENABLE", "no": "DISABLE", "replica only": "ENABLE REPLICA", "always": "ENABLE ALWAYS"}
+
 func (p *planner) triggersAndPolicies() {
 	for _, d := range catalog.Compare(p.desiredCat, p.currentCat) {
-		switch {
-		case d.Kind == catalog.KindTable && d.Attr == catalog.AttrRLS:
-			w, _ := p.desiredCat.Find(d.Kind, d.Name)
-			switch w.Attrs[catalog.AttrRLS] {
-			case "forced":
-				p.add(&p.post, "row level security", "ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY", d.Name)
-			case "enabled":
-				p.add(&p.post, "row level security", "ALTER TABLE %s ENABLE ROW LEVEL SECURITY, NO FORCE ROW LEVEL SECURITY", d.Name)
-			default:
-				p.add(&p.post, "row level security", "ALTER TABLE %s DISABLE ROW LEVEL SECURITY, NO FORCE ROW LEVEL SECURITY", d.Name)
-			}
-		case d.Kind != catalog.KindTrigger && d.Kind != catalog.KindPolicy:
-		case d.Change == catalog.Differs && d.Attr == catalog.AttrComment:
+		if d.Kind != catalog.KindTable || d.Attr != catalog.AttrRLS {
+			continue
+		}
+		w, _ := p.desiredCat.Find(d.Kind, d.Name)
+		switch w.Attrs[catalog.AttrRLS] {
+		case "forced":
+			p.add(&p.post, "row level security", "ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY", d.Name)
+		case "enabled":
+			p.add(&p.post, "row level security", "ALTER TABLE %s ENABLE ROW LEVEL SECURITY, NO FORCE ROW LEVEL SECURITY", d.Name)
 		default:
-			w, inWant := p.desiredCat.Find(d.Kind, d.Name)
-			g, inGot := p.currentCat.Find(d.Kind, d.Name)
-			o := w
-			if !inWant {
-				o = g
+			p.add(&p.post, "row level security", "ALTER TABLE %s DISABLE ROW LEVEL SECURITY, NO FORCE ROW LEVEL SECURITY", d.Name)
+		}
+	}
+	for _, kind := range []catalog.Kind{catalog.KindTrigger, catalog.KindPolicy} {
+		for _, c := range p.changed(kind) {
+			o := c.obj
+			recreate := !c.inGot || !c.inWant || c.want.Definition() != c.got.Definition()
+			if c.inGot && recreate {
+				p.add(&p.pre, string(kind)+" "+o.Name, "DROP %s IF EXISTS %s ON %s", strings.ToUpper(string(kind)), bare(o), o.Table)
 			}
-			kw := strings.ToUpper(string(d.Kind))
-			if inGot && (d.Change != catalog.Differs || d.Attr == catalog.AttrDefinition) {
-				p.add(&p.pre, string(d.Kind)+" "+d.Name, "DROP %s IF EXISTS %s ON %s", kw, bare(o), o.Table)
-			}
-			if !inWant {
+			if !c.inWant {
 				continue
 			}
 			switch {
-			case d.Kind == catalog.KindPolicy && (d.Change != catalog.Differs || d.Attr == catalog.AttrDefinition):
-				p.add(&p.post, "policy "+d.Name, "CREATE POLICY %s ON %s %s", bare(w), w.Table, w.Definition())
-			case d.Kind == catalog.KindTrigger && (d.Change != catalog.Differs || d.Attr == catalog.AttrDefinition):
-				p.add(&p.post, "trigger "+d.Name, "%s", w.Definition())
+			case recreate && kind == catalog.KindPolicy:
+				p.add(&p.post, "policy "+o.Name, "CREATE POLICY %s ON %s %s", bare(o), o.Table, c.want.Definition())
+			case recreate:
+				p.add(&p.post, "trigger "+o.Name, "%s", c.want.Definition())
 			}
-			if d.Kind == catalog.KindTrigger && w.Attrs[catalog.AttrEnabled] == "no" && (inGot == false || g.Attrs[catalog.AttrEnabled] != "no" || d.Attr == catalog.AttrDefinition) {
-				p.add(&p.post, "trigger "+d.Name, "ALTER TABLE %s DISABLE TRIGGER %s", w.Table, bare(w))
+			state := c.want.Attrs[catalog.AttrEnabled]
+			if kind == catalog.KindTrigger && ((recreate && state != "yes") || (!recreate && state != c.got.Attrs[catalog.AttrEnabled])) {
+				p.add(&p.post, "trigger "+o.Name, "ALTER TABLE %s %s TRIGGER %s", o.Table, triggerStates[state], bare(o))
 			}
 		}
 	}
@@ -604,7 +692,11 @@ func (p *planner) comments() {
 		g, ok := p.currentCat.Find(o.Kind, o.Name)
 		recreated := o.Kind == catalog.KindView || o.Kind == catalog.KindMaterializedView || o.Kind == catalog.KindTrigger ||
 			o.Kind == catalog.KindIndex || o.Kind == catalog.KindPolicy
-		if (ok && g.Attrs[catalog.AttrComment] == want && !(recreated && g.Definition() != o.Definition())) || (!ok && want == "") {
+		got := ""
+		if ok && !(recreated && g.Definition() != o.Definition()) {
+			got = g.Attrs[catalog.AttrComment] // a recreated object starts without one
+		}
+		if got == want {
 			continue
 		}
 		if want == "" {

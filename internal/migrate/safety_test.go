@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -40,16 +41,56 @@ type battery struct {
 	target string
 }
 
-// newBattery commits baseSchema as a migration, applies it to a target database and
-// fills it with rows.
-func newBattery(t *testing.T) *battery {
+// initMigrations plans the migration of each committed schema once; the cases copy it.
+type initMigrations struct {
+	mu    sync.Mutex
+	files map[string]map[string][]byte // schema → migration file name → content
+}
+
+func (im *initMigrations) get(t *testing.T, base string) map[string][]byte {
 	t.Helper()
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if f, ok := im.files[base]; ok {
+		return f
+	}
 	p := newProject(t)
-	p.write("schema/app.sql", baseSchema)
-	ctx := context.Background()
-	if _, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "init"}); err != nil {
+	p.write("schema/app.sql", base)
+	if _, err := p.engine.Diff(context.Background(), testdb.ServerURL(), migrate.DiffOptions{Name: "init"}); err != nil {
 		t.Fatal(err)
 	}
+	files := map[string][]byte{}
+	names, err := filepath.Glob(filepath.Join(p.root, "migrations", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[filepath.Base(n)] = b
+	}
+	if im.files == nil {
+		im.files = map[string]map[string][]byte{}
+	}
+	im.files[base] = files
+	return files
+}
+
+// newBattery commits base (baseSchema when empty) as a migration, applies it to a
+// target database and fills it with rows.
+func newBattery(t *testing.T, im *initMigrations, base string) *battery {
+	t.Helper()
+	if base == "" {
+		base = baseSchema
+	}
+	p := newProject(t)
+	p.write("schema/app.sql", base)
+	for name, content := range im.get(t, base) {
+		p.write(filepath.Join("migrations", name), string(content))
+	}
+	ctx := context.Background()
 	b := &battery{project: p, target: testdb.EmptyURL(t)}
 	if _, err := p.engine.Apply(ctx, b.target, migrate.ApplyOptions{}); err != nil {
 		t.Fatal(err)
@@ -71,11 +112,12 @@ func exec(t *testing.T, url, sql string) {
 	}
 }
 
-func (b *battery) content(file string) string {
-	b.t.Helper()
-	data, err := os.ReadFile(filepath.Join(b.root, "migrations", file))
+// content returns the migration file named file.
+func (p *project) content(file string) string {
+	p.t.Helper()
+	data, err := os.ReadFile(filepath.Join(p.root, "migrations", file))
 	if err != nil {
-		b.t.Fatal(err)
+		p.t.Fatal(err)
 	}
 	return string(data)
 }
@@ -92,10 +134,15 @@ func TestDiffBattery(t *testing.T) {
 		refused  []string // fragments of a *RefusedError
 		unplan   []string // fragments of an *UnplannedError
 		after    string   // a query returning true on the target after apply
+		table    string   // the table holding the seeded posts after apply, posts when empty
 	}
+	im := &initMigrations{}
 	renamed := strings.NewReplacer("title text", "headline text", "char_length(title)", "char_length(headline)").Replace(baseSchema)
+	enumBase := "CREATE TYPE post_kind AS ENUM ('note', 'article');\n" +
+		strings.Replace(baseSchema, "body text,", "body text,\n\tkind post_kind NOT NULL DEFAULT 'note',", 1)
 	cases := []struct {
 		name   string
+		base   string // committed schema, baseSchema when empty
 		schema string // edited schema
 		opts   migrate.DiffOptions
 		want   want
@@ -117,6 +164,22 @@ func TestDiffBattery(t *testing.T) {
 			want:   want{refused: []string{"DROP COLUMN posts.title deletes its values", "--rename posts.title=headline"}},
 		},
 		{
+			name:   "rename table keeps rows",
+			schema: strings.Replace(baseSchema, "CREATE TABLE posts", "CREATE TABLE articles", 1),
+			opts:   migrate.DiffOptions{Renames: []migrate.Rename{{Table: "posts", To: "articles"}}},
+			want: want{
+				files:    []string{"_change.sql"},
+				contains: []string{`ALTER TABLE "posts" RENAME TO "articles"`},
+				absent:   []string{"DROP", "CREATE"},
+				table:    "articles",
+			},
+		},
+		{
+			name:   "table rename without consent is refused with a suggestion",
+			schema: strings.Replace(baseSchema, "CREATE TABLE posts", "CREATE TABLE articles", 1),
+			want:   want{refused: []string{"DROP TABLE posts deletes", "--rename posts=articles"}},
+		},
+		{
 			name:   "changed check expression",
 			schema: strings.Replace(baseSchema, "BETWEEN 1 AND 200", "BETWEEN 1 AND 150", 1),
 			want: want{
@@ -136,6 +199,14 @@ func TestDiffBattery(t *testing.T) {
 				files:    []string{"_change_concurrent.sql"},
 				contains: []string{"-- atlas:txmode none", "CREATE INDEX CONCURRENTLY posts_status_idx ON public.posts USING btree (status)"},
 				after:    `SELECT indisvalid FROM pg_index WHERE indexrelid = 'posts_status_idx'::regclass`,
+			},
+		},
+		{
+			name:   "CONCURRENTLY written in schema/",
+			schema: baseSchema + "CREATE INDEX CONCURRENTLY posts_status_idx ON posts (status);\n",
+			want: want{
+				files:    []string{"_change_concurrent.sql"},
+				contains: []string{"CREATE INDEX CONCURRENTLY posts_status_idx ON public.posts USING btree (status)"},
 			},
 		},
 		{
@@ -226,6 +297,38 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 			},
 		},
 		{
+			name:   "sequence used by a default",
+			schema: "CREATE SEQUENCE ticket_numbers START 100;\n" + strings.Replace(baseSchema, "body text,", "body text,\n\tticket bigint NOT NULL DEFAULT nextval('ticket_numbers'),", 1),
+			opts:   migrate.DiffOptions{AllowDestructive: true}, // a volatile default fills every row: a rewrite
+			want: want{
+				files:    []string{"_change.sql"},
+				contains: []string{"CREATE SEQUENCE IF NOT EXISTS public.ticket_numbers AS bigint START WITH 100", `ADD COLUMN "ticket" bigint NOT NULL DEFAULT nextval`},
+				after:    `SELECT min(ticket) = 100 FROM posts`,
+			},
+		},
+		{
+			name:   "policy and row level security",
+			schema: baseSchema + "ALTER TABLE posts ENABLE ROW LEVEL SECURITY;\nCREATE POLICY posts_author ON posts USING (author_id = 1);\n",
+			want: want{
+				files: []string{"_change.sql"},
+				contains: []string{
+					"ALTER TABLE public.posts ENABLE ROW LEVEL SECURITY",
+					"CREATE POLICY posts_author ON public.posts AS PERMISSIVE FOR ALL TO public USING ((author_id = 1))",
+				},
+				after: `SELECT relrowsecurity FROM pg_class WHERE oid = 'posts'::regclass`,
+			},
+		},
+		{
+			name:   "view reading a column whose type changes is recreated",
+			base:   baseSchema + "CREATE VIEW post_bodies AS SELECT id, body FROM posts;\n",
+			schema: strings.Replace(baseSchema, "body text,", "body varchar,", 1) + "CREATE VIEW post_bodies AS SELECT id, body FROM posts;\n",
+			want: want{
+				files:    []string{"_change.sql"},
+				contains: []string{"DROP VIEW IF EXISTS public.post_bodies", `ALTER COLUMN "body" TYPE character varying`, "CREATE VIEW public.post_bodies AS"},
+				after:    `SELECT count(*) = 5 FROM post_bodies`,
+			},
+		},
+		{
 			name:   "drop column needs consent",
 			schema: strings.Replace(baseSchema, "body text,", "", 1),
 			want:   want{refused: []string{"DROP COLUMN posts.body deletes its values", "--allow-destructive"}},
@@ -237,11 +340,46 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 			want:   want{files: []string{"_change.sql"}, contains: []string{`DROP COLUMN "body"`}},
 		},
 	}
+	cases = append(cases, []struct {
+		name   string
+		base   string
+		schema string
+		opts   migrate.DiffOptions
+		want   want
+	}{
+		{
+			name:   "enum value added and used as default",
+			base:   enumBase,
+			schema: strings.NewReplacer("('note', 'article')", "('note', 'article', 'link')", "DEFAULT 'note'", "DEFAULT 'link'").Replace(enumBase),
+			want: want{
+				files:    []string{"_change_enum_values.sql", "_change.sql"},
+				contains: []string{`ALTER TYPE "post_kind" ADD VALUE 'link'`, `SET DEFAULT 'link'`},
+				after:    `SELECT column_default LIKE '%link%' FROM information_schema.columns WHERE table_name = 'posts' AND column_name = 'kind'`,
+			},
+		},
+		{
+			name:   "enum value removed is named, not planned",
+			base:   enumBase,
+			schema: strings.Replace(enumBase, "('note', 'article')", "('note')", 1),
+			want:   want{unplan: []string{"enum type public.post_kind: values is \"'note', 'article'\", should be \"'note'\"", "cannot remove or reorder enum values"}},
+		},
+		{
+			name: "text to enum converts with USING",
+			schema: "CREATE TYPE post_status AS ENUM ('draft', 'published');\n" +
+				strings.Replace(baseSchema, "status text NOT NULL DEFAULT 'draft'", "status post_status NOT NULL DEFAULT 'draft'", 1),
+			opts: migrate.DiffOptions{AllowDestructive: true},
+			want: want{
+				files:    []string{"_change.sql"},
+				contains: []string{`CREATE TYPE "post_status"`, `USING "status"::"post_status"`},
+				after:    `SELECT count(*) = 5 FROM posts WHERE status = 'draft'::post_status`,
+			},
+		},
+	}...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			b := newBattery(t)
+			b := newBattery(t, im, tc.base)
 			before := b.migrationFiles()
 			b.write("schema/app.sql", tc.schema)
 			opts := tc.opts
@@ -265,7 +403,7 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 				return
 			case len(tc.want.unplan) > 0:
 				if !errors.As(err, &unplanned) {
-					t.Fatalf("want unplanned differences, got %v", err)
+					t.Fatalf("want unplanned differences, got %v %+v", err, res)
 				}
 				for _, f := range tc.want.unplan {
 					if !strings.Contains(err.Error(), f) {
@@ -302,8 +440,12 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 			if _, err := b.engine.Apply(ctx, b.target, migrate.ApplyOptions{}); err != nil {
 				t.Fatalf("apply on a database with rows: %v", err)
 			}
-			if n := query[int64](t, b.target, `SELECT count(*) FROM posts`); n != 5 {
-				t.Fatalf("posts lost rows: %d left", n)
+			table := "posts"
+			if tc.want.table != "" {
+				table = tc.want.table
+			}
+			if n := query[int64](t, b.target, `SELECT count(*) FROM `+table); n != 5 {
+				t.Fatalf("%s lost rows: %d left", table, n)
 			}
 			if tc.want.after != "" && !query[bool](t, b.target, tc.want.after) {
 				t.Errorf("after apply, %s is false", tc.want.after)
@@ -311,6 +453,50 @@ CREATE INDEX tags_name_idx ON tags (name);`,
 			res, err = b.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "check", Check: true})
 			if err != nil || res.Changed() {
 				t.Fatalf("diff --check after apply: %v %q", err, res.Statements)
+			}
+		})
+	}
+}
+
+// diff --check notices when schema/ and migrations/ disagree about a view, a trigger
+// or a CHECK expression, objects the Atlas planner alone does not compare.
+func TestDiffCheckCatchesDrift(t *testing.T) {
+	t.Parallel()
+	const committed = `CREATE TABLE notes (
+	id bigint PRIMARY KEY,
+	body text NOT NULL,
+	CONSTRAINT notes_body_check CHECK (char_length(body) <= 100)
+);
+CREATE VIEW short_notes AS SELECT id, body FROM notes WHERE char_length(body) < 10;
+CREATE FUNCTION notes_frozen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'frozen'; END $$;
+CREATE TRIGGER notes_frozen BEFORE DELETE ON notes FOR EACH ROW EXECUTE FUNCTION notes_frozen();
+`
+	cases := []struct {
+		name, from, to, want string
+	}{
+		{"view", "< 10", "< 20", "CREATE VIEW public.short_notes"},
+		{"trigger", "BEFORE DELETE", "BEFORE DELETE OR UPDATE", "CREATE TRIGGER notes_frozen BEFORE DELETE OR UPDATE"},
+		{"check", "<= 100", "<= 50", "ADD CONSTRAINT notes_body_check CHECK ((char_length(body) <= 50)) NOT VALID"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			p := newProject(t)
+			p.write("schema/notes.sql", committed)
+			if _, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "init"}); err != nil {
+				t.Fatal(err)
+			}
+			p.write("schema/notes.sql", strings.Replace(committed, tc.from, tc.to, 1))
+			res, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "check", Check: true})
+			if err != nil || !res.Changed() {
+				t.Fatalf("diff --check must report the drift: %v %v", res, err)
+			}
+			if all := strings.Join(res.Statements, "\n"); !strings.Contains(all, tc.want) {
+				t.Fatalf("want %q among:\n%s", tc.want, all)
+			}
+			if n := len(p.migrationFiles()); n != 1 {
+				t.Fatalf("--check must write nothing, have %d files", n)
 			}
 		})
 	}

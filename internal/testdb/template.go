@@ -21,8 +21,6 @@ import (
 )
 
 const (
-	// templatePrefix starts the name of every template database.
-	templatePrefix = "quarry_tpl_"
 	// templateMarker starts the comment of a template whose migrations all applied.
 	templateMarker = "quarry test template complete"
 	// lastUsedPrefix precedes the time the template was last used, in its comment.
@@ -63,10 +61,10 @@ func migrationsDir() (string, error) {
 	}
 }
 
-// templateName returns quarry_tpl_ followed by the first 12 hex digits of a SHA-256 over
+// templateName returns the template prefix of n followed by the first 12 hex digits of a SHA-256 over
 // the names and contents of dir/*.sql and dir/atlas.sum, so that any change to the
 // migrations yields a new template. It returns an error when a file cannot be read.
-func templateName(dir string) (string, error) {
+func templateName(n names, dir string) (string, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.sql"))
 	if err != nil {
 		return "", fmt.Errorf("list migrations: %w", err)
@@ -85,15 +83,15 @@ func templateName(dir string) (string, error) {
 		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(f), len(content))
 		h.Write(content)
 	}
-	return templatePrefix + hex.EncodeToString(h.Sum(nil))[:12], nil
+	return n.template + hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
 // ensureTemplate makes sure the complete template database name exists on the server at
 // serverURL, building it from the migrations in dir if needed. An advisory lock makes
 // concurrent test processes build it once. It also drops templates and test databases
-// that have been abandoned. It returns an error when the lock cannot be had or the
+// of this checkout (n) that have been abandoned. It returns an error when the lock cannot be had or the
 // template cannot be built.
-func ensureTemplate(ctx context.Context, serverURL, name, dir string) error {
+func ensureTemplate(ctx context.Context, serverURL string, n names, name, dir string) error {
 	conn, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", db.RedactURL(serverURL), err)
@@ -124,7 +122,7 @@ func ensureTemplate(ctx context.Context, serverURL, name, dir string) error {
 	if _, err := conn.Exec(ctx, "COMMENT ON DATABASE "+ident(name)+" IS '"+comment+"'"); err != nil {
 		return fmt.Errorf("mark template %s: %w", name, err)
 	}
-	sweep(ctx, conn, name, now)
+	sweep(ctx, conn, n, name, now)
 	return nil
 }
 
@@ -194,16 +192,17 @@ func dropTemplate(ctx context.Context, conn *pgx.Conn, name string, force bool) 
 	return nil
 }
 
-// sweep drops, best effort, templates other than keep that are incomplete or have not been
-// used for staleTemplateAfter, and test databases older than staleTestDatabaseAfter that
-// nobody is connected to. It waits for no lock held by a running test.
-func sweep(ctx context.Context, conn *pgx.Conn, keep string, now time.Time) {
+// sweep drops, best effort, templates of this checkout (n) other than keep that are
+// incomplete or have not been used for staleTemplateAfter, and its test databases older
+// than staleTestDatabaseAfter that nobody is connected to. Databases of other prefixes
+// or checkouts are never touched. It waits for no lock held by a running test.
+func sweep(ctx context.Context, conn *pgx.Conn, n names, keep string, now time.Time) {
 	if _, err := conn.Exec(ctx, "SET lock_timeout = '1s'"); err != nil {
 		return
 	}
 	defer func() { _, _ = conn.Exec(ctx, "RESET lock_timeout") }()
 	rows, err := conn.Query(ctx, `SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '')
-		FROM pg_database WHERE datname LIKE 'quarry\_tpl\_%' OR datname LIKE 'quarry\_test\_%'`)
+		FROM pg_database WHERE starts_with(datname, $1) OR starts_with(datname, $2)`, n.template, n.test)
 	if err != nil {
 		return
 	}
@@ -219,12 +218,12 @@ func sweep(ctx context.Context, conn *pgx.Conn, keep string, now time.Time) {
 	for _, d := range dbs {
 		switch {
 		case d.name == keep:
-		case strings.HasPrefix(d.name, templatePrefix):
+		case strings.HasPrefix(d.name, n.template):
 			if lastUsed, ok := templateLastUsed(d.comment); !ok || now.Sub(lastUsed) > staleTemplateAfter {
 				_ = dropTemplate(ctx, conn, d.name, false)
 			}
 		default:
-			if created, ok := testDatabaseCreated(d.name); ok && time.Since(created) > staleTestDatabaseAfter {
+			if created, ok := n.testDatabaseCreated(d.name); ok && time.Since(created) > staleTestDatabaseAfter {
 				_, _ = conn.Exec(ctx, "DROP DATABASE "+ident(d.name))
 			}
 		}
@@ -244,8 +243,8 @@ func templateLastUsed(comment string) (time.Time, bool) {
 
 // testDatabaseCreated returns the creation time encoded in a name made by
 // newDatabaseName, and false for any other name.
-func testDatabaseCreated(name string) (time.Time, bool) {
-	rest, ok := strings.CutPrefix(name, testPrefix)
+func (n names) testDatabaseCreated(name string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(name, n.test)
 	if !ok {
 		return time.Time{}, false
 	}
@@ -253,9 +252,9 @@ func testDatabaseCreated(name string) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
-	n, err := strconv.ParseInt(secs, 10, 64)
+	unix, err := strconv.ParseInt(secs, 10, 64)
 	if err != nil {
 		return time.Time{}, false
 	}
-	return time.Unix(n, 0), true
+	return time.Unix(unix, 0), true
 }

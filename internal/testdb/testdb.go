@@ -11,15 +11,24 @@
 // temporary cluster from the PostgreSQL binaries installed on the machine and removes it
 // afterwards. With no PostgreSQL at all, Main fails and says how to get one: tests are
 // never skipped for want of a database.
+//
+// Every database the harness makes is named <prefix>_tpl_<checkout>_… (templates) or
+// <prefix>_test_<checkout>_… (test databases), where prefix is TEST_DATABASE_PREFIX
+// (default quarry) and checkout a hash of the repository's directory. Clean-up drops
+// only databases of its own prefix and checkout, so checkouts and projects sharing a
+// server never drop each other's.
 package testdb
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -39,8 +48,11 @@ const (
 	// MinServerVersion is the oldest server accepted (server_version_num).
 	MinServerVersion = 140000
 
-	// testPrefix starts the name of every database created for a test.
-	testPrefix = "quarry_test_"
+	// EnvPrefix names the environment variable holding the prefix of every database
+	// the harness creates (DefaultPrefix when unset).
+	EnvPrefix = "TEST_DATABASE_PREFIX"
+	// DefaultPrefix is the prefix when TEST_DATABASE_PREFIX is not set.
+	DefaultPrefix = "quarry"
 	// poolMaxConns bounds the pool returned by New.
 	poolMaxConns = 4
 	// setupTimeout bounds Main's preparation, including waiting for another package
@@ -58,6 +70,7 @@ const (
 // harness is what Main resolves once per test binary.
 type harness struct {
 	serverURL string             // admin URL, database postgres
+	names     names              // prefixes of the databases this checkout makes
 	template  string             // name of the migrated template database
 	admin     *pgxpool.Pool      // creates and drops databases
 	cluster   *pgcluster.Cluster // temporary cluster started by Main, or nil
@@ -100,6 +113,19 @@ func New(t testing.TB) *pgxpool.Pool {
 	}
 	t.Cleanup(pool.Close) // runs before the drop registered by create
 	return pool
+}
+
+// NewStore returns a store (pool of at most 4 connections) on a fresh database cloned
+// from the migrated template, and that pool for statements of the test's own. Both
+// are closed and the database dropped when t ends. Failures end the test with t.Fatal.
+func NewStore(t testing.TB) (*db.Store, *db.Pool) {
+	t.Helper()
+	pool, err := db.NewPool(context.Background(), db.PoolConfig{URL: create(t, true), MaxConns: poolMaxConns})
+	if err != nil {
+		t.Fatalf("testdb: open pool: %v", err)
+	}
+	t.Cleanup(pool.Close) // runs before the drop registered by create
+	return db.NewStore(pool), pool
 }
 
 // NewURL returns the URL of a fresh database cloned from the migrated template; the
@@ -156,10 +182,13 @@ func setup() (*harness, error) {
 	if err != nil {
 		return h, err
 	}
-	if h.template, err = templateName(dir); err != nil {
+	if h.names, err = namesFor(os.Getenv(EnvPrefix), filepath.Dir(dir)); err != nil {
 		return h, err
 	}
-	if err := ensureTemplate(ctx, h.serverURL, h.template, dir); err != nil {
+	if h.template, err = templateName(h.names, dir); err != nil {
+		return h, err
+	}
+	if err := ensureTemplate(ctx, h.serverURL, h.names, h.template, dir); err != nil {
 		return h, err
 	}
 	return h, nil
@@ -227,7 +256,7 @@ func create(t testing.TB, fromTemplate bool) string {
 	if h == nil {
 		t.Fatal(noMain)
 	}
-	name := newDatabaseName(time.Now())
+	name := h.names.newDatabaseName(time.Now())
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	if err := h.createDatabase(ctx, name, fromTemplate); err != nil {
@@ -270,12 +299,39 @@ func (h *harness) createDatabase(ctx context.Context, name string, fromTemplate 
 	}
 }
 
-// newDatabaseName returns quarry_test_<unix seconds>_<12 random hex digits>; the time
-// lets Main drop databases left behind by killed test processes.
-func newDatabaseName(now time.Time) string {
+// names are the name prefixes of the databases of one checkout.
+type names struct {
+	template, test string // <prefix>_tpl_<checkout>_, <prefix>_test_<checkout>_
+}
+
+// validPrefix is what TEST_DATABASE_PREFIX may hold: a short lower-case identifier.
+var validPrefix = regexp.MustCompile(`^[a-z][a-z0-9_]{0,19}$`)
+
+// namesFor returns the names of the databases of the checkout in root, under prefix
+// (DefaultPrefix when empty). It returns an error naming TEST_DATABASE_PREFIX when
+// prefix is not a lower-case identifier of at most 20 characters.
+func namesFor(prefix, root string) (names, error) {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if !validPrefix.MatchString(prefix) {
+		return names{}, fmt.Errorf("%s=%q: want a lower-case letter, then up to 19 lower-case letters, digits or _", EnvPrefix, prefix)
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return names{}, fmt.Errorf("checkout directory: %w", err)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	checkout := hex.EncodeToString(sum[:])[:8]
+	return names{template: prefix + "_tpl_" + checkout + "_", test: prefix + "_test_" + checkout + "_"}, nil
+}
+
+// newDatabaseName returns <test prefix><unix seconds>_<12 random hex digits>; the
+// time lets Main drop databases left behind by killed test processes.
+func (n names) newDatabaseName(now time.Time) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return fmt.Sprintf("%s%d_%s", testPrefix, now.Unix(), hex.EncodeToString(b))
+	return fmt.Sprintf("%s%d_%s", n.test, now.Unix(), hex.EncodeToString(b))
 }
 
 // ident quotes a database name for SQL.

@@ -66,8 +66,8 @@ func TestNewDatabasesAreIsolatedCopiesOfTheTemplate(t *testing.T) {
 	ctx := context.Background()
 	a, b := New(t), New(t)
 	dbA, dbB := a.Config().ConnConfig.Database, b.Config().ConnConfig.Database
-	if dbA == dbB || !strings.HasPrefix(dbA, testPrefix) {
-		t.Fatalf("databases %q and %q: want two distinct %s* names", dbA, dbB, testPrefix)
+	if dbA == dbB || !strings.HasPrefix(dbA, current.names.test) {
+		t.Fatalf("databases %q and %q: want two distinct %s* names", dbA, dbB, current.names.test)
 	}
 
 	tablesA := userTables(t, urlFor(dbA))
@@ -198,15 +198,15 @@ func TestTemplateName(t *testing.T) {
 	}
 	name := func() string {
 		t.Helper()
-		n, err := templateName(dir)
+		n, err := templateName(testNames, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
 	empty := name()
-	if !strings.HasPrefix(empty, templatePrefix) || len(empty) != len(templatePrefix)+12 {
-		t.Fatalf("templateName = %q, want %s + 12 hex digits", empty, templatePrefix)
+	if !strings.HasPrefix(empty, testNames.template) || len(empty) != len(testNames.template)+12 {
+		t.Fatalf("templateName = %q, want %s + 12 hex digits", empty, testNames.template)
 	}
 	write("20250101000000_a.sql", "CREATE TABLE a (id int);")
 	one := name()
@@ -236,19 +236,23 @@ func TestTemplateName(t *testing.T) {
 
 func TestTestDatabaseNames(t *testing.T) {
 	now := time.Unix(1_764_000_000, 0)
-	name := newDatabaseName(now)
+	name := testNames.newDatabaseName(now)
 	if len(name) > 63 {
 		t.Errorf("%s is longer than PostgreSQL's 63-byte identifier limit", name)
 	}
-	created, ok := testDatabaseCreated(name)
+	created, ok := testNames.testDatabaseCreated(name)
 	if !ok || !created.Equal(now) {
 		t.Errorf("testDatabaseCreated(%s) = %v, %v; want %v", name, created, ok, now)
 	}
-	if newDatabaseName(now) == name {
+	if testNames.newDatabaseName(now) == name {
 		t.Error("two names made in the same second are equal")
 	}
-	for _, other := range []string{"quarry_test_x", "quarry_test_abc_def", "postgres", "quarry_tpl_0123456789ab"} {
-		if _, ok := testDatabaseCreated(other); ok {
+	other, err := namesFor("quarry", "/elsewhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{testNames.test + "x", testNames.test + "abc_def", "postgres", testNames.template + "0123456789ab", other.newDatabaseName(now)} {
+		if _, ok := testNames.testDatabaseCreated(other); ok {
 			t.Errorf("testDatabaseCreated(%s) = ok, want not a test database", other)
 		}
 	}
@@ -267,5 +271,54 @@ func TestWithDatabase(t *testing.T) {
 	}
 	if r := db.RedactURL("postgres://u:secret@h/db"); strings.Contains(r, "secret") {
 		t.Errorf("redact kept the password: %s", r)
+	}
+}
+
+// testNames are the database names of a checkout in /checkout.
+var testNames = func() names {
+	n, err := namesFor("", "/checkout")
+	if err != nil {
+		panic(err)
+	}
+	return n
+}()
+
+func TestNamesFor(t *testing.T) {
+	t.Parallel()
+	a, _ := namesFor("", "/one")
+	b, _ := namesFor("", "/two")
+	c, _ := namesFor("proj_x", "/one")
+	if a == b || !strings.HasPrefix(a.test, "quarry_test_") || !strings.HasPrefix(c.template, "proj_x_tpl_") {
+		t.Errorf("names: %+v, %+v, %+v; want distinct per checkout, under their prefix", a, b, c)
+	}
+	for _, bad := range []string{"Quarry", "1q", "q-x", "a_very_long_prefix_of_many_chars"} {
+		if _, err := namesFor(bad, "/one"); err == nil || !strings.Contains(err.Error(), EnvPrefix) {
+			t.Errorf("namesFor(%q) = %v, want an error naming %s", bad, err, EnvPrefix)
+		}
+	}
+}
+
+// Clean-up leaves alone the databases of another checkout, however old.
+func TestSweepKeepsOtherCheckouts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	other, err := namesFor("", "/another/checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := other.newDatabaseName(time.Now().Add(-30 * 24 * time.Hour))
+	if _, err := current.admin.Exec(ctx, "CREATE DATABASE "+ident(stale)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = current.admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+ident(stale)) })
+	conn, err := pgx.Connect(ctx, current.serverURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	sweep(ctx, conn, current.names, current.template, time.Now())
+	var n int
+	if err := current.admin.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", stale).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("another checkout's database %s after sweep: %d, %v; want it kept", stale, n, err)
 	}
 }

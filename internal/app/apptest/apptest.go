@@ -19,6 +19,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/logging"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/modules"
 	"github.com/quarrydev/quarry/internal/testdb"
 )
@@ -89,18 +90,14 @@ func Config(t testing.TB, opts Options) (*config.Config, []module.Module) {
 	return cfg, mods
 }
 
-// SeedUser inserts an active user with role straight into the database (the password
-// hash is a placeholder: the user cannot sign in) and returns its id.
+// SeedUser inserts an active user with role straight into the database with the
+// generated queries (testdb.User: the password hash is a placeholder, so the user
+// cannot sign in) and returns its id.
 func (s *Server) SeedUser(t testing.TB, email, role string) int64 {
 	t.Helper()
-	var id int64
-	err := s.App.Pool().QueryRow(context.Background(),
-		`INSERT INTO users (email, display_name, password_hash, role) VALUES ($1, $2, 'seeded', $3) RETURNING id`,
-		email, strings.SplitN(email, "@", 2)[0], role).Scan(&id)
-	if err != nil {
-		t.Fatalf("seed user %s: %v", email, err)
-	}
-	return id
+	return testdb.User(t, s.App.Store(), sqlc.CreateUserParams{
+		Email: email, DisplayName: strings.SplitN(email, "@", 2)[0], Role: role,
+	}).ID
 }
 
 // Bearer returns the Authorization header pair carrying a fresh access token of user
@@ -112,6 +109,38 @@ func (s *Server) Bearer(t testing.TB, userID int64) []string {
 		t.Fatal(err)
 	}
 	return []string{"Authorization", "Bearer " + tok}
+}
+
+// Client sends requests through a Server as one user, signed in with a fresh access
+// token; every exchange is checked against the API document like Server.Do's.
+type Client struct {
+	// ID is the user the client acts as.
+	ID   int64
+	srv  *Server
+	auth []string
+}
+
+// SignIn seeds an active user with email and role (see SeedUser) and returns a client
+// signed in as that user.
+func (s *Server) SignIn(t testing.TB, email, role string) *Client {
+	t.Helper()
+	return s.As(t, s.SeedUser(t, email, role))
+}
+
+// As returns a client signed in as user id.
+func (s *Server) As(t testing.TB, id int64) *Client {
+	t.Helper()
+	return &Client{ID: id, srv: s, auth: s.Bearer(t, id)}
+}
+
+// Anonymous returns a client that sends no credentials (ID 0).
+func (s *Server) Anonymous() *Client { return &Client{srv: s} }
+
+// Do sends a request as c; see Server.Do. headers are name, value pairs added to the
+// Authorization header.
+func (c *Client) Do(method, path string, body any, headers ...string) *Response {
+	c.srv.t.Helper()
+	return c.srv.Do(method, path, body, append(append([]string(nil), c.auth...), headers...)...)
 }
 
 // Response is a recorded response.

@@ -104,7 +104,7 @@ var (
 	ErrInternal     = New(KindInternal, "internal_error", "an unexpected error occurred")
 	ErrNotFound     = New(KindNotFound, "not_found", "the resource was not found")
 	ErrForbidden    = New(KindForbidden, "forbidden", "you may not do this")
-	ErrUnauthorized = New(KindUnauthenticated, "unauthenticated", "authentication is required")
+	ErrUnauthorized = New(KindUnauthenticated, "unauthenticated", "a valid bearer token is required")
 )
 
 // As returns the *Error in err's chain, if any.

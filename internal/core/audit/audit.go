@@ -21,8 +21,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/quarrydev/quarry/internal/core/reqctx"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -75,27 +73,27 @@ type Entry struct {
 // ID formats a numeric resource id for Entry.ResourceID.
 func ID(id int64) string { return strconv.FormatInt(id, 10) }
 
-// Record appends e to the audit log in tx, the transaction of the change it records:
-// both commit or neither does. The actor, request id, client address and user agent
+// Record appends e to the audit log with q, the queries of the transaction of the
+// change it records (db.Store.InTx): both commit or neither does. The actor, request id, client address and user agent
 // come from ctx's reqctx.Info; the time is the transaction's. Errors: ErrInvalidEntry
 // (wrapped) when e cannot be recorded or its before/after cannot be encoded; the
-// insert's error, which leaves tx unusable, so the caller must roll back.
-func Record(ctx context.Context, tx pgx.Tx, e Entry) error {
+// insert's error, which leaves the transaction unusable, so the caller must roll back.
+func Record(ctx context.Context, q db.Querier, e Entry) error {
 	p, err := params(ctx, e)
 	if err != nil {
 		return err
 	}
-	if err := sqlc.New(tx).CreateAuditEvent(ctx, p); err != nil {
+	if err := q.CreateAuditEvent(ctx, p); err != nil {
 		return fmt.Errorf("audit: record %s: %w", e.Action, db.Translate(err))
 	}
 	return nil
 }
 
-// RecordAlone appends e in a transaction of its own on b, for attempts that failed
+// RecordAlone appends e in a transaction of its own on s, for attempts that failed
 // and changed nothing (e.g. a wrong password), so nothing else is to commit with it.
-// Errors: as for Record, and the transaction's (see db.InTx).
-func RecordAlone(ctx context.Context, b db.Beginner, e Entry) error {
-	return db.InTx(ctx, b, pgx.TxOptions{}, func(tx pgx.Tx) error { return Record(ctx, tx, e) })
+// Errors: as for Record, and the transaction's (see db.Store.InTx).
+func RecordAlone(ctx context.Context, s *db.Store, e Entry) error {
+	return s.InTx(ctx, func(q db.Querier) error { return Record(ctx, q, e) })
 }
 
 // params checks e and builds the row for it. Errors: ErrInvalidEntry, wrapped.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/reqctx"
@@ -23,7 +22,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 // events returns every audit event, newest first.
-func events(t *testing.T, pool *pgxpool.Pool) []sqlc.AuditEvent {
+func events(t *testing.T, pool sqlc.DBTX) []sqlc.AuditEvent {
 	t.Helper()
 	rows, err := sqlc.New(pool).ListAuditEvents(context.Background(), sqlc.ListAuditEventsParams{PageLimit: 1000})
 	if err != nil {
@@ -32,7 +31,7 @@ func events(t *testing.T, pool *pgxpool.Pool) []sqlc.AuditEvent {
 	return rows
 }
 
-func count(t *testing.T, pool *pgxpool.Pool, table string) int64 {
+func count(t *testing.T, pool sqlc.DBTX, table string) int64 {
 	t.Helper()
 	var n int64
 	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
@@ -47,10 +46,10 @@ func inRequest(info reqctx.Info) context.Context {
 
 func TestRecordTakesTheRequestFromTheContext(t *testing.T) {
 	t.Parallel()
-	pool := testdb.New(t)
+	store, pool := testdb.NewStore(t)
 	start := time.Now()
 	ctx := inRequest(reqctx.Info{RequestID: "req-1", ClientIP: "203.0.113.7", UserAgent: "tester/1.0", ActorID: 42})
-	err := audit.RecordAlone(ctx, pool, audit.Entry{
+	err := audit.RecordAlone(ctx, store, audit.Entry{
 		Action: "thing.update", ResourceType: "thing", ResourceID: audit.ID(7),
 		Before: map[string]any{"name": "old", "token": "t0p"}, After: map[string]any{"name": "new"},
 	})
@@ -84,15 +83,15 @@ func TestRecordTakesTheRequestFromTheContext(t *testing.T) {
 
 func TestRecordOutsideARequest(t *testing.T) {
 	t.Parallel()
-	pool := testdb.New(t)
+	store, pool := testdb.NewStore(t)
 	ctx := context.Background()
-	if err := audit.RecordAlone(ctx, pool, audit.Entry{Action: "job.run", ResourceType: "job", Outcome: audit.Failure}); err != nil {
+	if err := audit.RecordAlone(ctx, store, audit.Entry{Action: "job.run", ResourceType: "job", Outcome: audit.Failure}); err != nil {
 		t.Fatal(err)
 	}
 	// An explicit actor wins over the request's; a client address that is not an IP
 	// is left out; an oversized user agent is cut, invalid UTF-8 and NUL cleaned.
 	ctx = inRequest(reqctx.Info{ActorID: 1, ClientIP: "not an address", UserAgent: strings.Repeat("é", 400) + "\xff\x00"})
-	if err := audit.RecordAlone(ctx, pool, audit.Entry{Action: "job.run", ResourceType: "job", ActorID: 5}); err != nil {
+	if err := audit.RecordAlone(ctx, store, audit.Entry{Action: "job.run", ResourceType: "job", ActorID: 5}); err != nil {
 		t.Fatal(err)
 	}
 	got := events(t, pool)
@@ -112,7 +111,7 @@ func TestRecordOutsideARequest(t *testing.T) {
 
 func TestRecordRejectsInvalidEntries(t *testing.T) {
 	t.Parallel()
-	pool := testdb.New(t)
+	store, pool := testdb.NewStore(t)
 	for name, e := range map[string]audit.Entry{
 		"no action":         {ResourceType: "post"},
 		"action shape":      {Action: "Post.Create", ResourceType: "post"},
@@ -122,7 +121,7 @@ func TestRecordRejectsInvalidEntries(t *testing.T) {
 		"after not object":  {Action: "post.create", ResourceType: "post", After: "text"},
 		"after not JSON":    {Action: "post.create", ResourceType: "post", After: map[string]any{"c": make(chan int)}},
 	} {
-		if err := audit.RecordAlone(context.Background(), pool, e); !errors.Is(err, audit.ErrInvalidEntry) {
+		if err := audit.RecordAlone(context.Background(), store, e); !errors.Is(err, audit.ErrInvalidEntry) {
 			t.Errorf("%s: got %v, want ErrInvalidEntry", name, err)
 		}
 	}
@@ -134,7 +133,7 @@ func TestRecordRejectsInvalidEntries(t *testing.T) {
 // A change and its audit event commit together or not at all.
 func TestRecordSharesTheChangesTransaction(t *testing.T) {
 	t.Parallel()
-	pool := testdb.New(t)
+	_, pool := testdb.NewStore(t)
 	ctx := context.Background()
 	insertUser := func(tx pgx.Tx, email string) (sqlc.User, error) {
 		return sqlc.New(tx).CreateUser(ctx, sqlc.CreateUserParams{Email: email, DisplayName: "X", PasswordHash: "h", Role: "user", IsActive: true})
@@ -147,7 +146,7 @@ func TestRecordSharesTheChangesTransaction(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return audit.Record(ctx, tx, audit.Entry{Action: "user.create", ResourceType: "user", ResourceID: audit.ID(u.ID), After: map[string]any{"c": make(chan int)}})
+			return audit.Record(ctx, sqlc.New(tx), audit.Entry{Action: "user.create", ResourceType: "user", ResourceID: audit.ID(u.ID), After: map[string]any{"c": make(chan int)}})
 		},
 		// The event is written, then a later step fails: both are rolled back.
 		"later failure": func(tx pgx.Tx) error {
@@ -155,7 +154,7 @@ func TestRecordSharesTheChangesTransaction(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if err := audit.Record(ctx, tx, audit.Entry{Action: "user.create", ResourceType: "user", ResourceID: audit.ID(u.ID), After: u}); err != nil {
+			if err := audit.Record(ctx, sqlc.New(tx), audit.Entry{Action: "user.create", ResourceType: "user", ResourceID: audit.ID(u.ID), After: u}); err != nil {
 				return err
 			}
 			return later
@@ -174,7 +173,7 @@ func TestRecordSharesTheChangesTransaction(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{Action: "user.create", ResourceType: "user", ResourceID: audit.ID(u.ID), After: u})
+		return audit.Record(ctx, sqlc.New(tx), audit.Entry{Action: "user.create", ResourceType: "user", ResourceID: audit.ID(u.ID), After: u})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -187,9 +186,9 @@ func TestRecordSharesTheChangesTransaction(t *testing.T) {
 // The audit table is append-only in the database itself, whoever asks.
 func TestAuditEventsAreAppendOnly(t *testing.T) {
 	t.Parallel()
-	pool := testdb.New(t)
+	store, pool := testdb.NewStore(t)
 	ctx := context.Background()
-	if err := audit.RecordAlone(ctx, pool, audit.Entry{Action: "post.create", ResourceType: "post", ResourceID: "1"}); err != nil {
+	if err := audit.RecordAlone(ctx, store, audit.Entry{Action: "post.create", ResourceType: "post", ResourceID: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	for op, stmt := range map[string]string{

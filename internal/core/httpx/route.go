@@ -40,6 +40,10 @@ type Route struct {
 	Method string
 	// Path is relative to the module's base path, in gin syntax ("/:id"); "" is the base.
 	Path string
+	// Nested mounts the route under a resource of another module instead: "posts/:id"
+	// puts Path "/comments" at /api/v1/posts/:id/comments. The other module must be
+	// enabled, and the parameter named as that module names it.
+	Nested string
 	// OperationID is unique across the API, e.g. "getPost".
 	OperationID string
 	Summary     string
@@ -151,20 +155,39 @@ func (r *Router) Mount(module, tag, base string, routes []Route) error {
 			rt.Endpoint.shape = shape
 			handler = r.handler(rt)
 		}
-		r.ops[rt.OperationID] = true
 		var handlers []gin.HandlerFunc
 		if strings.Contains(full, "/:") {
 			handlers = append(handlers, requireParams)
 		}
 		handlers = append(append(handlers, rt.Deps...), handler)
-		r.engine.Handle(rt.Method, full, handlers...)
+		if err := r.handle(rt.Method, full, handlers); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", rt.Method, full, err))
+			continue
+		}
 		if rt.Method == http.MethodGet {
 			// HEAD is GET without the body, which net/http drops.
-			r.engine.Handle(http.MethodHead, full, handlers...)
+			if err := r.handle(http.MethodHead, full, handlers); err != nil {
+				errs = append(errs, fmt.Errorf("%s %s: %w", http.MethodHead, full, err))
+				continue
+			}
 		}
+		r.ops[rt.OperationID] = true
 		r.routes = append(r.routes, MountedRoute{Route: rt, Module: module, Tag: tag, FullPath: full})
 	}
 	return errors.Join(errs...)
+}
+
+// handle registers handlers for method and path on the engine. It returns gin's
+// refusal (a route already there, or a parameter named otherwise than an existing
+// one at the same place) as an error instead of a panic.
+func (r *Router) handle(method, path string, handlers []gin.HandlerFunc) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("conflicts with a mounted route: %v", p)
+		}
+	}()
+	r.engine.Handle(method, path, handlers...)
+	return nil
 }
 
 // requireParams answers 404 route_not_found when a path parameter is empty, as in

@@ -4,6 +4,8 @@
 package metrics
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/quarrydev/quarry/internal/db"
 )
 
 const namespace = "quarry"
@@ -27,6 +30,7 @@ type Metrics struct {
 	rateLimited     *prometheus.CounterVec
 	rateLimitErrors *prometheus.CounterVec
 	authFailures    *prometheus.CounterVec
+	queries         *prometheus.HistogramVec
 	breakerChanges  *prometheus.CounterVec
 	breakerOpen     prometheus.Gauge
 }
@@ -69,9 +73,14 @@ func New(pool *pgxpool.Pool) *Metrics {
 			Namespace: namespace, Name: "auth_failures_total",
 			Help: "Rejected access tokens and failed sign-ins, by reason.",
 		}, []string{"reason"}),
+		queries: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "db_query_duration_seconds",
+			Help:    "Time to run database queries, by query name and outcome (ok, not_found or error).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"query", "outcome"}),
 	}
 	m.registry.MustRegister(
-		m.requests, m.latency, m.inFlight, m.rateLimited, m.rateLimitErrors, m.authFailures,
+		m.requests, m.latency, m.inFlight, m.rateLimited, m.rateLimitErrors, m.authFailures, m.queries,
 		m.breakerChanges, m.breakerOpen,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -142,6 +151,27 @@ func (m *Metrics) RateLimitBreakerChange(_, to string) {
 func (m *Metrics) AuthFailure(reason string) {
 	if m != nil {
 		m.authFailures.WithLabelValues(reason).Inc()
+	}
+}
+
+// QueryHook returns the store hook timing every query by name and outcome; nil on a
+// nil *Metrics.
+func (m *Metrics) QueryHook() db.QueryHook {
+	if m == nil {
+		return nil
+	}
+	return func(ctx context.Context, name string) (context.Context, func(error)) {
+		start := time.Now()
+		return ctx, func(err error) {
+			outcome := "ok"
+			switch {
+			case errors.Is(err, db.ErrNotFound):
+				outcome = "not_found"
+			case err != nil:
+				outcome = "error"
+			}
+			m.queries.WithLabelValues(name, outcome).Observe(time.Since(start).Seconds())
+		}
 	}
 }
 

@@ -9,11 +9,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
 	"github.com/quarrydev/quarry/internal/core/reqctx"
-	"github.com/quarrydev/quarry/internal/core/throttle"
 )
 
 // Rate-limit response headers, as draft-ietf-httpapi-ratelimit-headers-11 (May 2026)
@@ -51,7 +50,7 @@ const unavailableRetry = 5 * time.Second
 // budget it answers 429 rate_limited with Retry-After (whole seconds, at least 1);
 // when the limiter cannot decide and fails closed, 503 rate_limiter_unavailable with
 // Retry-After. tokens may be nil: every client is then keyed by address.
-func RateLimit(l *ratelimit.Limiter, rules ratelimit.Rules, tokens *auth.Tokens) gin.HandlerFunc {
+func RateLimit(l *ratelimit.Limiter, rules ratelimit.Rules, tokens *authn.Tokens) gin.HandlerFunc {
 	// The RateLimit-Policy value of each policy, made once.
 	policies := map[string]string{rules.Default.Name: policyHeader(rules.Default)}
 	for _, p := range rules.Overrides {
@@ -72,13 +71,13 @@ func RateLimit(l *ratelimit.Limiter, rules ratelimit.Rules, tokens *auth.Tokens)
 		h[keyRateLimitPolicy] = []string{policies[p.Name]}
 		r, err := l.Allow(c.Request.Context(), clientKey(c, tokens), p)
 		if err != nil {
-			h.Set("Retry-After", strconv.FormatInt(throttle.RetryAfterSeconds(unavailableRetry), 10))
+			h.Set("Retry-After", strconv.FormatInt(ratelimit.RetryAfterSeconds(unavailableRetry), 10))
 			httpx.Fail(c, err)
 			return
 		}
 		h[keyRateLimit] = []string{limitHeader(p, r)}
 		if !r.Allowed {
-			h.Set("Retry-After", strconv.FormatInt(throttle.RetryAfterSeconds(r.RetryAfter), 10))
+			h.Set("Retry-After", strconv.FormatInt(ratelimit.RetryAfterSeconds(r.RetryAfter), 10))
 			httpx.Fail(c, ratelimit.ErrLimited)
 			return
 		}
@@ -102,7 +101,7 @@ func apiModule(pattern string) (string, bool) {
 }
 
 // clientKey returns the key a request is counted under.
-func clientKey(c *gin.Context, tokens *auth.Tokens) string {
+func clientKey(c *gin.Context, tokens *authn.Tokens) string {
 	if tokens != nil {
 		if scheme, raw, ok := strings.Cut(c.GetHeader("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 			if _, id, err := tokens.Verify(strings.TrimSpace(raw)); err == nil {
@@ -140,7 +139,7 @@ func policyHeader(p ratelimit.Policy) string {
 func limitHeader(p ratelimit.Policy, r ratelimit.Result) string {
 	t := int64(0)
 	if r.ResetAfter > 0 {
-		t = throttle.RetryAfterSeconds(r.ResetAfter)
+		t = ratelimit.RetryAfterSeconds(r.ResetAfter)
 	}
 	b := make([]byte, 0, 96)
 	b = strconv.AppendQuote(b, p.Name)

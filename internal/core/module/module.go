@@ -8,12 +8,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
 	"github.com/quarrydev/quarry/internal/db"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
 // Tag names and describes a module's group of operations in the API document.
@@ -25,17 +24,18 @@ type Tag struct {
 // Deps are the core capabilities a module may use; the composition root builds them
 // once and hands the same values to every module.
 type Deps struct {
-	DB      *db.Pool
-	Queries *sqlc.Queries
+	// Store runs the generated queries, alone or in a transaction, with errors
+	// translated into the db vocabulary.
+	Store   *db.Store
 	Cursors *db.CursorCodec
 	Log     *slog.Logger
 	// Passwords hashes and verifies passwords; one instance bounds the CPU and memory
 	// all modules spend on hashing.
 	Passwords *password.Hasher
 	// Tokens issues and verifies access tokens.
-	Tokens *auth.Tokens
+	Tokens *authn.Tokens
 	// Guard provides the authentication dependencies (RequireAuth, OptionalAuth).
-	Guard *auth.Guard
+	Guard *authn.Guard
 	// RateLimits counts requests against budgets shared by every instance when Redis
 	// is configured (e.g. for login throttling).
 	RateLimits *ratelimit.Limiter
@@ -57,8 +57,58 @@ type Module interface {
 	Routes(deps Deps) ([]httpx.Route, error)
 }
 
+// Base implements the descriptive part of Module (Name, Tag, Config, Requires) for
+// the modules that embed it; they add Routes.
+type Base struct {
+	tag      Tag
+	cfg      any
+	requires []string
+}
+
+// NewBase returns the Base of a module named name (its tag's name too) described by
+// description, with configuration cfg (a pointer holding the defaults, or nil) and
+// the modules it requires.
+func NewBase(name, description string, cfg any, requires ...string) Base {
+	return Base{tag: Tag{Name: name, Description: description}, cfg: cfg, requires: requires}
+}
+
+// Name implements Module.
+func (b Base) Name() string { return b.tag.Name }
+
+// Tag implements Module.
+func (b Base) Tag() Tag { return b.tag }
+
+// Config implements Module.
+func (b Base) Config() any { return b.cfg }
+
+// Requires implements Module.
+func (b Base) Requires() []string { return b.requires }
+
 // BasePath is where a module's routes are mounted.
 func BasePath(m Module) string { return "/api/v1/" + m.Name() }
+
+// Mounts splits m's routes by where they are mounted: its own under BasePath, nested
+// ones under the resource they name (see httpx.Route.Nested), keyed by base path in
+// the order first met. It fails naming a route nested under a module that is not
+// in enabled.
+func Mounts(m Module, routes []httpx.Route, enabled []Module) (bases []string, byBase map[string][]httpx.Route, err error) {
+	byBase = map[string][]httpx.Route{}
+	for _, rt := range routes {
+		base := BasePath(m)
+		if rt.Nested != "" {
+			parent, _, _ := strings.Cut(rt.Nested, "/")
+			if !slices.ContainsFunc(enabled, func(e Module) bool { return e.Name() == parent }) {
+				return nil, nil, fmt.Errorf("route %s is nested under %s, but module %s is not enabled", rt.OperationID, rt.Nested, parent)
+			}
+			base = "/api/v1/" + strings.Trim(rt.Nested, "/")
+		}
+		if _, ok := byBase[base]; !ok {
+			bases = append(bases, base)
+		}
+		byBase[base] = append(byBase[base], rt)
+	}
+	return bases, byBase, nil
+}
 
 // Select returns the modules of all named in enabled (all of them when enabled is
 // empty), in registry order. It fails naming any unknown module, and any module whose

@@ -50,13 +50,18 @@ const (
 	jsonType        = "application/json"
 )
 
-// Tags returns the tags of mods, in their order: the document's tag list.
+// SystemTag groups the routes of the server itself: health, metrics and the API
+// document.
+var SystemTag = module.Tag{Name: "system", Description: "The server itself: liveness, readiness, metrics and this document."}
+
+// Tags returns the tags of mods, in their order, then SystemTag: the document's tag
+// list.
 func Tags(mods []module.Module) []module.Tag {
-	out := make([]module.Tag, len(mods))
+	out := make([]module.Tag, len(mods), len(mods)+1)
 	for i, m := range mods {
 		out[i] = m.Tag()
 	}
-	return out
+	return append(out, SystemTag)
 }
 
 // New returns the document the server publishes for routes and the enabled modules

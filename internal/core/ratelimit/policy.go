@@ -16,8 +16,6 @@ import (
 	"math"
 	"strings"
 	"time"
-
-	"github.com/quarrydev/quarry/internal/core/throttle"
 )
 
 // Policy is a named budget: Limit requests per Period, in bursts of up to Burst. The
@@ -39,7 +37,7 @@ func (p Policy) Off() bool { return p.Limit == 0 }
 
 // String returns p as "name=N/PERIOD[:BURST]", or "name=off".
 func (p Policy) String() string {
-	return p.Name + "=" + throttle.Limit{Events: p.Limit, Per: p.Period, Burst: p.Burst}.String()
+	return p.Name + "=" + Limit{Events: p.Limit, Per: p.Period, Burst: p.Burst}.String()
 }
 
 // Window returns the period in whole seconds, rounded up and at least 1: the "w" of
@@ -57,7 +55,7 @@ func ParsePolicy(name, s string) (Policy, error) {
 	if !ValidName(name) {
 		return Policy{}, fmt.Errorf("policy name %q: want lower-case letters, digits, '_' or '-', starting with a letter", name)
 	}
-	l, err := throttle.ParseLimit(s)
+	l, err := ParseLimit(s)
 	if err != nil {
 		return Policy{}, err
 	}

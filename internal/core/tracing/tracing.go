@@ -5,6 +5,7 @@ package tracing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/exaring/otelpgx"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -20,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/quarrydev/quarry/internal/core/reqctx"
+	"github.com/quarrydev/quarry/internal/db"
 )
 
 // requestIDKey is the span attribute holding the request id.
@@ -97,6 +100,25 @@ func (t *Tracing) QueryTracer() pgx.QueryTracer {
 		return nil
 	}
 	return queryTracer{otelpgx.NewTracer(otelpgx.WithTracerProvider(t.provider), otelpgx.WithTrimSQLInSpanName())}
+}
+
+// QueryHook returns the store hook recording a span per query named db.<query>
+// (e.g. db.GetPost), around the driver's own span; nil when disabled.
+func (t *Tracing) QueryHook() db.QueryHook {
+	if !t.Enabled() {
+		return nil
+	}
+	tracer := t.provider.Tracer("github.com/quarrydev/quarry/internal/db")
+	return func(ctx context.Context, name string) (context.Context, func(error)) {
+		ctx, span := tracer.Start(ctx, "db."+name, trace.WithSpanKind(trace.SpanKindClient))
+		return ctx, func(err error) {
+			if err != nil && !errors.Is(err, db.ErrNotFound) {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, err.Error())
+			}
+			span.End()
+		}
+	}
 }
 
 // Shutdown flushes pending spans.

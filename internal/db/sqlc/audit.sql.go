@@ -54,7 +54,9 @@ func (q *Queries) CreateAuditEvent(ctx context.Context, arg CreateAuditEventPara
 }
 
 const listAuditEvents = `-- name: ListAuditEvents :many
-SELECT id, occurred_at, actor_id, action, resource_type, resource_id, before, after, request_id, client_ip, user_agent, outcome FROM audit_events
+SELECT id, occurred_at, actor_id, action, resource_type, resource_id, before, after,
+       request_id, client_ip, user_agent, outcome
+FROM audit_events
 WHERE ($1::bigint IS NULL OR actor_id = $1)
   AND ($2::text IS NULL OR action = $2)
   AND ($3::text IS NULL OR resource_type = $3)

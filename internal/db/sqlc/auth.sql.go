@@ -9,7 +9,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 )
 
 const createRefreshToken = `-- name: CreateRefreshToken :one
@@ -19,10 +19,10 @@ RETURNING id, user_id, family_id, token_hash, created_at, expires_at, rotated_at
 `
 
 type CreateRefreshTokenParams struct {
-	UserID    int64       `json:"user_id"`
-	FamilyID  pgtype.UUID `json:"family_id"`
-	TokenHash []byte      `json:"token_hash"`
-	ExpiresAt time.Time   `json:"expires_at"`
+	UserID    int64     `json:"user_id"`
+	FamilyID  uuid.UUID `json:"family_id"`
+	TokenHash []byte    `json:"token_hash"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // CreateRefreshToken stores the hash of a new refresh token of family family_id.
@@ -49,12 +49,27 @@ func (q *Queries) CreateRefreshToken(ctx context.Context, arg CreateRefreshToken
 
 const deleteExpiredRefreshTokens = `-- name: DeleteExpiredRefreshTokens :execrows
 DELETE FROM refresh_tokens
-WHERE expires_at < $1
+WHERE id IN (
+    SELECT t.id FROM refresh_tokens AS t
+    WHERE t.expires_at < $1
+    ORDER BY t.expires_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
 `
 
-// DeleteExpiredRefreshTokens removes tokens that expired before the given time.
-func (q *Queries) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, deleteExpiredRefreshTokens, before)
+type DeleteExpiredRefreshTokensParams struct {
+	Before    time.Time `json:"before"`
+	BatchSize int32     `json:"batch_size"`
+}
+
+// DeleteExpiredRefreshTokens removes up to batch_size tokens that expired before the
+// given time, oldest first, and returns how many; callers repeat it until it removes
+// fewer than batch_size, so no single statement holds many locks or a long
+// transaction. Rows another transaction holds are skipped (taken by the next run).
+// Served by refresh_tokens_expires_at_idx.
+func (q *Queries) DeleteExpiredRefreshTokens(ctx context.Context, arg DeleteExpiredRefreshTokensParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteExpiredRefreshTokens, arg.Before, arg.BatchSize)
 	if err != nil {
 		return 0, err
 	}
@@ -94,7 +109,7 @@ SELECT EXISTS (
 // RefreshFamilyRevoked reports whether any token of the family was revoked: a family
 // is ended as a whole, so a token minted while a revocation was waiting for its lock
 // must not outlive it.
-func (q *Queries) RefreshFamilyRevoked(ctx context.Context, familyID pgtype.UUID) (bool, error) {
+func (q *Queries) RefreshFamilyRevoked(ctx context.Context, familyID uuid.UUID) (bool, error) {
 	row := q.db.QueryRow(ctx, refreshFamilyRevoked, familyID)
 	var exists bool
 	err := row.Scan(&exists)
@@ -107,7 +122,7 @@ WHERE family_id = $1 AND revoked_at IS NULL
 `
 
 // RevokeRefreshFamily revokes every live token of a family (sign-out, theft detection).
-func (q *Queries) RevokeRefreshFamily(ctx context.Context, familyID pgtype.UUID) (int64, error) {
+func (q *Queries) RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) (int64, error) {
 	result, err := q.db.Exec(ctx, revokeRefreshFamily, familyID)
 	if err != nil {
 		return 0, err
@@ -123,8 +138,8 @@ RETURNING user_id, family_id
 `
 
 type RevokeRefreshFamilyOfTokenRow struct {
-	UserID   int64       `json:"user_id"`
-	FamilyID pgtype.UUID `json:"family_id"`
+	UserID   int64     `json:"user_id"`
+	FamilyID uuid.UUID `json:"family_id"`
 }
 
 // RevokeRefreshFamilyOfToken revokes every live token of the family the token with the
@@ -158,8 +173,8 @@ WHERE user_id = $1
 `
 
 type RevokeUserRefreshTokensParams struct {
-	UserID     int64       `json:"user_id"`
-	KeepFamily pgtype.UUID `json:"keep_family"`
+	UserID     int64         `json:"user_id"`
+	KeepFamily uuid.NullUUID `json:"keep_family"`
 }
 
 // RevokeUserRefreshTokens revokes every live token of a user except those of

@@ -8,7 +8,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 )
 
 type AuditEvent struct {
@@ -37,14 +37,14 @@ type Post struct {
 }
 
 type RefreshToken struct {
-	ID        int64       `json:"id"`
-	UserID    int64       `json:"user_id"`
-	FamilyID  pgtype.UUID `json:"family_id"`
-	TokenHash []byte      `json:"token_hash"`
-	CreatedAt time.Time   `json:"created_at"`
-	ExpiresAt time.Time   `json:"expires_at"`
-	RotatedAt *time.Time  `json:"rotated_at"`
-	RevokedAt *time.Time  `json:"revoked_at"`
+	ID        int64      `json:"id"`
+	UserID    int64      `json:"user_id"`
+	FamilyID  uuid.UUID  `json:"family_id"`
+	TokenHash []byte     `json:"token_hash"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RotatedAt *time.Time `json:"rotated_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
 }
 
 type User struct {

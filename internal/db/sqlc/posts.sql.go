@@ -11,19 +11,35 @@ import (
 )
 
 const countPosts = `-- name: CountPosts :one
-SELECT count(*) FROM posts
-WHERE ($1::bigint IS NULL OR author_id = $1)
-  AND ($2::text IS NULL OR status = $2)
+SELECT count(*) FROM (
+    (SELECT 1 FROM posts WHERE $1::bigint IS NULL AND $2::text IS NULL
+       AND id > 0 ORDER BY id LIMIT $3)
+    UNION ALL
+    (SELECT 1 FROM posts WHERE $1::bigint IS NOT NULL AND $2::text IS NULL AND author_id = $1::bigint
+       AND (author_id, id) >
+       ($1::bigint, 0) ORDER BY id LIMIT $3)
+    UNION ALL
+    (SELECT 1 FROM posts WHERE $1::bigint IS NULL AND $2::text IS NOT NULL AND status = $2::text
+       AND (status, id) >
+       ($2::text, 0) ORDER BY id LIMIT $3)
+    UNION ALL
+    (SELECT 1 FROM posts WHERE $1::bigint IS NOT NULL AND $2::text IS NOT NULL AND author_id = $1::bigint AND status = $2::text
+       AND (author_id, status, id) >
+       ($1::bigint, $2::text, 0) ORDER BY id LIMIT $3)
+) AS matches
 `
 
 type CountPostsParams struct {
 	AuthorID *int64  `json:"author_id"`
 	Status   *string `json:"status"`
+	MaxCount int32   `json:"max_count"`
 }
 
-// CountPosts counts the posts matching the same optional filters as ListPosts*.
+// CountPosts counts the posts matching the same optional filters as ListPosts*, up to
+// max_count: counting stops there, so it never reads more index entries than that.
+// One branch per filter shape, as in ListPostsByCreatedAtDesc.
 func (q *Queries) CountPosts(ctx context.Context, arg CountPostsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countPosts, arg.AuthorID, arg.Status)
+	row := q.db.QueryRow(ctx, countPosts, arg.AuthorID, arg.Status, arg.MaxCount)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -129,35 +145,50 @@ func (q *Queries) GetPostForUpdate(ctx context.Context, id int64) (Post, error) 
 }
 
 const listPostsByCreatedAtAsc = `-- name: ListPostsByCreatedAtAsc :many
-SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
-WHERE ($1::bigint IS NULL OR author_id = $1)
-  AND ($2::text IS NULL OR status = $2)
-  AND (created_at, id) > (COALESCE($3::timestamptz, '-infinity'),
-                          COALESCE($4::bigint, 0))
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NULL AND $3::text IS NULL
+   AND (created_at, id) >
+       (COALESCE($4::timestamptz, '-infinity'), COALESCE($5::bigint, 0))
+ ORDER BY created_at ASC, id ASC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NOT NULL AND $3::text IS NULL AND author_id = $2::bigint
+   AND (author_id, created_at, id) >
+       ($2::bigint, COALESCE($4::timestamptz, '-infinity'), COALESCE($5::bigint, 0))
+ ORDER BY created_at ASC, id ASC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NULL AND $3::text IS NOT NULL AND status = $3::text
+   AND (status, created_at, id) >
+       ($3::text, COALESCE($4::timestamptz, '-infinity'), COALESCE($5::bigint, 0))
+ ORDER BY created_at ASC, id ASC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NOT NULL AND $3::text IS NOT NULL AND author_id = $2::bigint AND status = $3::text
+   AND (author_id, status, created_at, id) >
+       ($2::bigint, $3::text, COALESCE($4::timestamptz, '-infinity'), COALESCE($5::bigint, 0))
+ ORDER BY created_at ASC, id ASC LIMIT $1)
 ORDER BY created_at ASC, id ASC
-LIMIT $5
+LIMIT $1
 `
 
 type ListPostsByCreatedAtAscParams struct {
+	PageLimit      int32      `json:"page_limit"`
 	AuthorID       *int64     `json:"author_id"`
 	Status         *string    `json:"status"`
 	AfterCreatedAt *time.Time `json:"after_created_at"`
 	AfterID        *int64     `json:"after_id"`
-	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListPostsByCreatedAtAsc returns one keyset page of posts ordered by (created_at, id)
-// ascending. Parameters: see ListPostsByIDAsc.
-//
-// A NULL cursor is replaced by the lowest possible key rather than tested with
-// "IS NULL OR", so the row comparison stays an index condition in cached plans too.
+// ascending. Parameters and form: see ListPostsByCreatedAtDesc.
 func (q *Queries) ListPostsByCreatedAtAsc(ctx context.Context, arg ListPostsByCreatedAtAscParams) ([]Post, error) {
 	rows, err := q.db.Query(ctx, listPostsByCreatedAtAsc,
+		arg.PageLimit,
 		arg.AuthorID,
 		arg.Status,
 		arg.AfterCreatedAt,
 		arg.AfterID,
-		arg.PageLimit,
 	)
 	if err != nil {
 		return nil, err
@@ -186,32 +217,69 @@ func (q *Queries) ListPostsByCreatedAtAsc(ctx context.Context, arg ListPostsByCr
 }
 
 const listPostsByCreatedAtDesc = `-- name: ListPostsByCreatedAtDesc :many
-SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
-WHERE ($1::bigint IS NULL OR author_id = $1)
-  AND ($2::text IS NULL OR status = $2)
-  AND (created_at, id) < (COALESCE($3::timestamptz, 'infinity'),
-                          COALESCE($4::bigint, 9223372036854775807))
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NULL AND $3::text IS NULL
+   AND (created_at, id) <
+       (COALESCE($4::timestamptz, 'infinity'), COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY created_at DESC, id DESC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NOT NULL AND $3::text IS NULL AND author_id = $2::bigint
+   AND (author_id, created_at, id) <
+       ($2::bigint, COALESCE($4::timestamptz, 'infinity'), COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY created_at DESC, id DESC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NULL AND $3::text IS NOT NULL AND status = $3::text
+   AND (status, created_at, id) <
+       ($3::text, COALESCE($4::timestamptz, 'infinity'), COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY created_at DESC, id DESC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NOT NULL AND $3::text IS NOT NULL AND author_id = $2::bigint AND status = $3::text
+   AND (author_id, status, created_at, id) <
+       ($2::bigint, $3::text, COALESCE($4::timestamptz, 'infinity'), COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY created_at DESC, id DESC LIMIT $1)
 ORDER BY created_at DESC, id DESC
-LIMIT $5
+LIMIT $1
 `
 
 type ListPostsByCreatedAtDescParams struct {
+	PageLimit      int32      `json:"page_limit"`
 	AuthorID       *int64     `json:"author_id"`
 	Status         *string    `json:"status"`
 	AfterCreatedAt *time.Time `json:"after_created_at"`
 	AfterID        *int64     `json:"after_id"`
-	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListPostsByCreatedAtDesc returns one keyset page of posts ordered by (created_at, id)
-// descending. Parameters: see ListPostsByIDAsc.
+// descending.
+//
+// All four ListPosts* queries take the same parameters, so a caller can pick one from
+// a whitelist of sort keys without adapting its arguments:
+//   - author_id, status: optional filters (NULL matches every row);
+//   - after_created_at, after_id: the cursor, i.e. the sort key of the last row of the
+//     previous page, NULL on the first page (the id sorts read only after_id);
+//   - page_limit: the maximum number of rows returned.
+//
+// Plan-safe: pgx ends up running these as prepared statements with a generic plan,
+// which cannot drop an "(@x IS NULL OR col = @x)" test and so filters rows out of
+// the wrong index. Instead each filter shape is a branch of its own, switched on or
+// off as a whole by its IS NULL tests (a one-time filter, decided before any row is
+// read) and served by its own index: none (posts_created_at_id_idx, posts_pkey),
+// author (posts_author_id_*), status (posts_status_*), both (posts_author_id_status_*).
+// A NULL cursor is replaced by the lowest or highest key rather than tested with
+// IS NULL, and the keyset comparison spans the branch's filter columns too, e.g.
+// (status, created_at, id) < (@status, …): an index condition of that shape's index
+// alone, so the planner picks it over a better-correlated index that would read and
+// discard the other statuses.
 func (q *Queries) ListPostsByCreatedAtDesc(ctx context.Context, arg ListPostsByCreatedAtDescParams) ([]Post, error) {
 	rows, err := q.db.Query(ctx, listPostsByCreatedAtDesc,
+		arg.PageLimit,
 		arg.AuthorID,
 		arg.Status,
 		arg.AfterCreatedAt,
 		arg.AfterID,
-		arg.PageLimit,
 	)
 	if err != nil {
 		return nil, err
@@ -240,38 +308,50 @@ func (q *Queries) ListPostsByCreatedAtDesc(ctx context.Context, arg ListPostsByC
 }
 
 const listPostsByIDAsc = `-- name: ListPostsByIDAsc :many
-SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
-WHERE ($1::bigint IS NULL OR author_id = $1)
-  AND ($2::text IS NULL OR status = $2)
-  AND ($3::timestamptz IS NULL OR true)
-  AND id > COALESCE($4::bigint, 0)
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NULL AND $3::text IS NULL
+   AND ($4::timestamptz IS NULL OR true)
+   AND id > COALESCE($5::bigint, 0)
+ ORDER BY id ASC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NOT NULL AND $3::text IS NULL AND author_id = $2::bigint
+   AND (author_id, id) >
+       ($2::bigint, COALESCE($5::bigint, 0))
+ ORDER BY id ASC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NULL AND $3::text IS NOT NULL AND status = $3::text
+   AND (status, id) >
+       ($3::text, COALESCE($5::bigint, 0))
+ ORDER BY id ASC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NOT NULL AND $3::text IS NOT NULL AND author_id = $2::bigint AND status = $3::text
+   AND (author_id, status, id) >
+       ($2::bigint, $3::text, COALESCE($5::bigint, 0))
+ ORDER BY id ASC LIMIT $1)
 ORDER BY id ASC
-LIMIT $5
+LIMIT $1
 `
 
 type ListPostsByIDAscParams struct {
+	PageLimit      int32      `json:"page_limit"`
 	AuthorID       *int64     `json:"author_id"`
 	Status         *string    `json:"status"`
 	AfterCreatedAt *time.Time `json:"after_created_at"`
 	AfterID        *int64     `json:"after_id"`
-	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListPostsByIDAsc returns one keyset page of posts ordered by id ascending.
-//
-// All four ListPosts* queries take the same parameters, so a caller can pick one from
-// a whitelist of sort keys without adapting its arguments:
-//   - author_id, status: optional filters (NULL matches every row);
-//   - after_created_at, after_id: the cursor, i.e. the sort key of the last row of the
-//     previous page, NULL on the first page (the id sorts read only after_id);
-//   - page_limit: the maximum number of rows returned.
+// Parameters and form: see ListPostsByCreatedAtDesc.
 func (q *Queries) ListPostsByIDAsc(ctx context.Context, arg ListPostsByIDAscParams) ([]Post, error) {
 	rows, err := q.db.Query(ctx, listPostsByIDAsc,
+		arg.PageLimit,
 		arg.AuthorID,
 		arg.Status,
 		arg.AfterCreatedAt,
 		arg.AfterID,
-		arg.PageLimit,
 	)
 	if err != nil {
 		return nil, err
@@ -300,32 +380,50 @@ func (q *Queries) ListPostsByIDAsc(ctx context.Context, arg ListPostsByIDAscPara
 }
 
 const listPostsByIDDesc = `-- name: ListPostsByIDDesc :many
-SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
-WHERE ($1::bigint IS NULL OR author_id = $1)
-  AND ($2::text IS NULL OR status = $2)
-  AND ($3::timestamptz IS NULL OR true)
-  AND id < COALESCE($4::bigint, 9223372036854775807)
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NULL AND $3::text IS NULL
+   AND ($4::timestamptz IS NULL OR true)
+   AND id < COALESCE($5::bigint, 9223372036854775807)
+ ORDER BY id DESC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NOT NULL AND $3::text IS NULL AND author_id = $2::bigint
+   AND (author_id, id) <
+       ($2::bigint, COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY id DESC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NULL AND $3::text IS NOT NULL AND status = $3::text
+   AND (status, id) <
+       ($3::text, COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY id DESC LIMIT $1)
+UNION ALL
+(SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+ WHERE $2::bigint IS NOT NULL AND $3::text IS NOT NULL AND author_id = $2::bigint AND status = $3::text
+   AND (author_id, status, id) <
+       ($2::bigint, $3::text, COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY id DESC LIMIT $1)
 ORDER BY id DESC
-LIMIT $5
+LIMIT $1
 `
 
 type ListPostsByIDDescParams struct {
+	PageLimit      int32      `json:"page_limit"`
 	AuthorID       *int64     `json:"author_id"`
 	Status         *string    `json:"status"`
 	AfterCreatedAt *time.Time `json:"after_created_at"`
 	AfterID        *int64     `json:"after_id"`
-	PageLimit      int32      `json:"page_limit"`
 }
 
 // ListPostsByIDDesc returns one keyset page of posts ordered by id descending.
-// Parameters: see ListPostsByIDAsc.
+// Parameters and form: see ListPostsByCreatedAtDesc.
 func (q *Queries) ListPostsByIDDesc(ctx context.Context, arg ListPostsByIDDescParams) ([]Post, error) {
 	rows, err := q.db.Query(ctx, listPostsByIDDesc,
+		arg.PageLimit,
 		arg.AuthorID,
 		arg.Status,
 		arg.AfterCreatedAt,
 		arg.AfterID,
-		arg.PageLimit,
 	)
 	if err != nil {
 		return nil, err

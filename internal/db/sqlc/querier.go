@@ -6,15 +6,17 @@ package sqlc
 
 import (
 	"context"
-	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 )
 
 type Querier interface {
-	// CountPosts counts the posts matching the same optional filters as ListPosts*.
+	// CountPosts counts the posts matching the same optional filters as ListPosts*, up to
+	// max_count: counting stops there, so it never reads more index entries than that.
+	// One branch per filter shape, as in ListPostsByCreatedAtDesc.
 	CountPosts(ctx context.Context, arg CountPostsParams) (int64, error)
-	// CountUsers counts the users matching the same optional filters as ListUsers*.
+	// CountUsers counts the users matching the same optional filters as ListUsers*, up to
+	// max_count (see CountPosts).
 	CountUsers(ctx context.Context, arg CountUsersParams) (int64, error)
 	// CreateAuditEvent appends one audit event. occurred_at is the time of the current
 	// transaction, the same now() the audited change's own timestamps get.
@@ -29,8 +31,12 @@ type Querier interface {
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	// CreateUsers inserts many users with COPY and returns the number of rows copied.
 	CreateUsers(ctx context.Context, arg []CreateUsersParams) (int64, error)
-	// DeleteExpiredRefreshTokens removes tokens that expired before the given time.
-	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error)
+	// DeleteExpiredRefreshTokens removes up to batch_size tokens that expired before the
+	// given time, oldest first, and returns how many; callers repeat it until it removes
+	// fewer than batch_size, so no single statement holds many locks or a long
+	// transaction. Rows another transaction holds are skipped (taken by the next run).
+	// Served by refresh_tokens_expires_at_idx.
+	DeleteExpiredRefreshTokens(ctx context.Context, arg DeleteExpiredRefreshTokensParams) (int64, error)
 	// DeletePost deletes the post with the given id and returns the number of rows deleted.
 	DeletePost(ctx context.Context, id int64) (int64, error)
 	// DeleteUser deletes the user with the given id (and, by cascade, their posts) and
@@ -64,15 +70,10 @@ type Querier interface {
 	//   - page_limit: the maximum number of rows returned.
 	ListAuditEvents(ctx context.Context, arg ListAuditEventsParams) ([]AuditEvent, error)
 	// ListPostsByCreatedAtAsc returns one keyset page of posts ordered by (created_at, id)
-	// ascending. Parameters: see ListPostsByIDAsc.
-	//
-	// A NULL cursor is replaced by the lowest possible key rather than tested with
-	// "IS NULL OR", so the row comparison stays an index condition in cached plans too.
+	// ascending. Parameters and form: see ListPostsByCreatedAtDesc.
 	ListPostsByCreatedAtAsc(ctx context.Context, arg ListPostsByCreatedAtAscParams) ([]Post, error)
 	// ListPostsByCreatedAtDesc returns one keyset page of posts ordered by (created_at, id)
-	// descending. Parameters: see ListPostsByIDAsc.
-	ListPostsByCreatedAtDesc(ctx context.Context, arg ListPostsByCreatedAtDescParams) ([]Post, error)
-	// ListPostsByIDAsc returns one keyset page of posts ordered by id ascending.
+	// descending.
 	//
 	// All four ListPosts* queries take the same parameters, so a caller can pick one from
 	// a whitelist of sort keys without adapting its arguments:
@@ -80,20 +81,30 @@ type Querier interface {
 	//   - after_created_at, after_id: the cursor, i.e. the sort key of the last row of the
 	//     previous page, NULL on the first page (the id sorts read only after_id);
 	//   - page_limit: the maximum number of rows returned.
+	//
+	// Plan-safe: pgx ends up running these as prepared statements with a generic plan,
+	// which cannot drop an "(@x IS NULL OR col = @x)" test and so filters rows out of
+	// the wrong index. Instead each filter shape is a branch of its own, switched on or
+	// off as a whole by its IS NULL tests (a one-time filter, decided before any row is
+	// read) and served by its own index: none (posts_created_at_id_idx, posts_pkey),
+	// author (posts_author_id_*), status (posts_status_*), both (posts_author_id_status_*).
+	// A NULL cursor is replaced by the lowest or highest key rather than tested with
+	// IS NULL, and the keyset comparison spans the branch's filter columns too, e.g.
+	// (status, created_at, id) < (@status, …): an index condition of that shape's index
+	// alone, so the planner picks it over a better-correlated index that would read and
+	// discard the other statuses.
+	ListPostsByCreatedAtDesc(ctx context.Context, arg ListPostsByCreatedAtDescParams) ([]Post, error)
+	// ListPostsByIDAsc returns one keyset page of posts ordered by id ascending.
+	// Parameters and form: see ListPostsByCreatedAtDesc.
 	ListPostsByIDAsc(ctx context.Context, arg ListPostsByIDAscParams) ([]Post, error)
 	// ListPostsByIDDesc returns one keyset page of posts ordered by id descending.
-	// Parameters: see ListPostsByIDAsc.
+	// Parameters and form: see ListPostsByCreatedAtDesc.
 	ListPostsByIDDesc(ctx context.Context, arg ListPostsByIDDescParams) ([]Post, error)
 	// ListUsersByCreatedAtAsc returns one keyset page of users ordered by (created_at, id)
-	// ascending. Parameters: see ListUsersByIDAsc.
-	//
-	// A NULL cursor is replaced by the lowest possible key rather than tested with
-	// "IS NULL OR", so the row comparison stays an index condition in cached plans too.
-	ListUsersByCreatedAtAsc(ctx context.Context, arg ListUsersByCreatedAtAscParams) ([]User, error)
+	// ascending. Parameters and form: see ListUsersByCreatedAtDesc.
+	ListUsersByCreatedAtAsc(ctx context.Context, arg ListUsersByCreatedAtAscParams) ([]ListUsersByCreatedAtAscRow, error)
 	// ListUsersByCreatedAtDesc returns one keyset page of users ordered by (created_at, id)
-	// descending. Parameters: see ListUsersByIDAsc.
-	ListUsersByCreatedAtDesc(ctx context.Context, arg ListUsersByCreatedAtDescParams) ([]User, error)
-	// ListUsersByIDAsc returns one keyset page of users ordered by id ascending.
+	// descending, without their password hashes.
 	//
 	// All four ListUsers* queries take the same parameters, so a caller can pick one from
 	// a whitelist of sort keys without adapting its arguments:
@@ -101,10 +112,18 @@ type Querier interface {
 	//   - after_created_at, after_id: the cursor, i.e. the sort key of the last row of the
 	//     previous page, NULL on the first page (the id sorts read only after_id);
 	//   - page_limit: the maximum number of rows returned.
-	ListUsersByIDAsc(ctx context.Context, arg ListUsersByIDAscParams) ([]User, error)
+	//
+	// Plan-safe like ListPostsByCreatedAtDesc: one branch per filter shape, switched by
+	// one-time IS NULL tests, each served by its own index: none (users_created_at_id_idx,
+	// users_pkey), role (users_role_*), is_active (users_is_active_*), both
+	// (users_role_is_active_*).
+	ListUsersByCreatedAtDesc(ctx context.Context, arg ListUsersByCreatedAtDescParams) ([]ListUsersByCreatedAtDescRow, error)
+	// ListUsersByIDAsc returns one keyset page of users ordered by id ascending.
+	// Parameters and form: see ListUsersByCreatedAtDesc.
+	ListUsersByIDAsc(ctx context.Context, arg ListUsersByIDAscParams) ([]ListUsersByIDAscRow, error)
 	// ListUsersByIDDesc returns one keyset page of users ordered by id descending.
-	// Parameters: see ListUsersByIDAsc.
-	ListUsersByIDDesc(ctx context.Context, arg ListUsersByIDDescParams) ([]User, error)
+	// Parameters and form: see ListUsersByCreatedAtDesc.
+	ListUsersByIDDesc(ctx context.Context, arg ListUsersByIDDescParams) ([]ListUsersByIDDescRow, error)
 	// LockActiveAdmins locks every active admin, in id order so that concurrent callers
 	// queue rather than deadlock, and returns their ids.
 	LockActiveAdmins(ctx context.Context) ([]int64, error)
@@ -113,9 +132,9 @@ type Querier interface {
 	// RefreshFamilyRevoked reports whether any token of the family was revoked: a family
 	// is ended as a whole, so a token minted while a revocation was waiting for its lock
 	// must not outlive it.
-	RefreshFamilyRevoked(ctx context.Context, familyID pgtype.UUID) (bool, error)
+	RefreshFamilyRevoked(ctx context.Context, familyID uuid.UUID) (bool, error)
 	// RevokeRefreshFamily revokes every live token of a family (sign-out, theft detection).
-	RevokeRefreshFamily(ctx context.Context, familyID pgtype.UUID) (int64, error)
+	RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) (int64, error)
 	// RevokeRefreshFamilyOfToken revokes every live token of the family the token with the
 	// given hash belongs to (sign-out) and returns the owner and family of each token it
 	// revoked; an unknown hash, or a family already revoked, revokes nothing.

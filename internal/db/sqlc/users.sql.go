@@ -11,19 +11,34 @@ import (
 )
 
 const countUsers = `-- name: CountUsers :one
-SELECT count(*) FROM users
-WHERE ($1::text IS NULL OR role = $1)
-  AND ($2::boolean IS NULL OR is_active = $2)
+SELECT count(*) FROM (
+    (SELECT 1 FROM users WHERE $1::text IS NULL AND $2::boolean IS NULL
+       AND id > 0 ORDER BY id LIMIT $3)
+    UNION ALL
+    (SELECT 1 FROM users WHERE $1::text IS NOT NULL AND $2::boolean IS NULL AND role = $1::text
+       AND (role, id) >
+       ($1::text, 0) ORDER BY id LIMIT $3)
+    UNION ALL
+    (SELECT 1 FROM users WHERE $1::text IS NULL AND $2::boolean IS NOT NULL AND is_active = $2::boolean
+       AND (is_active, id) >
+       ($2::boolean, 0) ORDER BY id LIMIT $3)
+    UNION ALL
+    (SELECT 1 FROM users WHERE $1::text IS NOT NULL AND $2::boolean IS NOT NULL AND role = $1::text AND is_active = $2::boolean
+       AND (role, is_active, id) >
+       ($1::text, $2::boolean, 0) ORDER BY id LIMIT $3)
+) AS matches
 `
 
 type CountUsersParams struct {
 	Role     *string `json:"role"`
 	IsActive *bool   `json:"is_active"`
+	MaxCount int32   `json:"max_count"`
 }
 
-// CountUsers counts the users matching the same optional filters as ListUsers*.
+// CountUsers counts the users matching the same optional filters as ListUsers*, up to
+// max_count (see CountPosts).
 func (q *Queries) CountUsers(ctx context.Context, arg CountUsersParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countUsers, arg.Role, arg.IsActive)
+	row := q.db.QueryRow(ctx, countUsers, arg.Role, arg.IsActive, arg.MaxCount)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -177,48 +192,72 @@ func (q *Queries) GetUserForUpdate(ctx context.Context, id int64) (User, error) 
 }
 
 const listUsersByCreatedAtAsc = `-- name: ListUsersByCreatedAtAsc :many
-SELECT id, email, display_name, password_hash, role, is_active, created_at, updated_at FROM users
-WHERE ($1::text IS NULL OR role = $1)
-  AND ($2::boolean IS NULL OR is_active = $2)
-  AND (created_at, id) > (COALESCE($3::timestamptz, '-infinity'),
-                          COALESCE($4::bigint, 0))
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NULL AND $3::boolean IS NULL
+   AND (created_at, id) >
+       (COALESCE($4::timestamptz, '-infinity'), COALESCE($5::bigint, 0))
+ ORDER BY created_at ASC, id ASC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NOT NULL AND $3::boolean IS NULL AND role = $2::text
+   AND (role, created_at, id) >
+       ($2::text, COALESCE($4::timestamptz, '-infinity'), COALESCE($5::bigint, 0))
+ ORDER BY created_at ASC, id ASC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NULL AND $3::boolean IS NOT NULL AND is_active = $3::boolean
+   AND (is_active, created_at, id) >
+       ($3::boolean, COALESCE($4::timestamptz, '-infinity'), COALESCE($5::bigint, 0))
+ ORDER BY created_at ASC, id ASC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NOT NULL AND $3::boolean IS NOT NULL AND role = $2::text AND is_active = $3::boolean
+   AND (role, is_active, created_at, id) >
+       ($2::text, $3::boolean, COALESCE($4::timestamptz, '-infinity'), COALESCE($5::bigint, 0))
+ ORDER BY created_at ASC, id ASC LIMIT $1)
 ORDER BY created_at ASC, id ASC
-LIMIT $5
+LIMIT $1
 `
 
 type ListUsersByCreatedAtAscParams struct {
+	PageLimit      int32      `json:"page_limit"`
 	Role           *string    `json:"role"`
 	IsActive       *bool      `json:"is_active"`
 	AfterCreatedAt *time.Time `json:"after_created_at"`
 	AfterID        *int64     `json:"after_id"`
-	PageLimit      int32      `json:"page_limit"`
+}
+
+type ListUsersByCreatedAtAscRow struct {
+	ID          int64     `json:"id"`
+	Email       string    `json:"email"`
+	DisplayName string    `json:"display_name"`
+	Role        string    `json:"role"`
+	IsActive    bool      `json:"is_active"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // ListUsersByCreatedAtAsc returns one keyset page of users ordered by (created_at, id)
-// ascending. Parameters: see ListUsersByIDAsc.
-//
-// A NULL cursor is replaced by the lowest possible key rather than tested with
-// "IS NULL OR", so the row comparison stays an index condition in cached plans too.
-func (q *Queries) ListUsersByCreatedAtAsc(ctx context.Context, arg ListUsersByCreatedAtAscParams) ([]User, error) {
+// ascending. Parameters and form: see ListUsersByCreatedAtDesc.
+func (q *Queries) ListUsersByCreatedAtAsc(ctx context.Context, arg ListUsersByCreatedAtAscParams) ([]ListUsersByCreatedAtAscRow, error) {
 	rows, err := q.db.Query(ctx, listUsersByCreatedAtAsc,
+		arg.PageLimit,
 		arg.Role,
 		arg.IsActive,
 		arg.AfterCreatedAt,
 		arg.AfterID,
-		arg.PageLimit,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []User{}
+	items := []ListUsersByCreatedAtAscRow{}
 	for rows.Next() {
-		var i User
+		var i ListUsersByCreatedAtAscRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Email,
 			&i.DisplayName,
-			&i.PasswordHash,
 			&i.Role,
 			&i.IsActive,
 			&i.CreatedAt,
@@ -235,45 +274,84 @@ func (q *Queries) ListUsersByCreatedAtAsc(ctx context.Context, arg ListUsersByCr
 }
 
 const listUsersByCreatedAtDesc = `-- name: ListUsersByCreatedAtDesc :many
-SELECT id, email, display_name, password_hash, role, is_active, created_at, updated_at FROM users
-WHERE ($1::text IS NULL OR role = $1)
-  AND ($2::boolean IS NULL OR is_active = $2)
-  AND (created_at, id) < (COALESCE($3::timestamptz, 'infinity'),
-                          COALESCE($4::bigint, 9223372036854775807))
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NULL AND $3::boolean IS NULL
+   AND (created_at, id) <
+       (COALESCE($4::timestamptz, 'infinity'), COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY created_at DESC, id DESC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NOT NULL AND $3::boolean IS NULL AND role = $2::text
+   AND (role, created_at, id) <
+       ($2::text, COALESCE($4::timestamptz, 'infinity'), COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY created_at DESC, id DESC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NULL AND $3::boolean IS NOT NULL AND is_active = $3::boolean
+   AND (is_active, created_at, id) <
+       ($3::boolean, COALESCE($4::timestamptz, 'infinity'), COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY created_at DESC, id DESC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NOT NULL AND $3::boolean IS NOT NULL AND role = $2::text AND is_active = $3::boolean
+   AND (role, is_active, created_at, id) <
+       ($2::text, $3::boolean, COALESCE($4::timestamptz, 'infinity'), COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY created_at DESC, id DESC LIMIT $1)
 ORDER BY created_at DESC, id DESC
-LIMIT $5
+LIMIT $1
 `
 
 type ListUsersByCreatedAtDescParams struct {
+	PageLimit      int32      `json:"page_limit"`
 	Role           *string    `json:"role"`
 	IsActive       *bool      `json:"is_active"`
 	AfterCreatedAt *time.Time `json:"after_created_at"`
 	AfterID        *int64     `json:"after_id"`
-	PageLimit      int32      `json:"page_limit"`
+}
+
+type ListUsersByCreatedAtDescRow struct {
+	ID          int64     `json:"id"`
+	Email       string    `json:"email"`
+	DisplayName string    `json:"display_name"`
+	Role        string    `json:"role"`
+	IsActive    bool      `json:"is_active"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // ListUsersByCreatedAtDesc returns one keyset page of users ordered by (created_at, id)
-// descending. Parameters: see ListUsersByIDAsc.
-func (q *Queries) ListUsersByCreatedAtDesc(ctx context.Context, arg ListUsersByCreatedAtDescParams) ([]User, error) {
+// descending, without their password hashes.
+//
+// All four ListUsers* queries take the same parameters, so a caller can pick one from
+// a whitelist of sort keys without adapting its arguments:
+//   - role, is_active: optional filters (NULL matches every row);
+//   - after_created_at, after_id: the cursor, i.e. the sort key of the last row of the
+//     previous page, NULL on the first page (the id sorts read only after_id);
+//   - page_limit: the maximum number of rows returned.
+//
+// Plan-safe like ListPostsByCreatedAtDesc: one branch per filter shape, switched by
+// one-time IS NULL tests, each served by its own index: none (users_created_at_id_idx,
+// users_pkey), role (users_role_*), is_active (users_is_active_*), both
+// (users_role_is_active_*).
+func (q *Queries) ListUsersByCreatedAtDesc(ctx context.Context, arg ListUsersByCreatedAtDescParams) ([]ListUsersByCreatedAtDescRow, error) {
 	rows, err := q.db.Query(ctx, listUsersByCreatedAtDesc,
+		arg.PageLimit,
 		arg.Role,
 		arg.IsActive,
 		arg.AfterCreatedAt,
 		arg.AfterID,
-		arg.PageLimit,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []User{}
+	items := []ListUsersByCreatedAtDescRow{}
 	for rows.Next() {
-		var i User
+		var i ListUsersByCreatedAtDescRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Email,
 			&i.DisplayName,
-			&i.PasswordHash,
 			&i.Role,
 			&i.IsActive,
 			&i.CreatedAt,
@@ -290,51 +368,72 @@ func (q *Queries) ListUsersByCreatedAtDesc(ctx context.Context, arg ListUsersByC
 }
 
 const listUsersByIDAsc = `-- name: ListUsersByIDAsc :many
-SELECT id, email, display_name, password_hash, role, is_active, created_at, updated_at FROM users
-WHERE ($1::text IS NULL OR role = $1)
-  AND ($2::boolean IS NULL OR is_active = $2)
-  AND ($3::timestamptz IS NULL OR true)
-  AND id > COALESCE($4::bigint, 0)
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NULL AND $3::boolean IS NULL
+   AND ($4::timestamptz IS NULL OR true)
+   AND id > COALESCE($5::bigint, 0)
+ ORDER BY id ASC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NOT NULL AND $3::boolean IS NULL AND role = $2::text
+   AND (role, id) >
+       ($2::text, COALESCE($5::bigint, 0))
+ ORDER BY id ASC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NULL AND $3::boolean IS NOT NULL AND is_active = $3::boolean
+   AND (is_active, id) >
+       ($3::boolean, COALESCE($5::bigint, 0))
+ ORDER BY id ASC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NOT NULL AND $3::boolean IS NOT NULL AND role = $2::text AND is_active = $3::boolean
+   AND (role, is_active, id) >
+       ($2::text, $3::boolean, COALESCE($5::bigint, 0))
+ ORDER BY id ASC LIMIT $1)
 ORDER BY id ASC
-LIMIT $5
+LIMIT $1
 `
 
 type ListUsersByIDAscParams struct {
+	PageLimit      int32      `json:"page_limit"`
 	Role           *string    `json:"role"`
 	IsActive       *bool      `json:"is_active"`
 	AfterCreatedAt *time.Time `json:"after_created_at"`
 	AfterID        *int64     `json:"after_id"`
-	PageLimit      int32      `json:"page_limit"`
+}
+
+type ListUsersByIDAscRow struct {
+	ID          int64     `json:"id"`
+	Email       string    `json:"email"`
+	DisplayName string    `json:"display_name"`
+	Role        string    `json:"role"`
+	IsActive    bool      `json:"is_active"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // ListUsersByIDAsc returns one keyset page of users ordered by id ascending.
-//
-// All four ListUsers* queries take the same parameters, so a caller can pick one from
-// a whitelist of sort keys without adapting its arguments:
-//   - role, is_active: optional filters (NULL matches every row);
-//   - after_created_at, after_id: the cursor, i.e. the sort key of the last row of the
-//     previous page, NULL on the first page (the id sorts read only after_id);
-//   - page_limit: the maximum number of rows returned.
-func (q *Queries) ListUsersByIDAsc(ctx context.Context, arg ListUsersByIDAscParams) ([]User, error) {
+// Parameters and form: see ListUsersByCreatedAtDesc.
+func (q *Queries) ListUsersByIDAsc(ctx context.Context, arg ListUsersByIDAscParams) ([]ListUsersByIDAscRow, error) {
 	rows, err := q.db.Query(ctx, listUsersByIDAsc,
+		arg.PageLimit,
 		arg.Role,
 		arg.IsActive,
 		arg.AfterCreatedAt,
 		arg.AfterID,
-		arg.PageLimit,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []User{}
+	items := []ListUsersByIDAscRow{}
 	for rows.Next() {
-		var i User
+		var i ListUsersByIDAscRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Email,
 			&i.DisplayName,
-			&i.PasswordHash,
 			&i.Role,
 			&i.IsActive,
 			&i.CreatedAt,
@@ -351,45 +450,72 @@ func (q *Queries) ListUsersByIDAsc(ctx context.Context, arg ListUsersByIDAscPara
 }
 
 const listUsersByIDDesc = `-- name: ListUsersByIDDesc :many
-SELECT id, email, display_name, password_hash, role, is_active, created_at, updated_at FROM users
-WHERE ($1::text IS NULL OR role = $1)
-  AND ($2::boolean IS NULL OR is_active = $2)
-  AND ($3::timestamptz IS NULL OR true)
-  AND id < COALESCE($4::bigint, 9223372036854775807)
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NULL AND $3::boolean IS NULL
+   AND ($4::timestamptz IS NULL OR true)
+   AND id < COALESCE($5::bigint, 9223372036854775807)
+ ORDER BY id DESC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NOT NULL AND $3::boolean IS NULL AND role = $2::text
+   AND (role, id) <
+       ($2::text, COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY id DESC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NULL AND $3::boolean IS NOT NULL AND is_active = $3::boolean
+   AND (is_active, id) <
+       ($3::boolean, COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY id DESC LIMIT $1)
+UNION ALL
+(SELECT id, email, display_name, role, is_active, created_at, updated_at FROM users
+ WHERE $2::text IS NOT NULL AND $3::boolean IS NOT NULL AND role = $2::text AND is_active = $3::boolean
+   AND (role, is_active, id) <
+       ($2::text, $3::boolean, COALESCE($5::bigint, 9223372036854775807))
+ ORDER BY id DESC LIMIT $1)
 ORDER BY id DESC
-LIMIT $5
+LIMIT $1
 `
 
 type ListUsersByIDDescParams struct {
+	PageLimit      int32      `json:"page_limit"`
 	Role           *string    `json:"role"`
 	IsActive       *bool      `json:"is_active"`
 	AfterCreatedAt *time.Time `json:"after_created_at"`
 	AfterID        *int64     `json:"after_id"`
-	PageLimit      int32      `json:"page_limit"`
+}
+
+type ListUsersByIDDescRow struct {
+	ID          int64     `json:"id"`
+	Email       string    `json:"email"`
+	DisplayName string    `json:"display_name"`
+	Role        string    `json:"role"`
+	IsActive    bool      `json:"is_active"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // ListUsersByIDDesc returns one keyset page of users ordered by id descending.
-// Parameters: see ListUsersByIDAsc.
-func (q *Queries) ListUsersByIDDesc(ctx context.Context, arg ListUsersByIDDescParams) ([]User, error) {
+// Parameters and form: see ListUsersByCreatedAtDesc.
+func (q *Queries) ListUsersByIDDesc(ctx context.Context, arg ListUsersByIDDescParams) ([]ListUsersByIDDescRow, error) {
 	rows, err := q.db.Query(ctx, listUsersByIDDesc,
+		arg.PageLimit,
 		arg.Role,
 		arg.IsActive,
 		arg.AfterCreatedAt,
 		arg.AfterID,
-		arg.PageLimit,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []User{}
+	items := []ListUsersByIDDescRow{}
 	for rows.Next() {
-		var i User
+		var i ListUsersByIDDescRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Email,
 			&i.DisplayName,
-			&i.PasswordHash,
 			&i.Role,
 			&i.IsActive,
 			&i.CreatedAt,

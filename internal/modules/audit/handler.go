@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/paging"
 )
 
 // handler adapts HTTP requests to the Service: bind, call, map to DTOs.
@@ -26,14 +27,8 @@ func (h *handler) list(c *gin.Context, in *ListAuditEventsRequest) (EventList, e
 	if err != nil {
 		return EventList{}, err
 	}
-	out := EventList{Items: make([]Event, len(page.Events))}
-	for i, e := range page.Events {
-		out.Items[i] = toEvent(e)
-	}
-	if page.Next != "" {
-		out.NextCursor = &page.Next
-	}
-	return out, nil
+	r := paging.Respond(page, toEvent)
+	return EventList{Items: r.Items, NextCursor: r.NextCursor}, nil
 }
 
 // parseTime reads the RFC 3339 time of query parameter name; nil stays nil. It

@@ -12,37 +12,27 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
 )
 
 // Module is the audit module.
 type Module struct {
+	module.Base
 	cfg *Config
 }
 
 // New returns the audit module with its default configuration.
-func New() *Module { return &Module{cfg: defaultConfig()} }
-
-// Name implements module.Module.
-func (m *Module) Name() string { return "audit" }
-
-// Tag implements module.Module.
-func (m *Module) Tag() module.Tag {
-	return module.Tag{Name: "audit", Description: "The audit log of every change: who did what to which resource, when, from where, before and after."}
+func New() *Module {
+	cfg := defaultConfig()
+	return &Module{Base: module.NewBase("audit", "The audit log of every change: who did what to which resource, when, from where, before and after.", cfg), cfg: cfg}
 }
-
-// Config implements module.Module.
-func (m *Module) Config() any { return m.cfg }
-
-// Requires implements module.Module.
-func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
-	h := &handler{svc: NewService(deps.Queries, deps.Cursors, m.cfg)}
-	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin)}
+	h := &handler{svc: NewService(deps.Store, deps.Cursors, m.cfg)}
+	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), authn.RequireRole(authn.RoleAdmin)}
 	return []httpx.Route{
 		{
 			Method: http.MethodGet, OperationID: "listAuditEvents", Summary: "List audit events",

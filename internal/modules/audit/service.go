@@ -2,10 +2,6 @@ package audit
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
@@ -14,20 +10,18 @@ import (
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
-// sortNewestFirst is the only order of the log: (occurred_at, id) descending.
-const sortNewestFirst = "-occurred_at"
-
 // Service reads the audit log. It never writes: events are appended by
 // internal/core/audit in the transactions of the changes they record.
 type Service struct {
-	q       *sqlc.Queries
+	store   *db.Store
 	cursors *db.CursorCodec
 	cfg     *Config
+	list    *paging.Resource[filter, sqlc.AuditEvent]
 }
 
 // NewService returns a Service.
-func NewService(q *sqlc.Queries, cursors *db.CursorCodec, cfg *Config) *Service {
-	return &Service{q: q, cursors: cursors, cfg: cfg}
+func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config) *Service {
+	return &Service{store: store, cursors: cursors, cfg: cfg, list: listing()}
 }
 
 // ListInput selects a page of audit events; nil filters match everything.
@@ -43,18 +37,32 @@ type ListInput struct {
 	From, To *time.Time
 }
 
-// Page is one page of audit events.
-type Page struct {
-	Events []sqlc.AuditEvent
-	// Next is the cursor of the next page; "" on the last page.
-	Next string
+// filter narrows the log; its encoding binds cursors to it.
+type filter struct {
+	ActorID                          *int64
+	Action, ResourceType, ResourceID *string
+	From, To                         *time.Time
+}
+
+// listing declares the log's list: newest first, by (occurred_at, id), its only order.
+func listing() *paging.Resource[filter, sqlc.AuditEvent] {
+	return &paging.Resource[filter, sqlc.AuditEvent]{
+		Sorts: []paging.Sort[filter, sqlc.AuditEvent]{{Key: "-occurred_at",
+			Query: func(ctx context.Context, q db.Querier, f filter, a paging.After, n int32) ([]sqlc.AuditEvent, error) {
+				return q.ListAuditEvents(ctx, sqlc.ListAuditEventsParams{
+					ActorID: f.ActorID, Action: f.Action, ResourceType: f.ResourceType, ResourceID: f.ResourceID,
+					OccurredFrom: f.From, OccurredTo: f.To, AfterOccurredAt: a.At, AfterID: a.ID, PageLimit: n,
+				})
+			}}},
+		Position: func(e sqlc.AuditEvent) (time.Time, int64) { return e.OccurredAt, e.ID },
+	}
 }
 
 // List returns a page of audit events, newest first. Errors: a validation error
 // naming limit when it exceeds the configured maximum, resource_id when it comes
 // without resource_type, or to when it is not after from; apperr.ErrBadCursor for a
 // tampered cursor or one issued for other filters.
-func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
+func (s *Service) List(ctx context.Context, in ListInput) (paging.Page[sqlc.AuditEvent], error) {
 	var invalid []apperr.FieldError
 	if in.ResourceID != nil && in.ResourceType == nil {
 		invalid = append(invalid, apperr.FieldError{
@@ -65,43 +73,12 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 		invalid = append(invalid, apperr.FieldError{Field: "to", Reason: "gtfield", Message: "to must be after from"})
 	}
 	if len(invalid) > 0 {
-		return Page{}, apperr.Invalid(invalid...)
+		return paging.Page[sqlc.AuditEvent]{}, apperr.Invalid(invalid...)
 	}
-	filter, err := fingerprint(in)
-	if err != nil {
-		return Page{}, err
-	}
-	req := paging.Request{
-		Limit: in.Limit, Default: s.cfg.DefaultPageSize, Max: s.cfg.MaxPageSize,
-		Cursor: in.Cursor, Sort: sortNewestFirst, Filter: filter,
-	}
-	events, next, err := paging.List(ctx, s.cursors, req,
-		func(ctx context.Context, after *db.Keyset, n int32) ([]sqlc.AuditEvent, error) {
-			p := sqlc.ListAuditEventsParams{
-				ActorID: in.ActorID, Action: in.Action, ResourceType: in.ResourceType, ResourceID: in.ResourceID,
-				OccurredFrom: in.From, OccurredTo: in.To, PageLimit: n,
-			}
-			if after != nil {
-				p.AfterOccurredAt, p.AfterID = after.At, &after.ID
-			}
-			rows, err := s.q.ListAuditEvents(ctx, p)
-			return rows, db.Translate(err)
-		},
-		func(e sqlc.AuditEvent) (time.Time, int64) { return e.OccurredAt, e.ID })
-	if err != nil {
-		return Page{}, err
-	}
-	return Page{Events: events, Next: next}, nil
-}
-
-// fingerprint identifies the filters a cursor was issued for: a short hash, as the
-// filters are free text that could not be joined unambiguously and would make long
-// cursors. Errors: none in practice (encoding plain values).
-func fingerprint(in ListInput) (string, error) {
-	b, err := json.Marshal([]any{in.ActorID, in.Action, in.ResourceType, in.ResourceID, in.From, in.To})
-	if err != nil {
-		return "", fmt.Errorf("audit filters: %w", err)
-	}
-	sum := sha256.Sum256(b)
-	return base64.RawURLEncoding.EncodeToString(sum[:12]), nil
+	return s.list.List(ctx, s.store, s.cursors, paging.Request{
+		Limit: in.Limit, Default: s.cfg.DefaultPageSize, Max: s.cfg.MaxPageSize, Cursor: in.Cursor,
+	}, filter{
+		ActorID: in.ActorID, Action: in.Action, ResourceType: in.ResourceType, ResourceID: in.ResourceID,
+		From: in.From, To: in.To,
+	})
 }

@@ -5,27 +5,21 @@ import (
 	"time"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/ratelimit"
 )
 
 // Errors of the auth module.
 var (
-	ErrEmailTaken = apperr.New(apperr.KindConflict, "email_taken", "a user with this email already exists")
 	// ErrInvalidCredentials answers every failed login alike: unknown email, wrong
 	// password or deactivated account.
 	ErrInvalidCredentials = apperr.New(apperr.KindUnauthenticated, "invalid_credentials", "the email or password is incorrect")
 	// ErrInvalidRefreshToken answers every refresh token that cannot be used: unknown,
 	// expired, revoked, already used, or of a deactivated account.
 	ErrInvalidRefreshToken = apperr.New(apperr.KindUnauthenticated, "invalid_refresh_token", "the refresh token is invalid, expired or revoked")
-	// ErrWrongPassword answers a password change whose current password is wrong.
-	// It is a 403, not a 401: the caller is authenticated, and a 401 would make
-	// clients discard a perfectly valid access token.
-	ErrWrongPassword = apperr.New(apperr.KindForbidden, "invalid_credentials", "the current password is incorrect")
-	// ErrTooManyRequests is the error a ThrottledError carries.
-	ErrTooManyRequests = apperr.New(apperr.KindTooManyRequests, "too_many_requests", "too many attempts; retry later")
 )
 
 // ThrottledError is returned for an attempt over a limit. It unwraps to
-// ErrTooManyRequests (429); RetryAfter is when the next attempt may succeed.
+// ratelimit.ErrLimited (429 rate_limited, like every other limit); RetryAfter is when the next attempt may succeed.
 type ThrottledError struct {
 	RetryAfter time.Duration
 	// Limit names the limit hit ("account" or "address"), for the logs.
@@ -33,8 +27,8 @@ type ThrottledError struct {
 }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("%s: %s limit, retry after %s", ErrTooManyRequests.Code, e.Limit, e.RetryAfter)
+	return fmt.Sprintf("%s: %s limit, retry after %s", ratelimit.ErrLimited.Code, e.Limit, e.RetryAfter)
 }
 
-// Unwrap returns ErrTooManyRequests.
-func (e *ThrottledError) Unwrap() error { return ErrTooManyRequests }
+// Unwrap returns ratelimit.ErrLimited.
+func (e *ThrottledError) Unwrap() error { return ratelimit.ErrLimited }

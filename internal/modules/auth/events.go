@@ -17,17 +17,13 @@ const (
 	actionRefresh        = "auth.refresh"
 	actionLogout         = "auth.logout"
 	actionPasswordChange = "auth.password_change"
-	actionPasswordRehash = "auth.password_rehash"
 )
 
 // Reasons a failed event gives.
 const (
-	reasonUnknownAccount = "unknown_account"
-	reasonWrongPassword  = "wrong_password"
-	reasonInactive       = "inactive"
-	reasonRevoked        = "revoked"
-	reasonExpired        = "expired"
-	reasonReused         = "reused"
+	reasonRevoked = "revoked"
+	reasonExpired = "expired"
+	reasonReused  = "reused"
 )
 
 // sessionEvent is the after of sign-in, refresh and sign-out events. Session is the
@@ -46,11 +42,6 @@ type sessionEvent struct {
 // loginFailure is the after of a failed sign-in.
 type loginFailure struct {
 	Email  string `json:"email"`
-	Reason string `json:"reason"`
-}
-
-// failure is the after of other failed attempts.
-type failure struct {
 	Reason string `json:"reason"`
 }
 

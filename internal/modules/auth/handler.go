@@ -6,8 +6,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
-	"github.com/quarrydev/quarry/internal/core/throttle"
+	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/authn"
+	"github.com/quarrydev/quarry/internal/core/ratelimit"
 )
 
 // handler adapts HTTP requests to the Service: bind, call, map to DTOs.
@@ -19,7 +20,7 @@ func (h *handler) register(c *gin.Context, in *RegisterRequest) (User, error) {
 	u, err := h.svc.Register(c.Request.Context(), RegisterInput{
 		Email: in.Email, DisplayName: in.DisplayName, Password: in.Password,
 	})
-	return toUser(u), err
+	return User(u), err
 }
 
 func (h *handler) login(c *gin.Context, in *LoginRequest) (Tokens, error) {
@@ -44,7 +45,7 @@ func (h *handler) me(c *gin.Context, _ *struct{}) (User, error) {
 		return User{}, err
 	}
 	u, err := h.svc.Me(c.Request.Context(), p.UserID)
-	return toUser(u), err
+	return User(u), err
 }
 
 func (h *handler) changePassword(c *gin.Context, in *ChangePasswordRequest) (struct{}, error) {
@@ -61,11 +62,11 @@ func (h *handler) changePassword(c *gin.Context, in *ChangePasswordRequest) (str
 }
 
 // principal returns the caller RequireAuth authenticated. Errors:
-// auth.ErrUnauthenticated when the route lacks RequireAuth.
-func principal(c *gin.Context) (auth.Principal, error) {
-	p, ok := auth.PrincipalFrom(c.Request.Context())
+// apperr.ErrUnauthorized when the route lacks RequireAuth.
+func principal(c *gin.Context) (authn.Principal, error) {
+	p, ok := authn.PrincipalFrom(c.Request.Context())
 	if !ok {
-		return auth.Principal{}, auth.ErrUnauthenticated
+		return authn.Principal{}, apperr.ErrUnauthorized
 	}
 	return p, nil
 }
@@ -86,6 +87,6 @@ func tokens(c *gin.Context, s Session, err error) (Tokens, error) {
 func retryAfter(c *gin.Context, err error) {
 	var te *ThrottledError
 	if errors.As(err, &te) {
-		c.Header("Retry-After", strconv.FormatInt(throttle.RetryAfterSeconds(te.RetryAfter), 10))
+		c.Header("Retry-After", strconv.FormatInt(ratelimit.RetryAfterSeconds(te.RetryAfter), 10))
 	}
 }

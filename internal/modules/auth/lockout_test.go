@@ -77,10 +77,10 @@ func TestWrongPasswordsElsewhereDoNotLockTheOwnerOut(t *testing.T) {
 		apptest.ExpectError(t, login(fmt.Sprintf("guess %d", i), attacker), http.StatusUnauthorized, "invalid_credentials")
 	}
 	for range 5 {
-		apptest.ExpectError(t, login("guess again", attacker), http.StatusTooManyRequests, "too_many_requests")
+		apptest.ExpectError(t, login("guess again", attacker), http.StatusTooManyRequests, "rate_limited")
 	}
 	// Even the right password is refused there…
-	apptest.ExpectError(t, login(pw, attacker), http.StatusTooManyRequests, "too_many_requests")
+	apptest.ExpectError(t, login(pw, attacker), http.StatusTooManyRequests, "rate_limited")
 	// …but the owner, elsewhere, signs in.
 	apptest.Expect[auth.Tokens](t, login(pw, owner), http.StatusOK)
 }

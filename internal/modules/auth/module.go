@@ -20,32 +20,23 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
 )
 
 // Module is the auth module.
 type Module struct {
+	module.Base
 	cfg *Config
-	// svc is the service of the last Routes call (for the module's tests).
-	svc *Service
+	// hasher is the password hasher of the last Routes call (for the module's tests).
+	hasher *password.Hasher
 }
 
 // New returns the auth module with its default configuration.
-func New() *Module { return &Module{cfg: defaultConfig()} }
-
-// Name implements module.Module.
-func (m *Module) Name() string { return "auth" }
-
-// Tag implements module.Module.
-func (m *Module) Tag() module.Tag {
-	return module.Tag{Name: "auth", Description: "Sign-up, sign-in, token refresh, sign-out and password changes."}
+func New() *Module {
+	cfg := defaultConfig()
+	return &Module{Base: module.NewBase("auth", "Sign-up, sign-in, token refresh, sign-out and password changes.", cfg), cfg: cfg}
 }
-
-// Config implements module.Module.
-func (m *Module) Config() any { return m.cfg }
-
-// Requires implements module.Module.
-func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module. Login attempts are counted by deps.RateLimits
 // (by an in-memory limiter of the module's own when it is nil). It fails when
@@ -71,9 +62,10 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 
 		PerAccountAddress: Shared{L: limiter, Policy: pair},
 	}
-	m.svc = NewService(deps.DB, deps.Passwords, deps.Tokens, limits, m.cfg.RefreshTokenTTL, deps.Log).
+	m.hasher = deps.Passwords
+	svc := NewService(deps.Store, deps.Passwords, deps.Tokens, limits, m.cfg.RefreshTokenTTL, deps.Log).
 		WithReuseGrace(m.cfg.RefreshReuseGrace, deps.Tokens.DeriveKey("refresh token successor"))
-	h := &handler{svc: m.svc}
+	h := &handler{svc: svc}
 	requireAuth := deps.Guard.RequireAuth()
 	const throttled = "Attempts are limited per account from one client address (AUTH_LOGIN_PER_ACCOUNT_ADDRESS, " +
 		"default 5/1m), per client address (AUTH_LOGIN_PER_ADDRESS, default 20/1m) and, loosely, per account from " +

@@ -27,7 +27,7 @@ func TestLoginThrottleIsSharedByInstances(t *testing.T) {
 	}
 	for _, c := range []*client{b, a} {
 		r := c.login("Target@example.com", pw)
-		apptest.ExpectError(t, r, http.StatusTooManyRequests, "too_many_requests")
+		apptest.ExpectError(t, r, http.StatusTooManyRequests, "rate_limited")
 		if ra := r.Header.Get("Retry-After"); ra != "1200" {
 			t.Errorf("Retry-After %q, want 1200 (one attempt per 20 minutes)", ra)
 		}
@@ -70,7 +70,7 @@ func TestLoginWhenRedisIsDown(t *testing.T) {
 	// Failing open: a fresh budget in this instance's memory, then 429.
 	apptest.Expect[auth.Tokens](t, open.login("ada@example.com", pw), http.StatusOK)
 	apptest.Expect[auth.Tokens](t, open.login("ada@example.com", pw), http.StatusOK)
-	apptest.ExpectError(t, open.login("ada@example.com", pw), http.StatusTooManyRequests, "too_many_requests")
+	apptest.ExpectError(t, open.login("ada@example.com", pw), http.StatusTooManyRequests, "rate_limited")
 	if s := open.srv.App.RateLimiter().Stats(); s.BackendErrors == 0 {
 		t.Errorf("failing open: %+v, want backend errors counted", s)
 	}

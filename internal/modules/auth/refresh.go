@@ -7,7 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 )
 
 // refreshTokenLen is the number of random bytes in a refresh token.
@@ -66,23 +66,20 @@ func hashRefreshToken(token string) ([]byte, bool) {
 
 // newFamily returns a random (version 4) UUID naming a new refresh token family.
 // Errors: the random source's.
-func newFamily() (pgtype.UUID, error) {
-	var u pgtype.UUID
-	if _, err := rand.Read(u.Bytes[:]); err != nil {
+func newFamily() (uuid.UUID, error) {
+	u, err := uuid.NewRandom()
+	if err != nil {
 		return u, fmt.Errorf("session id: %w", err)
 	}
-	u.Bytes[6] = u.Bytes[6]&0x0f | 0x40 // version 4
-	u.Bytes[8] = u.Bytes[8]&0x3f | 0x80 // RFC 4122 variant
-	u.Valid = true
 	return u, nil
 }
 
 // parseFamily returns the family named by session (an access token's session id);
-// an empty or malformed session gives an invalid (NULL) UUID.
-func parseFamily(session string) pgtype.UUID {
-	var u pgtype.UUID
-	if session == "" || u.Scan(session) != nil {
-		return pgtype.UUID{}
+// an empty or malformed session gives an invalid (NULL) one.
+func parseFamily(session string) uuid.NullUUID {
+	u, err := uuid.Parse(session)
+	if session == "" || err != nil {
+		return uuid.NullUUID{}
 	}
-	return u
+	return uuid.NullUUID{UUID: u, Valid: true}
 }

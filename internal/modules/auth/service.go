@@ -8,17 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/quarrydev/quarry/internal/account"
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
-
-// RoleUser is the role of every account created by Register.
-const RoleUser = "user"
 
 // AccessTokens issues access tokens; *auth.Tokens of the core implements it.
 type AccessTokens interface {
@@ -55,9 +51,8 @@ type Limits struct {
 // audit event (internal/core/audit); failed sign-ins, refreshes of a known token and
 // password changes are recorded too, each in a transaction of its own.
 type Service struct {
-	pool       *db.Pool
-	q          *sqlc.Queries
-	hasher     *password.Hasher
+	store      *db.Store
+	accounts   *account.Service
 	tokens     AccessTokens
 	limits     Limits
 	refreshTTL time.Duration
@@ -70,12 +65,12 @@ type Service struct {
 
 // NewService returns a Service. refreshTTL is the lifetime of refresh tokens; log
 // receives security events (refresh token reuse, failed rehashes).
-func NewService(pool *db.Pool, hasher *password.Hasher, tokens AccessTokens, limits Limits, refreshTTL time.Duration, log *slog.Logger) *Service {
+func NewService(store *db.Store, hasher *password.Hasher, tokens AccessTokens, limits Limits, refreshTTL time.Duration, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		pool: pool, q: sqlc.New(pool), hasher: hasher, tokens: tokens, limits: limits,
+		store: store, accounts: account.New(store, hasher, log), tokens: tokens, limits: limits,
 		refreshTTL: refreshTTL, log: log, now: time.Now,
 	}
 }
@@ -109,33 +104,12 @@ type RegisterInput struct {
 	Password string
 }
 
-// Register hashes the password, creates an active account with role user and records
-// auth.register with the account as after. Errors: ErrEmailTaken when an account has
-// the email in any letter case; apperr.ErrUnavailable when password hashing is
-// saturated; a validation error naming a field the database rejects; the audit log's
-// errors.
-func (s *Service) Register(ctx context.Context, in RegisterInput) (sqlc.User, error) {
-	hash, err := s.hasher.Hash(ctx, in.Password)
-	if err != nil {
-		return sqlc.User{}, translate(err)
-	}
-	var u sqlc.User
-	err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		var err error
-		u, err = s.q.WithTx(tx).CreateUser(ctx, sqlc.CreateUserParams{
-			Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash, Role: RoleUser, IsActive: true,
-		})
-		if err != nil {
-			return translate(err)
-		}
-		return audit.Record(ctx, tx, audit.Entry{
-			Action: actionRegister, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), After: u,
-		})
+// Register creates an active account with role user and records auth.register with
+// the account as after. Errors: those of account.Service.Create.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (account.User, error) {
+	return s.accounts.Create(ctx, account.CreateInput{
+		Email: in.Email, DisplayName: in.DisplayName, Password: in.Password, Action: actionRegister,
 	})
-	if err != nil {
-		return sqlc.User{}, err
-	}
-	return u, nil
 }
 
 // LoginInput is a sign-in attempt.
@@ -153,35 +127,20 @@ type LoginInput struct {
 // account take the same time, give the same error and are each recorded as a failed
 // auth.login (with the email and the reason); a sign-in records auth.login with the
 // account as actor. When the stored hash was made with other parameters, it is
-// replaced (best effort). Errors: *ThrottledError (ErrTooManyRequests);
+// replaced (best effort). Errors: *ThrottledError (ratelimit.ErrLimited);
 // ErrInvalidCredentials; apperr.ErrUnavailable when password hashing is saturated;
 // the audit log's errors.
 func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if err := s.throttle(ctx, in.Email, in.ClientAddr); err != nil {
 		return Session{}, err
 	}
-	u, err := s.q.GetUserByEmail(ctx, in.Email)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Spend what a real check spends, then fail like one.
-		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
-			return Session{}, translate(err)
-		}
-		return Session{}, s.loginFailed(ctx, 0, in.Email, reasonUnknownAccount, errors.New("no such account"))
+	u, err := s.accounts.Authenticate(ctx, in.Email, in.Password)
+	var refused *account.CredentialsError
+	if errors.As(err, &refused) {
+		return Session{}, s.loginFailed(ctx, refused.UserID, in.Email, refused.Reason, refused)
 	}
 	if err != nil {
-		return Session{}, translate(err)
-	}
-	ok, rehash, err := s.verify(ctx, u, in.Password)
-	switch {
-	case err != nil:
 		return Session{}, err
-	case !ok:
-		return Session{}, s.loginFailed(ctx, u.ID, in.Email, reasonWrongPassword, fmt.Errorf("wrong password for user %d", u.ID))
-	case !u.IsActive:
-		return Session{}, s.loginFailed(ctx, u.ID, in.Email, reasonInactive, fmt.Errorf("user %d is inactive", u.ID))
-	}
-	if rehash {
-		s.rehash(ctx, u, in.Password)
 	}
 	return s.startSession(ctx, u)
 }
@@ -196,58 +155,10 @@ func (s *Service) loginFailed(ctx context.Context, id int64, email, reason strin
 	if id != 0 {
 		e.ResourceID = audit.ID(id)
 	}
-	if err := audit.RecordAlone(ctx, s.pool, e); err != nil {
+	if err := audit.RecordAlone(ctx, s.store, e); err != nil {
 		return err
 	}
 	return ErrInvalidCredentials.Wrap(cause)
-}
-
-// verify checks plain against u's stored hash. A stored hash that cannot be read
-// counts as a mismatch (after the same work as a real check) and is logged. Errors:
-// apperr.ErrUnavailable when hashing is saturated; the context's.
-func (s *Service) verify(ctx context.Context, u sqlc.User, plain string) (ok, rehash bool, err error) {
-	ok, rehash, err = s.hasher.Verify(ctx, plain, u.PasswordHash)
-	if errors.Is(err, password.ErrMalformedHash) {
-		s.log.ErrorContext(ctx, "stored password hash is unreadable", "user_id", u.ID, "error", err)
-		if err := s.hasher.VerifyDummy(ctx, plain); err != nil {
-			return false, false, translate(err)
-		}
-		return false, false, nil
-	}
-	if err != nil {
-		return false, false, translate(err)
-	}
-	return ok, rehash, nil
-}
-
-// rehash replaces u's hash with one made with the current parameters and records
-// auth.password_rehash. It is best effort: a failure is logged and the old hash stays
-// valid.
-func (s *Service) rehash(ctx context.Context, u sqlc.User, plain string) {
-	hash, err := s.hasher.Hash(ctx, plain)
-	if err == nil {
-		err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-			q := s.q.WithTx(tx)
-			current, err := q.GetUserForUpdate(ctx, u.ID)
-			if err != nil {
-				return translate(err)
-			}
-			if current.PasswordHash != u.PasswordHash {
-				return nil // the password changed meanwhile: the new hash stays
-			}
-			after, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash})
-			if err != nil {
-				return translate(err)
-			}
-			return audit.Record(ctx, tx, audit.Entry{
-				Action: actionPasswordRehash, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
-				ActorID: u.ID, Before: u, After: after,
-			})
-		})
-	}
-	if err != nil {
-		s.log.WarnContext(ctx, "password rehash failed; the old hash stays", "user_id", u.ID, "error", err)
-	}
 }
 
 // throttle counts one attempt from addr, then one for the account of email from
@@ -291,7 +202,7 @@ func accountKey(email string) string { return strings.ToLower(email) }
 // startSession creates a refresh token family for u, records auth.login with u as
 // actor and issues the first tokens. Errors: the database's, the audit log's or the
 // random source's.
-func (s *Service) startSession(ctx context.Context, u sqlc.User) (Session, error) {
+func (s *Service) startSession(ctx context.Context, u account.User) (Session, error) {
 	family, err := newFamily()
 	if err != nil {
 		return Session{}, err
@@ -300,13 +211,13 @@ func (s *Service) startSession(ctx context.Context, u sqlc.User) (Session, error
 	if err != nil {
 		return Session{}, err
 	}
-	err = s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		if _, err := s.q.WithTx(tx).CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
+	err = s.store.InTx(ctx, func(q db.Querier) error {
+		if _, err := q.CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
 			UserID: u.ID, FamilyID: family, TokenHash: hash, ExpiresAt: s.now().Add(s.refreshTTL),
 		}); err != nil {
-			return translate(err)
+			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionLogin, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), ActorID: u.ID,
 			After: sessionEvent{Session: family.String()},
 		})
@@ -346,15 +257,14 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		reuse   *sqlc.RefreshToken
 		refused *audit.Entry // a failed refresh of a known token, recorded after the rollback
 	)
-	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	err := s.store.InTx(ctx, func(q db.Querier) error {
 		out, reuse, refused = Session{}, nil, nil
-		q := s.q.WithTx(tx)
 		rt, err := q.GetRefreshTokenForUpdate(ctx, hash)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			return ErrInvalidRefreshToken.Wrap(errors.New("unknown refresh token"))
 		}
 		if err != nil {
-			return translate(err)
+			return err
 		}
 		refuse := func(reason string) error {
 			refused = refreshFailure(rt, reason, 0)
@@ -366,7 +276,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 			return refuse(reasonRevoked)
 		case rt.RotatedAt != nil:
 			if s.reuseGrace > 0 && now.Sub(*rt.RotatedAt) < s.reuseGrace {
-				again, ok, err := s.successorAgain(ctx, tx, rt, raw, now)
+				again, ok, err := s.successorAgain(ctx, q, rt, raw, now)
 				if err != nil || ok {
 					out = again
 					return err
@@ -374,46 +284,46 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 			}
 			n, err := q.RevokeRefreshFamily(ctx, rt.FamilyID)
 			if err != nil {
-				return translate(err)
+				return err
 			}
 			reuse = &rt
-			return audit.Record(ctx, tx, *refreshFailure(rt, reasonReused, n)) // committed with the revocation
+			return audit.Record(ctx, q, *refreshFailure(rt, reasonReused, n)) // committed with the revocation
 		case !now.Before(rt.ExpiresAt):
 			return refuse(reasonExpired)
 		}
 		// A sign-out or password change may have revoked the family while this
 		// refresh held the token's lock; such a family stays ended.
 		if revoked, err := q.RefreshFamilyRevoked(ctx, rt.FamilyID); err != nil {
-			return translate(err)
+			return err
 		} else if revoked {
 			return refuse(reasonRevoked)
 		}
-		u, err := q.GetUser(ctx, rt.UserID)
+		u, err := q.GetUserAuthState(ctx, rt.UserID)
 		if err != nil {
-			return translate(err)
+			return err
 		}
 		if !u.IsActive {
-			return refuse(reasonInactive)
+			return refuse(account.ReasonInactive)
 		}
 		if err := q.RotateRefreshToken(ctx, rt.ID); err != nil {
-			return translate(err)
+			return err
 		}
 		refresh, newHash, err := s.nextRefreshToken(raw)
 		if err != nil {
 			return err
 		}
 		if _, err := q.CreateRefreshToken(ctx, sqlc.CreateRefreshTokenParams{
-			UserID: u.ID, FamilyID: rt.FamilyID, TokenHash: newHash, ExpiresAt: now.Add(s.refreshTTL),
+			UserID: rt.UserID, FamilyID: rt.FamilyID, TokenHash: newHash, ExpiresAt: now.Add(s.refreshTTL),
 		}); err != nil {
-			return translate(err)
+			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Entry{
-			Action: actionRefresh, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), ActorID: u.ID,
+		if err := audit.Record(ctx, q, audit.Entry{
+			Action: actionRefresh, ResourceType: resourceUser, ResourceID: audit.ID(rt.UserID), ActorID: rt.UserID,
 			After: sessionEvent{Session: rt.FamilyID.String()},
 		}); err != nil {
 			return err
 		}
-		access, err := s.tokens.Issue(u.ID, u.Role, rt.FamilyID.String())
+		access, err := s.tokens.Issue(rt.UserID, u.Role, rt.FamilyID.String())
 		if err != nil {
 			return err
 		}
@@ -421,7 +331,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		return nil
 	})
 	if refused != nil {
-		if aerr := audit.RecordAlone(ctx, s.pool, *refused); aerr != nil {
+		if aerr := audit.RecordAlone(ctx, s.store, *refused); aerr != nil {
 			return Session{}, aerr
 		}
 	}
@@ -449,38 +359,38 @@ func (s *Service) nextRefreshToken(used []byte) (string, []byte, error) {
 
 // successorAgain returns a session with the successor of rt, a token used within
 // the reuse grace whose bytes are used, and true when that successor is unused, not
-// revoked, not expired and its account active; it records the grace refresh in tx. It returns false, and no error, when the reuse must be
-// treated as one. Errors: the database's, the audit log's, the token issuer's.
-func (s *Service) successorAgain(ctx context.Context, tx pgx.Tx, rt sqlc.RefreshToken, used []byte, now time.Time) (Session, bool, error) {
-	q := s.q.WithTx(tx)
+// revoked, not expired and its account active; it records the grace refresh through
+// q, the refresh's transaction. It returns false, and no error, when the reuse must
+// be treated as one. Errors: the database's, the audit log's, the token issuer's.
+func (s *Service) successorAgain(ctx context.Context, q db.Querier, rt sqlc.RefreshToken, used []byte, now time.Time) (Session, bool, error) {
 	token, hash := successorToken(s.successorKey, used)
 	next, err := q.GetRefreshTokenForUpdate(ctx, hash)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		return Session{}, false, nil
 	}
 	if err != nil {
-		return Session{}, false, translate(err)
+		return Session{}, false, err
 	}
 	if next.FamilyID != rt.FamilyID || next.RotatedAt != nil || next.RevokedAt != nil || !now.Before(next.ExpiresAt) {
 		return Session{}, false, nil
 	}
 	if revoked, err := q.RefreshFamilyRevoked(ctx, rt.FamilyID); err != nil || revoked {
-		return Session{}, false, translate(err)
+		return Session{}, false, err
 	}
-	u, err := q.GetUser(ctx, rt.UserID)
+	u, err := q.GetUserAuthState(ctx, rt.UserID)
 	if err != nil {
-		return Session{}, false, translate(err)
+		return Session{}, false, err
 	}
 	if !u.IsActive {
 		return Session{}, false, nil
 	}
-	if err := audit.Record(ctx, tx, audit.Entry{
-		Action: actionRefresh, ResourceType: resourceUser, ResourceID: audit.ID(u.ID), ActorID: u.ID,
+	if err := audit.Record(ctx, q, audit.Entry{
+		Action: actionRefresh, ResourceType: resourceUser, ResourceID: audit.ID(rt.UserID), ActorID: rt.UserID,
 		After: sessionEvent{Session: rt.FamilyID.String(), Grace: true},
 	}); err != nil {
 		return Session{}, false, err
 	}
-	access, err := s.tokens.Issue(u.ID, u.Role, rt.FamilyID.String())
+	access, err := s.tokens.Issue(rt.UserID, u.Role, rt.FamilyID.String())
 	if err != nil {
 		return Session{}, false, err
 	}
@@ -496,16 +406,16 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if !ok {
 		return nil
 	}
-	return s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		revoked, err := s.q.WithTx(tx).RevokeRefreshFamilyOfToken(ctx, hash)
+	return s.store.InTx(ctx, func(q db.Querier) error {
+		revoked, err := q.RevokeRefreshFamilyOfToken(ctx, hash)
 		if err != nil {
-			return translate(err)
+			return err
 		}
 		if len(revoked) == 0 {
 			return nil
 		}
 		owner := revoked[0].UserID
-		return audit.Record(ctx, tx, audit.Entry{
+		return audit.Record(ctx, q, audit.Entry{
 			Action: actionLogout, ResourceType: resourceUser, ResourceID: audit.ID(owner), ActorID: owner,
 			After: sessionEvent{Session: revoked[0].FamilyID.String(), Revoked: int64(len(revoked))},
 		})
@@ -514,15 +424,12 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 
 // Me returns the account of user id. Errors: apperr.ErrUnauthorized when it no
 // longer exists.
-func (s *Service) Me(ctx context.Context, userID int64) (sqlc.User, error) {
-	u, err := s.q.GetUser(ctx, userID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return sqlc.User{}, apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", userID))
+func (s *Service) Me(ctx context.Context, userID int64) (account.User, error) {
+	u, err := s.accounts.Get(ctx, userID)
+	if errors.Is(err, account.ErrUserNotFound) {
+		return account.User{}, apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", userID))
 	}
-	if err != nil {
-		return sqlc.User{}, translate(err)
-	}
-	return u, nil
+	return u, err
 }
 
 // ChangePasswordInput replaces a signed-in user's password.
@@ -541,9 +448,10 @@ type ChangePasswordInput struct {
 // every other session of the user and records auth.password_change with the account
 // before and after (hashes redacted), in one transaction. A wrong current password is
 // recorded as a failed auth.password_change. Attempts count against the account's
-// login throttles (per address and overall), so a stolen access token cannot be used to guess the password
-// faster than a login could. Errors: *ThrottledError (ErrTooManyRequests);
-// ErrWrongPassword; apperr.ErrUnauthorized when the user no longer exists;
+// login throttles (per account and address, and per account overall), so a stolen
+// access token cannot be used to guess the password faster than a login could.
+// Errors: *ThrottledError (ratelimit.ErrLimited); account.ErrWrongPassword;
+// apperr.ErrUnauthorized when the user no longer exists;
 // apperr.ErrUnavailable when password hashing is saturated; the audit log's errors.
 func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) error {
 	u, err := s.Me(ctx, in.UserID)
@@ -553,70 +461,17 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 	if err := s.throttleAccount(ctx, u.Email, in.ClientAddr); err != nil {
 		return err
 	}
-	ok, _, err := s.verify(ctx, u, in.Current)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if err := audit.RecordAlone(ctx, s.pool, audit.Entry{
-			Action: actionPasswordChange, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
-			ActorID: u.ID, Outcome: audit.Failure, After: failure{Reason: reasonWrongPassword},
-		}); err != nil {
+	err = s.accounts.ChangePassword(ctx, account.PasswordChange{
+		UserID: u.ID, Current: in.Current, New: in.New, Action: actionPasswordChange,
+		Also: func(ctx context.Context, q db.Querier) error {
+			_, err := q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{
+				UserID: u.ID, KeepFamily: parseFamily(in.Session),
+			})
 			return err
-		}
-		return ErrWrongPassword.Wrap(fmt.Errorf("wrong current password for user %d", u.ID))
-	}
-	hash, err := s.hasher.Hash(ctx, in.New)
-	if err != nil {
-		return translate(err)
-	}
-	return s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		before, err := q.GetUserForUpdate(ctx, u.ID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", u.ID))
-		}
-		if err != nil {
-			return translate(err)
-		}
-		if before.PasswordHash != u.PasswordHash {
-			// Changed since the current password was checked: that one is no longer current.
-			return ErrWrongPassword.Wrap(fmt.Errorf("password of user %d changed concurrently", u.ID))
-		}
-		after, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: u.ID, PasswordHash: &hash})
-		if err != nil {
-			return translate(err)
-		}
-		if _, err := q.RevokeUserRefreshTokens(ctx, sqlc.RevokeUserRefreshTokensParams{
-			UserID: u.ID, KeepFamily: parseFamily(in.Session),
-		}); err != nil {
-			return translate(err)
-		}
-		return audit.Record(ctx, tx, audit.Entry{
-			Action: actionPasswordChange, ResourceType: resourceUser, ResourceID: audit.ID(u.ID),
-			ActorID: u.ID, Before: before, After: after,
-		})
+		},
 	})
-}
-
-// checkFields names the input field each check constraint of users guards.
-var checkFields = map[string]string{
-	"users_email_check":        "email",
-	"users_display_name_check": "display_name",
-}
-
-// translate maps database and hashing errors to the module's errors.
-func translate(err error) error {
-	err = db.Translate(err)
-	var dbErr *db.Error
-	switch {
-	case db.IsUniqueViolation(err, "users_email_key"):
-		return ErrEmailTaken.Wrap(err)
-	case errors.Is(err, password.ErrBusy):
-		return apperr.ErrUnavailable.Wrap(err)
-	case errors.Is(err, db.ErrCheck) && errors.As(err, &dbErr) && checkFields[dbErr.Constraint] != "":
-		field := checkFields[dbErr.Constraint]
-		return apperr.Invalid(apperr.FieldError{Field: field, Reason: "check", Message: field + " is not allowed"}).Wrap(err)
+	if errors.Is(err, account.ErrUserNotFound) {
+		return apperr.ErrUnauthorized.Wrap(fmt.Errorf("user %d is gone", u.ID))
 	}
 	return err
 }

@@ -7,25 +7,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/quarrydev/quarry/internal/core/apperr"
-	coreauth "github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
-	"github.com/quarrydev/quarry/internal/core/throttle"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/testdb"
 )
 
-func newService(t *testing.T, perAccount, perAddress throttle.Limit) *Service {
+func newService(t *testing.T, perAccount, perAddress ratelimit.Limit) *Service {
 	t.Helper()
 	pool, err := db.NewPool(context.Background(), db.PoolConfig{URL: testdb.NewURL(t), MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	tokens, err := coreauth.NewTokens(coreauth.TokenConfig{
-		Signing: coreauth.Key{ID: "k1", Secret: []byte("a test signing key of at least 32 bytes")},
+	tokens, err := authn.NewTokens(authn.TokenConfig{
+		Signing: authn.Key{ID: "k1", Secret: []byte("a test signing key of at least 32 bytes")},
 		Issuer:  "test", Audience: "test", TTL: time.Minute,
 	})
 	if err != nil {
@@ -36,21 +34,21 @@ func newService(t *testing.T, perAccount, perAddress throttle.Limit) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := func(name string, l throttle.Limit) ratelimit.Policy {
+	policy := func(name string, l ratelimit.Limit) ratelimit.Policy {
 		return ratelimit.Policy{Name: name, Limit: l.Events, Period: l.Per, Burst: l.Burst}
 	}
 	limits := Limits{
 		PerAccount: Shared{L: limiter, Policy: policy("account", perAccount)},
 		PerAddress: Shared{L: limiter, Policy: policy("address", perAddress)},
 	}
-	return NewService(pool, password.NewHasher(params, 2, time.Second), tokens, limits, time.Hour, nil)
+	return NewService(db.NewStore(pool), password.NewHasher(params, 2, time.Second), tokens, limits, time.Hour, nil)
 }
 
 // TestThrottleComesFirst shows that a throttled login does no database or hashing
 // work: with a canceled context either would fail with the context's error.
 func TestThrottleComesFirst(t *testing.T) {
 	t.Parallel()
-	s := newService(t, throttle.Limit{Events: 1, Per: time.Hour, Burst: 1}, throttle.Off)
+	s := newService(t, ratelimit.Limit{Events: 1, Per: time.Hour, Burst: 1}, ratelimit.Off)
 	ctx := context.Background()
 	if _, err := s.Register(ctx, RegisterInput{Email: "first@example.com", DisplayName: "First", Password: "a long password"}); err != nil {
 		t.Fatal(err)
@@ -65,26 +63,16 @@ func TestThrottleComesFirst(t *testing.T) {
 	if !errors.As(err, &te) || te.Limit != "account" || te.RetryAfter <= 0 || te.RetryAfter > time.Hour {
 		t.Fatalf("over the limit: %v, want a ThrottledError of the account limit", err)
 	}
-	if !errors.Is(err, ErrTooManyRequests) {
-		t.Error("a ThrottledError is not ErrTooManyRequests")
+	if !errors.Is(err, ratelimit.ErrLimited) {
+		t.Error("a ThrottledError is not ratelimit.ErrLimited")
 	}
 	e := httpx.Classify(err)
-	if httpx.Status(e.Kind) != http.StatusTooManyRequests || e.Code != "too_many_requests" {
-		t.Errorf("classified as %d %s, want 429 too_many_requests", httpx.Status(e.Kind), e.Code)
+	if httpx.Status(e.Kind) != http.StatusTooManyRequests || e.Code != "rate_limited" {
+		t.Errorf("classified as %d %s, want 429 rate_limited", httpx.Status(e.Kind), e.Code)
 	}
 	// Below the limit the canceled context is what fails.
 	if _, err := s.Login(canceled, LoginInput{Email: "other@example.com", Password: "a long password", ClientAddr: "192.0.2.7"}); errors.As(err, &te) || err == nil {
 		t.Errorf("another account with a canceled context: %v, want the context's error", err)
-	}
-}
-
-func TestTranslateHashingErrors(t *testing.T) {
-	t.Parallel()
-	if err := translate(password.ErrBusy); !errors.Is(err, apperr.ErrUnavailable) {
-		t.Errorf("translate(ErrBusy) = %v, want apperr.ErrUnavailable", err)
-	}
-	if got := httpx.Status(httpx.Classify(translate(password.ErrBusy)).Kind); got != http.StatusServiceUnavailable {
-		t.Errorf("busy hasher answers %d, want 503", got)
 	}
 }
 
@@ -96,7 +84,7 @@ func (failingLimiter) Allow(context.Context, string) (bool, time.Duration, error
 
 func TestLimiterFailureRefusesTheAttempt(t *testing.T) {
 	t.Parallel()
-	s := newService(t, throttle.Off, throttle.Off)
+	s := newService(t, ratelimit.Off, ratelimit.Off)
 	s.limits.PerAddress = failingLimiter{}
 	_, err := s.Login(context.Background(), LoginInput{Email: "x@example.com", Password: "a long password", ClientAddr: "192.0.2.1"})
 	if err == nil || errors.Is(err, ErrInvalidCredentials) {
@@ -130,7 +118,7 @@ func TestRefreshTokenEncoding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := f.String(); len(s) != 36 || s[14] != '4' || parseFamily(s) != f {
+	if s := f.String(); len(s) != 36 || s[14] != '4' || parseFamily(s).UUID != f {
 		t.Errorf("family %s: want a version 4 UUID that parses back", s)
 	}
 	if parseFamily("").Valid || parseFamily("not-a-uuid").Valid {

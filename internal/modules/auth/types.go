@@ -3,32 +3,11 @@ package auth
 import (
 	"time"
 
-	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/account"
 )
 
-// User is an account as clients see it; the password hash never leaves the service.
-type User struct {
-	ID          int64     `json:"id"`
-	Email       string    `json:"email"`
-	DisplayName string    `json:"display_name"`
-	Role        string    `json:"role" enum:"user,admin"`
-	IsActive    bool      `json:"is_active"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
-
-// toUser maps a row to its DTO, leaving out the password hash.
-func toUser(u sqlc.User) User {
-	return User{
-		ID:          u.ID,
-		Email:       u.Email,
-		DisplayName: u.DisplayName,
-		Role:        u.Role,
-		IsActive:    u.IsActive,
-		CreatedAt:   u.CreatedAt,
-		UpdatedAt:   u.UpdatedAt,
-	}
-}
+// User is an account as clients see it, without its password hash.
+type User account.User
 
 // TokenTypeBearer is the token_type of every token response.
 const TokenTypeBearer = "Bearer"

@@ -57,11 +57,11 @@ func checkEvent(t *testing.T, e sqlc.AuditEvent, action string, actor int64, res
 func TestWritesAreAudited(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{})
-	a := signIn(t, srv, "a@example.com", "user")
-	admin := signIn(t, srv, "root@example.com", "admin")
-	send := func(who as, requestID, method, path string, body any) *apptest.Response {
+	a := srv.SignIn(t, "a@example.com", "user")
+	admin := srv.SignIn(t, "root@example.com", "admin")
+	send := func(who *apptest.Client, requestID, method, path string, body any) *apptest.Response {
 		t.Helper()
-		return srv.Do(method, path, body, append([]string{"X-Request-ID", requestID, "User-Agent", "posts-test/1"}, who.auth...)...)
+		return who.Do(method, path, body, "X-Request-ID", requestID, "User-Agent", "posts-test/1")
 	}
 
 	// Create: exactly one event, with the post as after.
@@ -71,7 +71,7 @@ func TestWritesAreAudited(t *testing.T) {
 		t.Fatalf("creating a post must record one event, got %d", len(events))
 	}
 	id := fmt.Sprint(created.ID)
-	checkEvent(t, events[0], "post.create", a.id, id, "req-create")
+	checkEvent(t, events[0], "post.create", a.ID, id, "req-create")
 	if events[0].Before != nil || *state(t, events[0].After) != created {
 		t.Fatalf("post.create: before %s, after %s; want null and %+v", events[0].Before, events[0].After, created)
 	}
@@ -85,7 +85,7 @@ func TestWritesAreAudited(t *testing.T) {
 	if len(events) != 2 {
 		t.Fatalf("want 2 events after the update, got %d", len(events))
 	}
-	checkEvent(t, events[0], "post.update", admin.id, id, "req-update")
+	checkEvent(t, events[0], "post.update", admin.ID, id, "req-update")
 	if *state(t, events[0].Before) != created || *state(t, events[0].After) != updated {
 		t.Fatalf("post.update: before %s, after %s", events[0].Before, events[0].After)
 	}
@@ -93,7 +93,7 @@ func TestWritesAreAudited(t *testing.T) {
 	// Delete: before is the post as it was, after is null.
 	apptest.Expect[any](t, send(a, "req-delete", http.MethodDelete, path, nil), http.StatusNoContent)
 	events = auditOf(t, srv)
-	checkEvent(t, events[0], "post.delete", a.id, id, "req-delete")
+	checkEvent(t, events[0], "post.delete", a.ID, id, "req-delete")
 	if *state(t, events[0].Before) != updated || events[0].After != nil {
 		t.Fatalf("post.delete: before %s, after %s", events[0].Before, events[0].After)
 	}
@@ -107,8 +107,8 @@ func TestWritesAreAudited(t *testing.T) {
 	if len(events) != 4 {
 		t.Fatalf("want 4 events in all, got %d", len(events))
 	}
-	checkEvent(t, events[0], "post.bulk_create", a.id, "", "req-bulk")
-	if want := fmt.Sprintf(`{"count": 3, "author_ids": [%d]}`, a.id); events[0].Before != nil || string(events[0].After) != want {
+	checkEvent(t, events[0], "post.bulk_create", a.ID, "", "req-bulk")
+	if want := fmt.Sprintf(`{"count": 3, "author_ids": [%d]}`, a.ID); events[0].Before != nil || string(events[0].After) != want {
 		t.Fatalf("post.bulk_create: before %s, after %s; want %s", events[0].Before, events[0].After, want)
 	}
 }
@@ -120,7 +120,7 @@ func TestChangeAndAuditEventCommitTogether(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{})
 	author := srv.SeedUser(t, "a@example.com", "user")
-	svc := posts.NewService(srv.App.Pool(), nil, &posts.Config{MaxBulk: 10})
+	svc := posts.NewService(srv.App.Store(), nil, &posts.Config{MaxBulk: 10})
 	ok := context.Background()
 	broken := reqctx.With(ok, &reqctx.Info{RequestID: strings.Repeat("r", 129), ActorID: author}, nil)
 	countPosts := func() int64 {
@@ -131,22 +131,22 @@ func TestChangeAndAuditEventCommitTogether(t *testing.T) {
 		return n
 	}
 
-	if _, err := svc.Create(broken, posts.CreateInput{AuthorID: author, Title: "lost"}); err == nil {
+	if _, err := svc.Create(broken, author, &posts.CreatePostRequest{Title: "lost"}); err == nil {
 		t.Fatal("Create must fail when its audit event cannot be written")
 	}
-	if _, err := svc.BulkCreate(broken, []posts.CreateInput{{AuthorID: author, Title: "lost"}}); err == nil {
+	if _, err := svc.BulkCreate(broken, author, []posts.CreatePostRequest{{Title: "lost"}}); err == nil {
 		t.Fatal("BulkCreate must fail when its audit event cannot be written")
 	}
 	if n, evs := countPosts(), len(auditOf(t, srv)); n != 0 || evs != 0 {
 		t.Fatalf("after failed creates: %d posts, %d events; want none", n, evs)
 	}
 
-	p, err := svc.Create(ok, posts.CreateInput{AuthorID: author, Title: "kept"})
+	p, err := svc.Create(ok, author, &posts.CreatePostRequest{Title: "kept"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	title := "changed"
-	if _, err := svc.Update(broken, p.ID, posts.UpdateInput{Title: &title}); err == nil {
+	if _, err := svc.Update(broken, &posts.UpdatePostRequest{ID: p.ID, Title: &title}); err == nil {
 		t.Fatal("Update must fail when its audit event cannot be written")
 	}
 	if err := svc.Delete(broken, p.ID); err == nil {

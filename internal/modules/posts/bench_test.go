@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/quarrydev/quarry/internal/core/reqctx"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -29,8 +27,8 @@ func BenchmarkCreatePost(b *testing.B) {
 	if err := pool.QueryRow(ctx, `INSERT INTO users (email, display_name, password_hash) VALUES ('bench@example.com', 'Bench', 'x') RETURNING id`).Scan(&author); err != nil {
 		b.Fatal(err)
 	}
-	q := sqlc.New(pool)
-	svc := posts.NewService(pool, nil, &posts.Config{MaxBulk: 1})
+	store := db.NewStore(pool)
+	svc := posts.NewService(store, nil, &posts.Config{MaxBulk: 1})
 	in := sqlc.CreatePostParams{AuthorID: author, Title: "A benchmark post", Body: "A short body of text.", Status: posts.StatusDraft}
 	reqCtx := reqctx.With(ctx, &reqctx.Info{RequestID: "0123456789abcdef01234567", ClientIP: "192.0.2.1", UserAgent: "bench/1.0", ActorID: author}, nil)
 
@@ -38,12 +36,12 @@ func BenchmarkCreatePost(b *testing.B) {
 		name string
 		op   func() error
 	}{
-		{"sqlc", func() error { _, err := q.CreatePost(ctx, in); return err }},
-		{"sqlc_in_tx", func() error {
-			return pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error { _, err := q.WithTx(tx).CreatePost(ctx, in); return err })
+		{"store", func() error { _, err := store.CreatePost(ctx, in); return err }},
+		{"store_in_tx", func() error {
+			return store.InTx(ctx, func(q db.Querier) error { _, err := q.CreatePost(ctx, in); return err })
 		}},
 		{"service_audited", func() error {
-			_, err := svc.Create(reqCtx, posts.CreateInput{AuthorID: author, Title: in.Title, Body: in.Body})
+			_, err := svc.Create(reqCtx, author, &posts.CreatePostRequest{Title: in.Title, Body: in.Body})
 			return err
 		}},
 	}

@@ -3,8 +3,9 @@ package posts
 import (
 	"github.com/gin-gonic/gin"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
@@ -17,45 +18,25 @@ type handler struct {
 
 // viewer returns the caller as the service sees it.
 func viewer(c *gin.Context) Viewer {
-	p, ok := auth.PrincipalFrom(c.Request.Context())
-	if !ok {
-		return Viewer{}
-	}
+	p, _ := authn.PrincipalFrom(c.Request.Context())
 	return Viewer{UserID: p.UserID, Admin: p.IsAdmin()}
 }
 
 func (h *handler) create(c *gin.Context, in *CreatePostRequest) (Post, error) {
-	p, err := h.svc.Create(c.Request.Context(), CreateInput{
-		AuthorID: viewer(c).UserID, Title: in.Title, Body: in.Body, Status: in.Status,
-	})
-	return toPost(p), err
+	p, err := h.svc.Create(c.Request.Context(), viewer(c).UserID, in)
+	return Post(p), err
 }
 
-func (h *handler) get(c *gin.Context, _ *PostID) (Post, error) {
-	return toPost(h.post.MustGet(c)), nil
-}
+func (h *handler) get(c *gin.Context, _ *PostID) (Post, error) { return Post(h.post.MustGet(c)), nil }
 
 func (h *handler) list(c *gin.Context, in *ListPostsRequest) (PostList, error) {
-	page, err := h.svc.List(c.Request.Context(), ListInput{
-		Limit: in.Limit, Cursor: in.Cursor, AuthorID: in.AuthorID, Status: in.Status,
-		Sort: in.Sort, Total: in.Total, Viewer: viewer(c),
-	})
-	if err != nil {
-		return PostList{}, err
-	}
-	out := PostList{Items: make([]Post, len(page.Posts)), Total: page.Total}
-	for i, p := range page.Posts {
-		out.Items[i] = toPost(p)
-	}
-	if page.Next != "" {
-		out.NextCursor = &page.Next
-	}
-	return out, nil
+	page, err := h.svc.List(c.Request.Context(), viewer(c), in)
+	return PostList(paging.Respond(page, func(p sqlc.Post) Post { return Post(p) })), err
 }
 
 func (h *handler) update(c *gin.Context, in *UpdatePostRequest) (Post, error) {
-	p, err := h.svc.Update(c.Request.Context(), in.ID, UpdateInput{Title: in.Title, Body: in.Body, Status: in.Status})
-	return toPost(p), err
+	p, err := h.svc.Update(c.Request.Context(), in)
+	return Post(p), err
 }
 
 func (h *handler) delete(c *gin.Context, in *PostID) (struct{}, error) {
@@ -63,11 +44,6 @@ func (h *handler) delete(c *gin.Context, in *PostID) (struct{}, error) {
 }
 
 func (h *handler) bulkCreate(c *gin.Context, in *BulkCreateRequest) (BulkCreateResult, error) {
-	author := viewer(c).UserID
-	items := make([]CreateInput, len(in.Items))
-	for i, p := range in.Items {
-		items[i] = CreateInput{AuthorID: author, Title: p.Title, Body: p.Body, Status: p.Status}
-	}
-	n, err := h.svc.BulkCreate(c.Request.Context(), items)
+	n, err := h.svc.BulkCreate(c.Request.Context(), viewer(c).UserID, in.Items)
 	return BulkCreateResult{Created: n}, err
 }

@@ -7,52 +7,40 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
 // Module is the posts module.
 type Module struct {
+	module.Base
 	cfg *Config
 }
 
 // New returns the posts module with its default configuration.
-func New() *Module { return &Module{cfg: defaultConfig()} }
-
-// Name implements module.Module.
-func (m *Module) Name() string { return "posts" }
-
-// Tag implements module.Module.
-func (m *Module) Tag() module.Tag {
-	return module.Tag{Name: "posts", Description: "Posts written by users: drafts and published articles."}
+func New() *Module {
+	cfg := defaultConfig()
+	return &Module{Base: module.NewBase("posts", "Posts written by users: drafts and published articles.", cfg), cfg: cfg}
 }
-
-// Config implements module.Module.
-func (m *Module) Config() any { return m.cfg }
-
-// Requires implements module.Module.
-func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
-	svc := NewService(deps.DB, deps.Cursors, m.cfg)
+	svc := NewService(deps.Store, deps.Cursors, m.cfg)
+	if err := paging.CheckSortTag(ListPostsRequest{}, svc.list.Keys()); err != nil {
+		return nil, err
+	}
 	h := &handler{svc: svc, post: httpx.NewSlot[sqlc.Post]("post")}
 	signedIn := deps.Guard.RequireAuth()
 	load := httpx.Load(h.post, "id", svc.Get)
 	// Drafts of others are hidden (404), as if they did not exist.
-	visible := auth.Require(h.post, func(p auth.Principal, post sqlc.Post) error {
-		if !(Viewer{UserID: p.UserID, Admin: p.IsAdmin()}).CanSee(post) {
-			return ErrPostNotFound
-		}
-		return nil
+	visible := authn.Require(h.post, func(p authn.Principal, post sqlc.Post) error {
+		return check(Viewer{UserID: p.UserID, Admin: p.IsAdmin()}.CanSee(post), ErrPostNotFound)
 	})
-	editable := auth.Require(h.post, func(p auth.Principal, post sqlc.Post) error {
-		if !(Viewer{UserID: p.UserID, Admin: p.IsAdmin()}).CanEdit(post) {
-			return ErrNotAuthor
-		}
-		return nil
+	editable := authn.Require(h.post, func(p authn.Principal, post sqlc.Post) error {
+		return check(Viewer{UserID: p.UserID, Admin: p.IsAdmin()}.CanEdit(post), ErrNotAuthor)
 	})
 	maxBulk := m.cfg.MaxBulk
 	return []httpx.Route{
@@ -100,4 +88,12 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 			Endpoint: httpx.Handle(h.bulkCreate),
 		},
 	}, nil
+}
+
+// check returns nil when ok, otherwise err.
+func check(ok bool, err error) error {
+	if ok {
+		return nil
+	}
+	return err
 }

@@ -2,61 +2,17 @@ package posts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
+	"github.com/quarrydev/quarry/internal/core/crud"
 	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
-
-// Service holds the posts business rules on top of the generated queries. Every
-// change is written in one transaction with its audit event (internal/core/audit).
-type Service struct {
-	pool    *db.Pool
-	q       *sqlc.Queries
-	cursors *db.CursorCodec
-	cfg     *Config
-}
-
-// NewService returns a Service reading and writing through pool.
-func NewService(pool *db.Pool, cursors *db.CursorCodec, cfg *Config) *Service {
-	return &Service{pool: pool, q: sqlc.New(pool), cursors: cursors, cfg: cfg}
-}
-
-// Audit actions and resource type of the posts module.
-const (
-	resourcePost     = "post"
-	actionCreate     = "post.create"
-	actionUpdate     = "post.update"
-	actionDelete     = "post.delete"
-	actionBulkCreate = "post.bulk_create"
-)
-
-// Viewer is who asks: drafts are visible only to their author and to admins.
-// The zero Viewer is an anonymous caller.
-type Viewer struct {
-	UserID int64
-	Admin  bool
-}
-
-// CanSee reports whether v may read p: published posts are public, drafts belong to
-// their author and admins.
-func (v Viewer) CanSee(p sqlc.Post) bool {
-	return p.Status == StatusPublished || v.Admin || (v.UserID != 0 && v.UserID == p.AuthorID)
-}
-
-// CanEdit reports whether v may change or delete p: its author or an admin.
-func (v Viewer) CanEdit(p sqlc.Post) bool {
-	return v.Admin || (v.UserID != 0 && v.UserID == p.AuthorID)
-}
 
 // Statuses a post may have.
 const (
@@ -64,237 +20,148 @@ const (
 	StatusPublished = "published"
 )
 
-// CreateInput is a new post.
-type CreateInput struct {
-	AuthorID int64
-	Title    string
-	Body     string
-	Status   string // "" means draft
+// Service holds the posts rules on top of the generated queries; every change is
+// written in one transaction with its audit event (post.create, post.update,
+// post.delete, post.bulk_create).
+type Service struct {
+	posts   *crud.Resource[sqlc.Post]
+	list    *paging.Resource[filter, sqlc.Post]
+	cursors *db.CursorCodec
+	cfg     *Config
 }
 
-// Create inserts a post and records post.create with the post as after. Errors:
-// ErrAuthorNotFound when the author does not exist; the audit log's errors.
-func (s *Service) Create(ctx context.Context, in CreateInput) (sqlc.Post, error) {
-	var p sqlc.Post
-	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		var err error
-		p, err = s.q.WithTx(tx).CreatePost(ctx, sqlc.CreatePostParams{
-			AuthorID: in.AuthorID, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status),
-		})
-		if err != nil {
-			return translate(err)
-		}
-		return audit.Record(ctx, tx, audit.Entry{
-			Action: actionCreate, ResourceType: resourcePost, ResourceID: audit.ID(p.ID), After: p,
-		})
+// NewService returns a Service reading and writing through store.
+func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config) *Service {
+	return &Service{posts: &crud.Resource[sqlc.Post]{
+		Store: store, Type: "post", ID: func(p sqlc.Post) int64 { return p.ID },
+		Get: func(ctx context.Context, q db.Querier, id int64) (sqlc.Post, error) { return q.GetPost(ctx, id) },
+		Lock: func(ctx context.Context, q db.Querier, id int64) (sqlc.Post, error) {
+			return q.GetPostForUpdate(ctx, id)
+		},
+		NotFound: ErrPostNotFound, Violations: map[db.Constraint]*apperr.Error{db.ConstraintPostsAuthorIDFkey: ErrAuthorNotFound},
+	}, list: listing(), cursors: cursors, cfg: cfg}
+}
+
+// Viewer is who asks: drafts are visible only to their author and to admins. The
+// zero Viewer is an anonymous caller.
+type Viewer struct {
+	UserID int64
+	Admin  bool
+}
+
+// CanSee reports whether v may read p: published posts are public, drafts belong to
+// their author and admins.
+func (v Viewer) CanSee(p sqlc.Post) bool { return p.Status == StatusPublished || v.CanEdit(p) }
+
+// CanEdit reports whether v may change or delete p: its author or an admin.
+func (v Viewer) CanEdit(p sqlc.Post) bool {
+	return v.Admin || (v.UserID != 0 && v.UserID == p.AuthorID)
+}
+
+// Create inserts a post by author (a draft unless in says otherwise). Errors:
+// ErrAuthorNotFound; the audit log's.
+func (s *Service) Create(ctx context.Context, author int64, in *CreatePostRequest) (sqlc.Post, error) {
+	return s.posts.Create(ctx, "", func(q db.Querier) (sqlc.Post, error) {
+		return q.CreatePost(ctx, sqlc.CreatePostParams{AuthorID: author, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status)})
 	})
-	if err != nil {
-		return sqlc.Post{}, err
-	}
-	return p, nil
 }
 
-// Get returns the post id. Errors: ErrPostNotFound.
-func (s *Service) Get(ctx context.Context, id int64) (sqlc.Post, error) {
-	p, err := s.q.GetPost(ctx, id)
-	if err != nil {
-		return sqlc.Post{}, translate(err)
-	}
-	return p, nil
-}
+// Get returns post id. Errors: ErrPostNotFound.
+func (s *Service) Get(ctx context.Context, id int64) (sqlc.Post, error) { return s.posts.Find(ctx, id) }
 
-// UpdateInput holds the fields to change; nil fields stay as they are.
-type UpdateInput struct {
-	Title, Body, Status *string
-}
-
-// Update changes the given fields of post id, records post.update with the post
-// before and after, and returns it. Without any field it returns the post unchanged
-// and records nothing. Errors: ErrPostNotFound; the audit log's errors.
-func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (sqlc.Post, error) {
-	if in.Title == nil && in.Body == nil && in.Status == nil {
-		return s.Get(ctx, id)
-	}
-	var p sqlc.Post
-	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		before, err := q.GetPostForUpdate(ctx, id)
-		if err != nil {
-			return translate(err)
+// Update changes the fields in gives; without any it changes and records nothing.
+// Errors: ErrPostNotFound; the audit log's.
+func (s *Service) Update(ctx context.Context, in *UpdatePostRequest) (sqlc.Post, error) {
+	return s.posts.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Post) (sqlc.Post, bool, error) {
+		if in.Title == nil && in.Body == nil && in.Status == nil {
+			return before, false, nil
 		}
-		p, err = q.UpdatePost(ctx, sqlc.UpdatePostParams{ID: id, Title: in.Title, Body: in.Body, Status: in.Status})
-		if err != nil {
-			return translate(err)
-		}
-		return audit.Record(ctx, tx, audit.Entry{
-			Action: actionUpdate, ResourceType: resourcePost, ResourceID: audit.ID(id), Before: before, After: p,
-		})
+		p, err := q.UpdatePost(ctx, sqlc.UpdatePostParams{ID: in.ID, Title: in.Title, Body: in.Body, Status: in.Status})
+		return p, true, err
 	})
-	if err != nil {
-		return sqlc.Post{}, err
-	}
-	return p, nil
 }
 
-// Delete removes post id and records post.delete with the post as before. Errors:
-// ErrPostNotFound; the audit log's errors.
+// Delete removes post id. Errors: ErrPostNotFound; the audit log's.
 func (s *Service) Delete(ctx context.Context, id int64) error {
-	return s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		before, err := q.GetPostForUpdate(ctx, id)
-		if err != nil {
-			return translate(err)
-		}
-		if _, err := q.DeletePost(ctx, id); err != nil {
-			return translate(err)
-		}
-		return audit.Record(ctx, tx, audit.Entry{
-			Action: actionDelete, ResourceType: resourcePost, ResourceID: audit.ID(id), Before: before,
-		})
+	return s.posts.Delete(ctx, id, func(q db.Querier, id int64) error {
+		_, err := q.DeletePost(ctx, id)
+		return err
 	})
 }
 
-// BulkCreate inserts posts with COPY, all or none, and records one post.bulk_create
-// event for the batch (COPY does not return the new ids): its after holds the number
-// of posts created and their authors. Errors: a validation error naming items when
-// there are more than the configured maximum; ErrAuthorNotFound; the audit log's
-// errors.
-func (s *Service) BulkCreate(ctx context.Context, in []CreateInput) (int64, error) {
-	if len(in) > s.cfg.MaxBulk {
+// BulkCreate inserts posts by author with COPY, all or none, and records one
+// post.bulk_create event whose after holds the count and author (COPY returns no
+// ids). Errors: a validation error naming items above the configured maximum;
+// ErrAuthorNotFound; the audit log's.
+func (s *Service) BulkCreate(ctx context.Context, author int64, items []CreatePostRequest) (int64, error) {
+	if len(items) > s.cfg.MaxBulk {
 		return 0, apperr.Invalid(apperr.FieldError{
 			Field: "items", Reason: "max", Message: fmt.Sprintf("items must have at most %d items", s.cfg.MaxBulk),
 		})
 	}
-	rows := make([]sqlc.CreatePostsParams, len(in))
-	var authors []int64
-	for i, p := range in {
-		rows[i] = sqlc.CreatePostsParams{AuthorID: p.AuthorID, Title: p.Title, Body: p.Body, Status: statusOrDraft(p.Status)}
-		if !slices.Contains(authors, p.AuthorID) {
-			authors = append(authors, p.AuthorID)
-		}
+	rows := make([]sqlc.CreatePostsParams, len(items))
+	for i, p := range items {
+		rows[i] = sqlc.CreatePostsParams{AuthorID: author, Title: p.Title, Body: p.Body, Status: statusOrDraft(p.Status)}
 	}
 	var n int64
-	err := s.pool.InTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	err := s.posts.Store.InTx(ctx, func(q db.Querier) error {
 		var err error
-		if n, err = s.q.WithTx(tx).CreatePosts(ctx, rows); err != nil {
-			return translate(err)
+		if n, err = q.CreatePosts(ctx, rows); err != nil {
+			return s.posts.Translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{
-			Action: actionBulkCreate, ResourceType: resourcePost,
-			After: bulkCreated{Count: n, AuthorIDs: authors},
-		})
+		return audit.Record(ctx, q, audit.Entry{Action: "post.bulk_create", ResourceType: "post", After: struct {
+			Count     int64   `json:"count"`
+			AuthorIDs []int64 `json:"author_ids"`
+		}{n, slices.Compact([]int64{author})}})
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
+	return n, err
 }
 
-// bulkCreated is the after of a post.bulk_create event.
-type bulkCreated struct {
-	Count     int64   `json:"count"`
-	AuthorIDs []int64 `json:"author_ids"`
+// filter narrows a list of posts.
+type filter struct {
+	AuthorID *int64  `json:"a,omitempty"`
+	Status   *string `json:"s,omitempty"`
 }
 
-// ListInput selects a page of posts.
-type ListInput struct {
-	Limit    int    // 0 means the configured default
-	Cursor   string // from the previous page
-	AuthorID *int64
-	Status   *string
-	Sort     string // created_at, -created_at, id or -id; "" means -created_at
-	Total    bool   // also count all matches
-	// Viewer decides which drafts are listed: all for admins, their own for authors
-	// filtering on themselves, none otherwise.
-	Viewer Viewer
+func (f filter) params(a paging.After, n int32) sqlc.ListPostsByCreatedAtDescParams {
+	return sqlc.ListPostsByCreatedAtDescParams{AuthorID: f.AuthorID, Status: f.Status, AfterCreatedAt: a.At, AfterID: a.ID, PageLimit: n}
 }
 
-// Page is one page of posts.
-type Page struct {
-	Posts []sqlc.Post
-	// Next is the cursor of the next page; "" on the last page.
-	Next string
-	// Total is set when asked for.
-	Total *int64
-}
-
-// List returns a page of posts in keyset order. Errors: a validation error naming
-// limit when it exceeds the configured maximum; apperr.ErrBadCursor for a tampered
-// cursor or one issued for another sort or filters.
-func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
-	sort := in.Sort
-	if sort == "" {
-		sort = "-created_at"
+// listing declares the list of posts: its sort keys, the default first.
+func listing() *paging.Resource[filter, sqlc.Post] {
+	type query = func(ctx context.Context, q db.Querier, f filter, a paging.After, n int32) ([]sqlc.Post, error)
+	var byCreatedAtDesc, byCreatedAtAsc, byIDDesc, byIDAsc query = func(ctx context.Context, q db.Querier, f filter, a paging.After, n int32) ([]sqlc.Post, error) {
+		return q.ListPostsByCreatedAtDesc(ctx, f.params(a, n))
+	}, func(ctx context.Context, q db.Querier, f filter, a paging.After, n int32) ([]sqlc.Post, error) {
+		return q.ListPostsByCreatedAtAsc(ctx, sqlc.ListPostsByCreatedAtAscParams(f.params(a, n)))
+	}, func(ctx context.Context, q db.Querier, f filter, a paging.After, n int32) ([]sqlc.Post, error) {
+		return q.ListPostsByIDDesc(ctx, sqlc.ListPostsByIDDescParams(f.params(a, n)))
+	}, func(ctx context.Context, q db.Querier, f filter, a paging.After, n int32) ([]sqlc.Post, error) {
+		return q.ListPostsByIDAsc(ctx, sqlc.ListPostsByIDAscParams(f.params(a, n)))
 	}
-	// Drafts of others are never listed: asking for them gives an empty page (after the
-	// same validation as any list).
-	none := false
-	if !in.Viewer.Admin && (in.AuthorID == nil || *in.AuthorID != in.Viewer.UserID) {
-		if in.Status != nil && *in.Status != StatusPublished {
-			none = true
-		} else {
-			published := StatusPublished
-			in.Status = &published
-		}
-	}
-	req := paging.Request{
-		Limit: in.Limit, Default: s.cfg.DefaultPageSize, Max: s.cfg.MaxPageSize,
-		Cursor: in.Cursor, Sort: sort, Filter: fingerprint(in.AuthorID, in.Status),
-	}
-	posts, next, err := paging.List(ctx, s.cursors, req,
-		func(ctx context.Context, after *db.Keyset, n int32) ([]sqlc.Post, error) {
-			if none {
-				return []sqlc.Post{}, nil
-			}
-			p := sqlc.ListPostsByCreatedAtDescParams{AuthorID: in.AuthorID, Status: in.Status, PageLimit: n}
-			if after != nil {
-				p.AfterCreatedAt, p.AfterID = after.At, &after.ID
-			}
-			rows, err := s.page(ctx, sort, p)
-			return rows, translate(err)
+	return &paging.Resource[filter, sqlc.Post]{
+		Sorts: []paging.Sort[filter, sqlc.Post]{
+			{Key: "-created_at", Query: byCreatedAtDesc}, {Key: "created_at", Query: byCreatedAtAsc},
+			{Key: "-id", Query: byIDDesc}, {Key: "id", Query: byIDAsc},
 		},
-		func(p sqlc.Post) (time.Time, int64) { return p.CreatedAt, p.ID })
-	if err != nil {
-		return Page{}, err
+		Position: func(p sqlc.Post) (time.Time, int64) { return p.CreatedAt, p.ID },
+		Count: func(ctx context.Context, q db.Querier, f filter, max int32) (int64, error) {
+			return q.CountPosts(ctx, sqlc.CountPostsParams{AuthorID: f.AuthorID, Status: f.Status, MaxCount: max})
+		},
 	}
-	page := Page{Posts: posts, Next: next}
-	if in.Total && none {
-		page.Total = new(int64)
-	} else if in.Total {
-		n, err := s.q.CountPosts(ctx, sqlc.CountPostsParams{AuthorID: in.AuthorID, Status: in.Status})
-		if err != nil {
-			return Page{}, translate(err)
-		}
-		page.Total = &n
-	}
-	return page, nil
 }
 
-// page runs the list query of the whitelisted sort; each has its own index-friendly
-// query and all take the same parameters.
-func (s *Service) page(ctx context.Context, sort string, p sqlc.ListPostsByCreatedAtDescParams) ([]sqlc.Post, error) {
-	switch sort {
-	case "-created_at":
-		return s.q.ListPostsByCreatedAtDesc(ctx, p)
-	case "created_at":
-		return s.q.ListPostsByCreatedAtAsc(ctx, sqlc.ListPostsByCreatedAtAscParams(p))
-	case "-id":
-		return s.q.ListPostsByIDDesc(ctx, sqlc.ListPostsByIDDescParams(p))
-	case "id":
-		return s.q.ListPostsByIDAsc(ctx, sqlc.ListPostsByIDAscParams(p))
+// List returns a page of posts for v in keyset order; drafts of others are never
+// listed (asking for them gives an empty page). Errors: those of paging.Resource.List.
+func (s *Service) List(ctx context.Context, v Viewer, in *ListPostsRequest) (paging.Page[sqlc.Post], error) {
+	f := filter{AuthorID: in.AuthorID, Status: in.Status}
+	req := paging.Request{Limit: in.Limit, Default: s.cfg.DefaultPageSize, Max: s.cfg.MaxPageSize, Cursor: in.Cursor, Sort: in.Sort, Total: in.Total}
+	if !v.Admin && (in.AuthorID == nil || *in.AuthorID != v.UserID) {
+		req.Empty = in.Status != nil && *in.Status != StatusPublished
+		f.Status = new(string)
+		*f.Status = StatusPublished
 	}
-	return nil, apperr.Invalid(apperr.FieldError{Field: "sort", Reason: "oneof", Message: "sort must be one of: created_at, -created_at, id, -id"})
-}
-
-func fingerprint(authorID *int64, status *string) string {
-	f := ""
-	if authorID != nil {
-		f += "a" + strconv.FormatInt(*authorID, 10)
-	}
-	if status != nil {
-		f += "s" + *status
-	}
-	return f
+	return s.list.List(ctx, s.posts.Store, s.cursors, req, f)
 }
 
 func statusOrDraft(s string) string {
@@ -302,16 +169,4 @@ func statusOrDraft(s string) string {
 		return StatusDraft
 	}
 	return s
-}
-
-// translate maps database errors to the module's errors.
-func translate(err error) error {
-	err = db.Translate(err)
-	switch {
-	case errors.Is(err, db.ErrNotFound):
-		return ErrPostNotFound.Wrap(err)
-	case db.IsForeignKeyViolation(err, "posts_author_id_fkey"):
-		return ErrAuthorNotFound.Wrap(err)
-	}
-	return err
 }

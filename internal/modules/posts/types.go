@@ -3,7 +3,7 @@ package posts
 import (
 	"time"
 
-	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/core/paging"
 )
 
 // Post is a post as clients see it.
@@ -17,18 +17,8 @@ type Post struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func toPost(p sqlc.Post) Post {
-	return Post(p)
-}
-
 // PostList is a page of posts.
-type PostList struct {
-	Items []Post `json:"items"`
-	// NextCursor continues the list; null on the last page.
-	NextCursor *string `json:"next_cursor"`
-	// Total counts every post matching the filters; present when asked for.
-	Total *int64 `json:"total,omitempty"`
-}
+type PostList paging.Response[Post]
 
 // PostID addresses one post.
 type PostID struct {
@@ -57,7 +47,7 @@ type ListPostsRequest struct {
 	AuthorID *int64  `form:"author_id" binding:"omitnil,gt=0"`
 	Status   *string `form:"status" binding:"omitnil,oneof=draft published"`
 	Sort     string  `form:"sort" binding:"omitempty,oneof=created_at -created_at id -id" doc:"sort key, - for descending; default -created_at"`
-	Total    bool    `form:"total" doc:"also count every matching post"`
+	Total    bool    `form:"total" doc:"also count the matching posts, up to 10000 (a total of 10000 means at least that many)"`
 }
 
 // BulkCreateRequest creates many posts at once.

@@ -7,37 +7,32 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/quarrydev/quarry/internal/core/auth"
+	"github.com/quarrydev/quarry/internal/account"
+	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
+	"github.com/quarrydev/quarry/internal/core/paging"
 )
 
 // Module is the users module.
 type Module struct {
+	module.Base
 	cfg *Config
 }
 
 // New returns the users module with its default configuration.
-func New() *Module { return &Module{cfg: defaultConfig()} }
-
-// Name implements module.Module.
-func (m *Module) Name() string { return "users" }
-
-// Tag implements module.Module.
-func (m *Module) Tag() module.Tag {
-	return module.Tag{Name: "users", Description: "User accounts: profiles, roles and activation (sign-up is in auth)."}
+func New() *Module {
+	cfg := defaultConfig()
+	return &Module{Base: module.NewBase("users", "User accounts: profiles, roles and activation (sign-up is in auth).", cfg), cfg: cfg}
 }
-
-// Config implements module.Module.
-func (m *Module) Config() any { return m.cfg }
-
-// Requires implements module.Module.
-func (m *Module) Requires() []string { return nil }
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
-	h := &handler{svc: NewService(deps.DB, deps.Cursors, deps.Passwords, m.cfg)}
-	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), auth.RequireRole(auth.RoleAdmin)}
+	if err := paging.CheckSortTag(ListUsersRequest{}, account.Listing().Keys()); err != nil {
+		return nil, err
+	}
+	h := &handler{accounts: account.New(deps.Store, deps.Passwords, deps.Log), cursors: deps.Cursors, cfg: m.cfg}
+	admin := []gin.HandlerFunc{deps.Guard.RequireAuth(), authn.RequireRole(authn.RoleAdmin)}
 	selfOrAdmin := []gin.HandlerFunc{deps.Guard.RequireAuth(), requireSelfOrAdmin("id")}
 	adminOnly := []int{http.StatusUnauthorized, http.StatusForbidden}
 	return []httpx.Route{

@@ -1,43 +1,15 @@
 package users
 
 import (
-	"time"
-
-	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/account"
+	"github.com/quarrydev/quarry/internal/core/paging"
 )
 
-// User is a user as clients see it; the password hash never leaves the service.
-type User struct {
-	ID          int64     `json:"id"`
-	Email       string    `json:"email"`
-	DisplayName string    `json:"display_name"`
-	Role        string    `json:"role" enum:"user,admin"`
-	IsActive    bool      `json:"is_active"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
-
-// toUser maps a row to its DTO, leaving out the password hash.
-func toUser(u sqlc.User) User {
-	return User{
-		ID:          u.ID,
-		Email:       u.Email,
-		DisplayName: u.DisplayName,
-		Role:        u.Role,
-		IsActive:    u.IsActive,
-		CreatedAt:   u.CreatedAt,
-		UpdatedAt:   u.UpdatedAt,
-	}
-}
+// User is a user as clients see it: the account without its password hash.
+type User account.User
 
 // UserList is a page of users.
-type UserList struct {
-	Items []User `json:"items"`
-	// NextCursor continues the list; null on the last page.
-	NextCursor *string `json:"next_cursor"`
-	// Total counts every user matching the filters; present when asked for.
-	Total *int64 `json:"total,omitempty"`
-}
+type UserList paging.Response[User]
 
 // UserID addresses one user.
 type UserID struct {
@@ -71,5 +43,5 @@ type ListUsersRequest struct {
 	Role     *string `form:"role" binding:"omitnil,oneof=user admin"`
 	IsActive *bool   `form:"is_active"`
 	Sort     string  `form:"sort" binding:"omitempty,oneof=created_at -created_at id -id" doc:"sort key, - for descending; default -created_at"`
-	Total    bool    `form:"total" doc:"also count every matching user"`
+	Total    bool    `form:"total" doc:"also count the matching users, up to 10000 (a total of 10000 means at least that many)"`
 }

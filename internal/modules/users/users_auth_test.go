@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/quarrydev/quarry/internal/account"
 	"github.com/quarrydev/quarry/internal/app/apptest"
 	"github.com/quarrydev/quarry/internal/modules/users"
 )
@@ -13,8 +14,8 @@ func TestAuthorization(t *testing.T) {
 	t.Parallel()
 	c := newClient(t) // acts as an admin
 	srv := c.srv
-	aliceID := srv.SeedUser(t, "alice@example.com", users.RoleUser)
-	bobID := srv.SeedUser(t, "bob@example.com", users.RoleUser)
+	aliceID := srv.SeedUser(t, "alice@example.com", account.RoleUser)
+	bobID := srv.SeedUser(t, "bob@example.com", account.RoleUser)
 	alice := srv.Bearer(t, aliceID)
 	asAlice := func(method, path string, body any) *apptest.Response {
 		return srv.Do(method, path, body, alice...)
@@ -52,7 +53,7 @@ func TestAuthorization(t *testing.T) {
 	// Users read and update their own profile; role and is_active in their body change nothing.
 	me := apptest.Expect[users.User](t, asAlice(http.MethodGet, self, nil), http.StatusOK).Data
 	upd := apptest.Expect[users.User](t, asAlice(http.MethodPatch, self, map[string]any{"display_name": "Alice", "role": "admin", "is_active": false}), http.StatusOK).Data
-	if upd.DisplayName != "Alice" || upd.Role != users.RoleUser || !upd.IsActive || upd.Email != me.Email {
+	if upd.DisplayName != "Alice" || upd.Role != account.RoleUser || !upd.IsActive || upd.Email != me.Email {
 		t.Fatalf("self update: %+v", upd)
 	}
 	apptest.ExpectError(t, asAlice(http.MethodGet, base, nil), http.StatusForbidden, "forbidden")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quarrydev/quarry/internal/account"
 	"github.com/quarrydev/quarry/internal/app/apptest"
 	"github.com/quarrydev/quarry/internal/modules/users"
 	"github.com/quarrydev/quarry/internal/testdb"
@@ -43,7 +44,7 @@ func newClient(t *testing.T, kv ...string) *client {
 		env[kv[i]] = kv[i+1]
 	}
 	c := &client{t: t, srv: apptest.New(t, apptest.Options{Env: env})}
-	id := c.srv.SeedUser(t, "root@example.com", users.RoleAdmin)
+	id := c.srv.SeedUser(t, "root@example.com", account.RoleAdmin)
 	c.auth = c.srv.Bearer(t, id)
 	c.root = apptest.Expect[users.User](t, c.do(http.MethodGet, fmt.Sprintf("%s/%d", base, id), nil), http.StatusOK).Data
 	return c
@@ -87,7 +88,7 @@ func TestCreate(t *testing.T) {
 	before := time.Now().Add(-time.Minute)
 	u := c.create("Ada.Lovelace@Example.com", "Ada")
 	if u.ID <= 0 || u.Email != "Ada.Lovelace@Example.com" || u.DisplayName != "Ada" ||
-		u.Role != users.RoleUser || !u.IsActive || u.CreatedAt.Before(before) || u.UpdatedAt.Before(before) {
+		u.Role != account.RoleUser || !u.IsActive || u.CreatedAt.Before(before) || u.UpdatedAt.Before(before) {
 		t.Errorf("created %+v: want the email as given, role user, active, fresh timestamps", u)
 	}
 	if got := apptest.Expect[users.User](t, c.do(http.MethodGet, fmt.Sprintf("%s/%d", base, u.ID), nil), http.StatusOK).Data; got != u {
@@ -109,7 +110,7 @@ func TestCreate(t *testing.T) {
 		"role": "admin", "is_active": false, "id": 999,
 	})
 	g := apptest.Expect[users.User](t, r, http.StatusCreated).Data
-	if g.Role != users.RoleUser || !g.IsActive || g.ID == 999 {
+	if g.Role != account.RoleUser || !g.IsActive || g.ID == 999 {
 		t.Errorf("created %+v: role, is_active and id must not be settable on create", g)
 	}
 }
@@ -213,7 +214,7 @@ func seed(c *client, n int) []users.User {
 		u := c.create(fmt.Sprintf("user%02d@example.com", i-1), fmt.Sprintf("User %02d", i-1))
 		change := map[string]any{}
 		if (i-1)%3 == 0 {
-			change["role"] = users.RoleAdmin
+			change["role"] = account.RoleAdmin
 		}
 		if (i-1)%2 == 1 {
 			change["is_active"] = false
@@ -294,7 +295,7 @@ func TestListPagingSortsAndFilters(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	all := seed(c, 11)
-	admins := where(all, func(u users.User) bool { return u.Role == users.RoleAdmin })
+	admins := where(all, func(u users.User) bool { return u.Role == account.RoleAdmin })
 	inactive := where(all, func(u users.User) bool { return !u.IsActive })
 	activeAdmins := where(admins, func(u users.User) bool { return u.IsActive })
 	if len(admins) == 0 || len(inactive) == 0 || len(activeAdmins) == 0 || len(activeAdmins) == len(admins) {
@@ -307,7 +308,7 @@ func TestListPagingSortsAndFilters(t *testing.T) {
 	}{
 		{"", all},
 		{"role=admin", admins},
-		{"role=user", where(all, func(u users.User) bool { return u.Role == users.RoleUser })},
+		{"role=user", where(all, func(u users.User) bool { return u.Role == account.RoleUser })},
 		{"is_active=false", inactive},
 		{"is_active=true", where(all, func(u users.User) bool { return u.IsActive })},
 		{"role=admin&is_active=true", activeAdmins},
@@ -437,15 +438,15 @@ func TestUpdate(t *testing.T) {
 		t.Errorf("after renaming: %+v, was %+v; only display_name (and updated_at) may change", renamed, u)
 	}
 	promoted := c.patch(u.ID, map[string]any{"role": "admin"})
-	if promoted.Role != users.RoleAdmin || promoted.DisplayName != "After" || !promoted.IsActive {
+	if promoted.Role != account.RoleAdmin || promoted.DisplayName != "After" || !promoted.IsActive {
 		t.Errorf("after promoting: %+v", promoted)
 	}
 	off := c.patch(u.ID, map[string]any{"is_active": false, "display_name": nil})
-	if off.IsActive || off.Role != users.RoleAdmin || off.DisplayName != "After" {
+	if off.IsActive || off.Role != account.RoleAdmin || off.DisplayName != "After" {
 		t.Errorf("after deactivating: %+v", off)
 	}
 	on := c.patch(u.ID, map[string]any{"is_active": true, "role": "user", "display_name": "Again"})
-	if !on.IsActive || on.Role != users.RoleUser || on.DisplayName != "Again" {
+	if !on.IsActive || on.Role != account.RoleUser || on.DisplayName != "Again" {
 		t.Errorf("after changing everything: %+v", on)
 	}
 	if same := c.patch(u.ID, map[string]any{}); same != on {

@@ -1,7 +1,7 @@
-// Package auth is the authentication core every module shares: access tokens (JWT),
+// Package authn is the authentication core every module shares: access tokens (JWT),
 // the authenticated principal carried in the request context, and the chained route
 // dependencies built on it (RequireAuth, RequireRole, Load, Require).
-package auth
+package authn
 
 import (
 	"crypto/hmac"

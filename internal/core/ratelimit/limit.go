@@ -1,6 +1,6 @@
-// Package throttle parses and validates rate limits written as "N/PERIOD[:BURST]" or
-// "off"; internal/core/ratelimit applies them.
-package throttle
+package ratelimit
+
+// This file parses and validates rate limits written as "N/PERIOD[:BURST]" or "off".
 
 import (
 	"fmt"

@@ -1,31 +1,35 @@
-package users
+package account
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/password"
-	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/testdb"
 )
 
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
 func newService(t *testing.T) *Service {
 	t.Helper()
-	cursors, err := db.NewCursorCodec([]byte("a test cursor secret of at least 32 bytes"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := db.NewPool(context.Background(), db.PoolConfig{URL: testdb.NewURL(t), MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	store, _ := testdb.NewStore(t)
 	params := password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
-	return NewService(pool, cursors, password.NewHasher(params, 2, time.Second), defaultConfig())
+	return New(store, password.NewHasher(params, 2, time.Second), nil)
+}
+
+// hashOf returns the stored password hash of account id.
+func hashOf(t *testing.T, s *Service, id int64) string {
+	t.Helper()
+	u, err := s.store.GetUser(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.PasswordHash
 }
 
 func TestServiceStoresAVerifiableHash(t *testing.T) {
@@ -36,11 +40,11 @@ func TestServiceStoresAVerifiableHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, rehash, err := s.hasher.Verify(ctx, "a long password", u.PasswordHash); !ok || rehash || err != nil {
+	if ok, rehash, err := s.hasher.Verify(ctx, "a long password", hashOf(t, s, u.ID)); !ok || rehash || err != nil {
 		t.Errorf("Verify(stored hash) = %v, %v, %v; want true, false, nil", ok, rehash, err)
 	}
 	admin, err := s.Create(ctx, CreateInput{Email: "root@example.com", DisplayName: "Root", Password: "a long password", Role: RoleAdmin})
-	if err != nil || admin.Role != RoleAdmin || admin.PasswordHash == u.PasswordHash {
+	if err != nil || admin.Role != RoleAdmin || hashOf(t, s, admin.ID) == hashOf(t, s, u.ID) {
 		t.Errorf("Create(admin) = role %q, %v; want admin with its own salt", admin.Role, err)
 	}
 }
@@ -73,13 +77,13 @@ func TestServiceMapsCheckViolationsToFields(t *testing.T) {
 func TestTranslateHashingErrors(t *testing.T) {
 	t.Parallel()
 	for _, err := range []error{password.ErrBusy, fmt.Errorf("hash: %w", password.ErrBusy)} {
-		e, ok := apperr.As(translate(err))
+		e, ok := apperr.As(New(nil, nil, nil).translate(err))
 		if !ok || e.Kind != apperr.KindUnavailable || !errors.Is(e, password.ErrBusy) {
-			t.Errorf("translate(%v) = %v, want KindUnavailable wrapping ErrBusy", err, e)
+			t.Errorf("New(nil, nil, nil).translate(%v) = %v, want KindUnavailable wrapping ErrBusy", err, e)
 		}
 	}
 	canceled := fmt.Errorf("password: %w", context.Canceled)
-	if got := translate(canceled); !errors.Is(got, context.Canceled) {
-		t.Errorf("translate(%v) = %v, want the context error kept", canceled, got)
+	if got := New(nil, nil, nil).translate(canceled); !errors.Is(got, context.Canceled) {
+		t.Errorf("New(nil, nil, nil).translate(%v) = %v, want the context error kept", canceled, got)
 	}
 }

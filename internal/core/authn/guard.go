@@ -1,4 +1,4 @@
-package auth
+package authn
 
 import (
 	"context"
@@ -43,12 +43,6 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
 }
-
-// Errors of authentication and authorization.
-var (
-	ErrUnauthenticated = apperr.New(apperr.KindUnauthenticated, "unauthenticated", "a valid bearer token is required")
-	ErrForbidden       = apperr.New(apperr.KindForbidden, "forbidden", "you may not do this")
-)
 
 // UserState returns the current role of user id and whether the user is active; a
 // missing user is reported as inactive. It is the source of truth that makes
@@ -126,7 +120,7 @@ func (g *Guard) reject(c *gin.Context, reason string, err error) {
 		g.OnFailure(reason)
 	}
 	c.Header("WWW-Authenticate", `Bearer realm="api"`)
-	httpx.Fail(c, ErrUnauthenticated.Wrap(err))
+	httpx.Fail(c, apperr.ErrUnauthorized.Wrap(err))
 }
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.
@@ -145,11 +139,11 @@ func RequireRole(role string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, ok := PrincipalFrom(c.Request.Context())
 		if !ok {
-			httpx.Fail(c, ErrUnauthenticated)
+			httpx.Fail(c, apperr.ErrUnauthorized)
 			return
 		}
 		if p.Role != role {
-			httpx.Fail(c, ErrForbidden)
+			httpx.Fail(c, apperr.ErrForbidden)
 			return
 		}
 		c.Next()
@@ -158,7 +152,7 @@ func RequireRole(role string) gin.HandlerFunc {
 
 // Require is the dependency that checks a resource loaded earlier in the chain (see
 // httpx.Load) against the caller: check returns nil to allow, or the error to answer
-// with (typically ErrForbidden, or the resource's not-found error to hide it). It must
+// with (typically apperr.ErrForbidden, or the resource's not-found error to hide it). It must
 // follow RequireAuth or OptionalAuth; anonymous callers get a zero Principal.
 func Require[T any](slot httpx.Slot[T], check func(p Principal, v T) error) gin.HandlerFunc {
 	return func(c *gin.Context) {

@@ -1,0 +1,75 @@
+package db
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/quarrydev/quarry/internal/db/sqlc"
+)
+
+//go:generate go run ./dbgen
+
+// Querier is every generated query. The ones a [Store] hands out return errors
+// already translated into this package's vocabulary (see [Translate]).
+type Querier = sqlc.Querier
+
+// QueryHook observes one query: it is called with the query's name (e.g. "GetPost")
+// before the query runs and returns the context to run it with and a function the
+// store calls with the query's translated error (nil on success). Metrics and spans
+// per query are hooks.
+type QueryHook func(ctx context.Context, name string) (context.Context, func(err error))
+
+// Store is what services use of the database: the generated queries on the pool
+// (embedded [Querier]) and [Store.InTx] for several of them in one transaction.
+// Every query's error is translated once, here, and every query is seen by the
+// store's hooks under its name. A Store is safe for concurrent use.
+type Store struct {
+	Querier
+	pool  *Pool
+	hooks []QueryHook
+}
+
+// NewStore returns a store running queries on pool and telling hooks about each.
+func NewStore(pool *Pool, hooks ...QueryHook) *Store {
+	s := &Store{pool: pool, hooks: hooks}
+	s.Querier = queries{q: sqlc.New(pool), hooks: hooks}
+	return s
+}
+
+// InTx runs fn in a transaction (see [InTx]: rolled back on error or panic, rerun on
+// serialization failures and deadlocks), handing it the queries bound to the
+// transaction. It returns nil after the commit, fn's error as fn returned it, or a
+// begin or commit error translated into this package's vocabulary.
+func (s *Store) InTx(ctx context.Context, fn func(q Querier) error) error {
+	return Translate(InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		return fn(queries{q: sqlc.New(tx), hooks: s.hooks})
+	}))
+}
+
+// queries wraps generated queries with translation and hooks; its methods are
+// generated (store_gen.go).
+type queries struct {
+	q     sqlc.Querier
+	hooks []QueryHook
+}
+
+// start runs the hooks for query name and returns the context to run it with and
+// the function that finishes it: it translates the error, tells the hooks and
+// returns it.
+func (q queries) start(ctx context.Context, name string) (context.Context, func(error) error) {
+	if len(q.hooks) == 0 {
+		return ctx, Translate
+	}
+	ends := make([]func(error), len(q.hooks))
+	for i, h := range q.hooks {
+		ctx, ends[i] = h(ctx, name)
+	}
+	return ctx, func(err error) error {
+		err = Translate(err)
+		for i := len(ends) - 1; i >= 0; i-- {
+			ends[i](err)
+		}
+		return err
+	}
+}
