@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,11 @@ type App struct {
 	tokens  *authn.Tokens
 	limits  *rateLimits
 	observe *observability
+	// states caches users' role and activity for the guard; listening stops it
+	// listening to the database's notifications of changed users.
+	states    *authn.StateCache
+	listening context.CancelFunc
+	listened  sync.WaitGroup
 
 	ready    atomic.Bool // false until serving and again once shutdown starts
 	migrated atomic.Bool // set once the database was seen up to date
@@ -104,7 +110,38 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	limits.check(ctx, opts.Log)
+	a.listenUserStates()
 	return a, nil
+}
+
+// userStateChannel is where the database announces changed users (the trigger
+// users_notify_auth_state of schema/users.sql).
+const userStateChannel = "user_auth_state"
+
+// userStateMaxAge and userStateMaxUsers bound the guard's cache of users' state; the
+// notifications keep it exact meanwhile.
+const (
+	userStateMaxAge   = time.Minute
+	userStateMaxUsers = 100_000
+)
+
+// listenUserStates keeps the guard's cache of users' state live while the database's
+// notifications of changed users arrive, until Close: a deactivation or role change
+// made anywhere (any instance, the CLI, SQL) applies to the next request. While the
+// notifications cannot be received the cache is bypassed.
+func (a *App) listenUserStates() {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.listening = cancel
+	a.listened.Go(func() {
+		a.pool.Listen(ctx, userStateChannel, db.Listener{
+			Ready:  func() { a.states.Live(true) },
+			Notify: a.states.Notified,
+			Lost: func(err error) {
+				a.states.Live(false)
+				a.log.Warn("user state notifications lost; reading users' state from the database on every request until they are back", "error", err)
+			},
+		})
+	})
 }
 
 // mount builds what modules depend on, the engine with its middleware, and mounts
@@ -140,8 +177,19 @@ func (a *App) deps() (module.Deps, error) {
 	if err != nil {
 		return module.Deps{}, fmt.Errorf("CURSOR_SECRET: %w", err)
 	}
-	a.store = db.NewStore(a.pool, a.observe.queryHooks()...)
-	store := a.store
+	var store *db.Store
+	a.states = authn.NewStateCache(func(ctx context.Context, id int64) (string, bool, error) {
+		st, err := store.GetUserAuthState(ctx, id)
+		if errors.Is(err, db.ErrNotFound) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		return st.Role, st.IsActive, nil
+	}, userStateMaxAge, userStateMaxUsers)
+	a.store = db.NewStore(a.pool, append(a.observe.queryHooks(), forgetChangedUsers(a.states))...)
+	store = a.store
 	params := password.DefaultParams()
 	params.Memory, params.Iterations, params.Parallelism = a.cfg.PasswordMemoryKiB, a.cfg.PasswordIterations, a.cfg.PasswordParallelism
 	if err := params.Validate(); err != nil {
@@ -152,16 +200,7 @@ func (a *App) deps() (module.Deps, error) {
 		return module.Deps{}, err
 	}
 	a.tokens = tokens
-	guard := authn.NewGuard(tokens, func(ctx context.Context, id int64) (string, bool, error) {
-		st, err := store.GetUserAuthState(ctx, id)
-		if errors.Is(err, db.ErrNotFound) {
-			return "", false, nil
-		}
-		if err != nil {
-			return "", false, err
-		}
-		return st.Role, st.IsActive, nil
-	})
+	guard := authn.NewGuard(tokens, a.states.State)
 	guard.OnFailure = a.observe.metrics.AuthFailure
 	return module.Deps{
 		Store: store, Cursors: cursors, Log: a.log,
@@ -170,6 +209,23 @@ func (a *App) deps() (module.Deps, error) {
 		Guard:      guard,
 		RateLimits: a.limits.limiter,
 	}, nil
+}
+
+// forgetChangedUsers is the store hook that makes this instance's own changes of users
+// apply to its next request without waiting for the notification: a successful
+// UpdateUser or DeleteUser empties the cache (again at commit, by the notification, in
+// case a request read the old state meanwhile).
+func forgetChangedUsers(states *authn.StateCache) db.QueryHook {
+	return func(ctx context.Context, name string) (context.Context, func(error)) {
+		if name != "UpdateUser" && name != "DeleteUser" {
+			return ctx, func(error) {}
+		}
+		return ctx, func(err error) {
+			if err == nil {
+				states.ForgetAll()
+			}
+		}
+	}
 }
 
 // engine returns the gin engine with the middleware chain every request passes.
@@ -303,6 +359,10 @@ func (a *App) RateLimiter() *ratelimit.Limiter { return a.limits.limiter }
 
 // Close releases the database pool and the rate limiter's Redis client.
 func (a *App) Close() {
+	if a.listening != nil {
+		a.listening()
+		a.listened.Wait()
+	}
 	a.pool.Close()
 	if err := a.limits.close(); err != nil {
 		a.log.Warn("closing the rate limiter's Redis client", "error", err)
