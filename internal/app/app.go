@@ -242,13 +242,15 @@ func (a *App) engine() (*gin.Engine, error) {
 	if err := engine.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	chain := []gin.HandlerFunc{middleware.RequestID(a.log)}
-	chain = append(chain, a.observe.middleware(a.cfg.TracingServiceName)...)
-	chain = append(chain,
-		middleware.AccessLog(a.log),
-		middleware.Recover(),
-		middleware.SecurityHeaders(a.cfg.HSTS),
-	)
+	core := middleware.CoreConfig{
+		Log: a.log, HSTS: a.cfg.HSTS,
+		BodyLimit: a.cfg.BodyLimit, BodyReadTimeout: a.cfg.BodyReadTimeout, RequestTimeout: a.cfg.RequestTimeout,
+	}
+	if m := a.observe.metrics; m != nil {
+		core.Observe, core.InFlight = m.Observe, m.InFlight
+	}
+	chain := []gin.HandlerFunc{middleware.Core(core)}
+	chain = append(chain, a.observe.tracing.Middleware(a.cfg.TracingServiceName)...)
 	if cors := middleware.CORS(middleware.CORSConfig{
 		AllowedOrigins: a.cfg.CORSAllowedOrigins,
 		AllowedMethods: a.cfg.CORSAllowedMethods,
@@ -257,7 +259,7 @@ func (a *App) engine() (*gin.Engine, error) {
 	}); cors != nil {
 		chain = append(chain, cors)
 	}
-	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.BodyDeadline(a.cfg.BodyReadTimeout), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(a.tokens))
+	chain = append(chain, a.limits.middleware(a.tokens))
 	engine.Use(chain...)
 	engine.NoRoute(func(c *gin.Context) {
 		httpx.Fail(c, httpx.ErrRouteNotFound)
