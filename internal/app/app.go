@@ -21,6 +21,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/logging"
 	"github.com/quarrydev/quarry/internal/core/metrics"
 	"github.com/quarrydev/quarry/internal/core/middleware"
 	"github.com/quarrydev/quarry/internal/core/module"
@@ -36,6 +37,7 @@ import (
 type App struct {
 	cfg     *config.Config
 	log     *slog.Logger
+	access  *logging.AccessLog
 	pool    *db.Pool
 	store   *db.Store
 	router  *httpx.Router
@@ -62,6 +64,8 @@ type Options struct {
 	// requires the database to have them all applied. Nil skips that check.
 	Migrations *migrate.Engine
 	Log        *slog.Logger
+	// AccessLog, when set, writes the access log lines (JSON) in place of Log.
+	AccessLog *logging.AccessLog
 	// SpanExporter, when set, receives the trace spans instead of the OTLP exporter
 	// configured by TRACING_OTLP_ENDPOINT.
 	SpanExporter sdktrace.SpanExporter
@@ -104,7 +108,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	limits.limiter.OnRejected = observe.metrics.RateLimited
 	limits.limiter.OnBackendError = func(policy string, _ error) { observe.metrics.RateLimitBackendError(policy) }
-	a := &App{cfg: cfg, log: opts.Log, pool: pool, modules: mods, schema: opts.Migrations, limits: limits, observe: observe}
+	a := &App{cfg: cfg, log: opts.Log, access: opts.AccessLog, pool: pool, modules: mods, schema: opts.Migrations, limits: limits, observe: observe}
 	if err := a.mount(mods); err != nil {
 		a.Close()
 		return nil, err
@@ -243,7 +247,7 @@ func (a *App) engine() (*gin.Engine, error) {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
 	core := middleware.CoreConfig{
-		Log: a.log, HSTS: a.cfg.HSTS,
+		Log: a.log, Access: a.access, HSTS: a.cfg.HSTS,
 		BodyLimit: a.cfg.BodyLimit, BodyReadTimeout: a.cfg.BodyReadTimeout, RequestTimeout: a.cfg.RequestTimeout,
 	}
 	if m := a.observe.metrics; m != nil {

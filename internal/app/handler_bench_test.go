@@ -28,7 +28,7 @@ func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(status int)      { w.status = status }
 
 // BenchmarkHandler measures the API's handler path in process, every middleware on
-// (JSON access log encoded and discarded, rate limiting, metrics, security headers,
+// (the JSON access log encoded as in production and discarded, rate limiting, metrics, security headers,
 // deadlines), against a real database: CPU and allocations per request of the routes
 // bench/targets.sh loads over HTTP. Decisions about the request path are taken on
 // its allocs/op and ns/op, which other work on the machine disturbs much less than
@@ -38,7 +38,7 @@ func (w *discardWriter) WriteHeader(status int)      { w.status = status }
 func BenchmarkHandler(b *testing.B) {
 	cfg, mods := apptest.Config(b, apptest.Options{Env: map[string]string{"RATE_LIMIT_DEFAULT": "1000000000/1s"}})
 	log := slog.New(logging.RequestHandler(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	a, err := app.New(context.Background(), cfg, app.Options{Modules: mods, Log: log})
+	a, err := app.New(context.Background(), cfg, app.Options{Modules: mods, Log: log, AccessLog: logging.NewAccessLog(io.Discard)})
 	if err != nil {
 		b.Fatal(err)
 	}

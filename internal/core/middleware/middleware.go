@@ -21,6 +21,7 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/logging"
 	"github.com/quarrydev/quarry/internal/core/reqctx"
 )
 
@@ -72,8 +73,11 @@ func (g *requestIDs) next() string {
 
 // CoreConfig configures Core.
 type CoreConfig struct {
-	// Log receives the access log and the request's own log lines.
+	// Log receives the request's own log lines, and the access log unless Access is set.
 	Log *slog.Logger
+	// Access, when set, writes the access log lines (JSON) instead of Log, at the
+	// levels Log is enabled for.
+	Access *logging.AccessLog
 	// HSTS adds Strict-Transport-Security (serve behind HTTPS only).
 	HSTS bool
 	// BodyLimit is the largest request body in bytes.
@@ -145,7 +149,14 @@ func Core(cfg CoreConfig) gin.HandlerFunc {
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		if log.Enabled(ctx, level) {
+		switch {
+		case !log.Enabled(ctx, level):
+		case cfg.Access != nil:
+			_ = cfg.Access.Write(&logging.AccessEntry{
+				Time: time.Now(), Level: level, Method: c.Request.Method, Route: route, Path: c.Request.URL.Path,
+				Status: status, Latency: elapsed, Bytes: max(c.Writer.Size(), 0), ClientIP: info.ClientIP, RequestID: id,
+			})
+		default:
 			log.LogAttrs(ctx, level, "request",
 				slog.String("method", c.Request.Method),
 				slog.String("route", route),
