@@ -60,10 +60,18 @@ func (v Viewer) CanEdit(p sqlc.Post) bool {
 
 // Create inserts a post by author (a draft unless in says otherwise). Errors:
 // ErrAuthorNotFound; the audit log's.
+//
+// The post and its post.create event are written by one statement, in one round trip.
 func (s *Service) Create(ctx context.Context, author int64, in *CreatePostRequest) (sqlc.Post, error) {
-	return s.posts.Create(ctx, "", func(q db.Querier) (sqlc.Post, error) {
-		return q.CreatePost(ctx, sqlc.CreatePostParams{AuthorID: author, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status)})
+	o := audit.OriginOf(ctx, 0)
+	p, err := s.posts.Store.CreatePostAudited(ctx, sqlc.CreatePostAuditedParams{
+		AuthorID: author, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status),
+		ActorID: o.ActorID, RequestID: o.RequestID, ClientIp: o.ClientIP, UserAgent: o.UserAgent,
 	})
+	if err != nil {
+		return sqlc.Post{}, s.posts.Translate(err)
+	}
+	return sqlc.Post(p), nil
 }
 
 // Get returns post id. Errors: ErrPostNotFound.
