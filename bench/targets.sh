@@ -93,7 +93,9 @@ LOAD="$WORK/load"
 
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_mb() { awk '/^VmRSS:/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
+# rss_mb PID: "VmRSS RssAnon" in MB: all resident pages, and those that are the
+# process's own memory (heap, stacks) rather than its executable's mapped pages.
+rss_mb() { awk '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2} END {printf "%.1f %.1f\n", r / 1024, a / 1024}' "/proc/$1/status"; }
 
 # 2. Database: migrated, seeded as bench/run.sh seeds it.
 log "creating database $BENCH_DB (users: $USERS, posts: $POSTS)"
@@ -204,15 +206,18 @@ T_LABEL=([get_bare]="GET post, bare" [get_full]="GET post, Quarry, anonymous" [g
 	[list_bare]="list 20, bare" [list_full]="list 20, Quarry"
 	[create_bare]="create, bare (post + audit row in one tx)" [create_full]="create, Quarry (signed in, audited)")
 args_of() { # TARGET: the load generator's arguments beyond url, c, d and warm-up
-	case $1 in
-	get_*) printf '%s\0' -ids "$POSTS" ;;
-	esac
-	case $1 in
-	get_auth | create_full) printf '%s\0' -H "$AUTH" ;;
-	esac
-	case $1 in
-	create_*) printf '%s\0' -method POST -body "$CREATE_BODY" ;;
-	esac
+	case $1 in get_* | alone | flooded) printf '%s\0' -ids "$POSTS" ;; esac
+	case $1 in get_auth | create_full) printf '%s\0' -H "$AUTH" ;; esac
+	case $1 in create_*) printf '%s\0' -method POST -body "$CREATE_BODY" ;; esac
+}
+# flood_logins BASE SECONDS: sign in as the benchmark user with FLOOD_LOGIN_C
+# connections for SECONDS against BASE, in the background (its pid in FLOOD_PID, its
+# result appended to $WORK/logins.jsonl).
+flood_logins() {
+	"$LOAD" -method POST -url "$1/api/v1/auth/login" -body "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" \
+		-c "$FLOOD_LOGIN_C" -d "$2s" -warmup 0s -timeout 10s >>"$WORK/logins.jsonl" &
+	FLOOD_PID=$!
+	PIDS+=("$FLOOD_PID")
 }
 
 # run_http TARGET [CONNS]: one measured run; appends "rps p50 p99 cpu_us errors non2xx"
@@ -253,9 +258,11 @@ done
 # Resident memory: the largest VmRSS seen at the end of a run (the heap is then as
 # large as the load made it), not VmHWM, which also holds the password hashes of the
 # sign-in above (19 MiB each).
-max_rss() { sort -g "$WORK/rss-$1" | tail -n 1; }
-RSS_API=$(max_rss "$(get PID api)")
-RSS_BARE=$(max_rss "$(get PID bare)")
+max_rss() { sort -g -k "$2" "$WORK/rss-$1" | tail -n 1 | awk -v k="$2" '{print $k}'; }
+RSS_API=$(max_rss "$(get PID api)" 1)
+RSS_BARE=$(max_rss "$(get PID bare)" 1)
+ANON_API=$(max_rss "$(get PID api)" 2)
+ANON_BARE=$(max_rss "$(get PID bare)" 2)
 
 # 5. Login flood: a second API instance with its login limits off; GET alone and GET
 # during the flood alternate.
@@ -272,17 +279,13 @@ T_URL[alone]="$FLOOD/api/v1/posts/{id}"
 T_URL[flooded]="$FLOOD/api/v1/posts/{id}"
 T_LABEL[alone]="GET post, no flood (c=$FLOOD_GET_C)"
 T_LABEL[flooded]="GET post, login flood (c=$FLOOD_GET_C + $FLOOD_LOGIN_C)"
-args_of() { printf '%s\0' -ids "$POSTS"; }
 for ((r = 1; r <= ROUNDS; r++)); do
 	for t in alone flooded; do
 		if [[ $t == flooded ]]; then
-			"$LOAD" -method POST -url "$FLOOD/api/v1/auth/login" -body "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" \
-				-c "$FLOOD_LOGIN_C" -d "$((DURATION + WARMUP + 3))s" -warmup 0s -timeout 10s >>"$WORK/logins.jsonl" &
-			lp=$!
-			PIDS+=("$lp")
+			flood_logins "$FLOOD" $((DURATION + WARMUP + 3))
 			sleep 1
 			run_http "$t" "$FLOOD_GET_C"
-			wait "$lp" || die "the login flood failed"
+			wait "$FLOOD_PID" || die "the login flood failed"
 		else
 			run_http "$t" "$FLOOD_GET_C"
 		fi
@@ -326,6 +329,7 @@ done
 	echo
 	echo "Also: CPU/request create $(ratio "$(median create_full 4)" "$(median create_bare 4)")x bare, list $(ratio "$(median list_full 4)" "$(median list_bare 4)")x bare;" \
 		"bearer / anonymous $(ratio "$(median get_auth 4)" "$(median get_full 4)")x; RSS of bare under the same load $RSS_BARE MB."
+	echo "Resident memory of its own (RssAnon: heap, stacks; the rest of VmRSS is the executable's mapped pages): API $ANON_API MB, bare $ANON_BARE MB."
 	echo "Logins during the flood: $(awk '{print $0}' "$WORK/logins.jsonl" | sed -nE 's/.*"rps":([0-9.]+).*"statuses":\{([^}]*)\}.*/\1 req\/s {\2}/p' | paste -sd ';' -)."
 } | tee "$WORK/table.txt"
 
@@ -355,12 +359,6 @@ if [[ $PROFILE == 1 ]]; then
 	T_URL=([get_bare]="$BARE/posts/{id}" [get_full]="$API/api/v1/posts/{id}" [get_auth]="$API/api/v1/posts/{id}"
 		[list_bare]="$BARE/posts?limit=20" [list_full]="$API/api/v1/posts?limit=20"
 		[create_bare]="$BARE/posts" [create_full]="$API/api/v1/posts" [flooded]="$API/api/v1/posts/{id}")
-	unset -f args_of
-	args_of() {
-		case $1 in get_* | flooded) printf '%s\0' -ids "$POSTS" ;; esac
-		case $1 in get_auth | create_full) printf '%s\0' -H "$AUTH" ;; esac
-		case $1 in create_*) printf '%s\0' -method POST -body "$CREATE_BODY" ;; esac
-	}
 	for t in get_bare get_full get_auth list_bare list_full create_bare create_full flooded; do
 		n=${t%_full}
 		n=${n%_bare}
@@ -368,11 +366,10 @@ if [[ $PROFILE == 1 ]]; then
 		[[ $t == *_bare ]] && srv=bare
 		mapfile -d '' extra < <(args_of "$t")
 		c=$CONCURRENCY
+		FLOOD_PID=""
 		if [[ $t == flooded ]]; then
 			c=$FLOOD_GET_C
-			"$LOAD" -method POST -url "$API/api/v1/auth/login" -body "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" \
-				-c "$FLOOD_LOGIN_C" -d "$((DURATION + 4))s" -warmup 0s -timeout 10s >/dev/null &
-			PIDS+=($!)
+			flood_logins "$API" $((DURATION + 4))
 		fi
 		"$LOAD" -url "${T_URL[$t]}" -c "$c" -d "$((DURATION + 2))s" -warmup 1s "${extra[@]}" >"$WORK/prof-$t.json" &
 		lp=$!
@@ -381,7 +378,7 @@ if [[ $PROFILE == 1 ]]; then
 		curl -fsS -o "$RESULTS_DIR/cpu-$t.pprof" "http://127.0.0.1:$(get PPROF "$srv")/debug/pprof/profile?seconds=$DURATION" ||
 			die "could not fetch the CPU profile of $t"
 		wait "$lp"
-		[[ $t == flooded ]] && wait
+		if [[ -n $FLOOD_PID ]]; then wait "$FLOOD_PID"; fi
 		reqs=$(awk -v r="$(field "$(cat "$WORK/prof-$t.json")" rps)" -v d="$DURATION" 'BEGIN {printf "%d", r * d}')
 		{
 			echo
@@ -391,7 +388,7 @@ if [[ $PROFILE == 1 ]]; then
 					/flat%/ {next}
 					NF >= 6 && $1 ~ /ms$/ {f = $1; c = $4; sub(/ms$/, "", f); sub(/ms$/, "", c); name = $6; for (i = 7; i <= NF; i++) name = name " " $i
 						printf "  %7.2f own %7.2f cum  %s\n", f * 1000 / n, c * 1000 / n, name}'
-			echo "  the project's functions by cumulative CPU, µs per request:"
+			[[ $srv == api ]] && echo "  the project's functions by cumulative CPU, µs per request:"
 			go tool pprof -top -cum -nodecount=400 -unit=ms "$RESULTS_DIR/cpu-$t.pprof" 2>/dev/null |
 				awk -v n="$reqs" '$NF ~ /quarrydev\/quarry/ || $6 ~ /quarrydev\/quarry/ {c = $4; sub(/ms$/, "", c); name = $6; for (i = 7; i <= NF; i++) name = name " " $i
 						sub(/^github\.com\/quarrydev\/quarry\/internal\//, "", name)
