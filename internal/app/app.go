@@ -35,17 +35,18 @@ import (
 
 // App is a configured API server.
 type App struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	access  *logging.AccessLog
-	pool    *db.Pool
-	store   *db.Store
-	router  *httpx.Router
-	modules []module.Module
-	schema  *migrate.Engine
-	tokens  *authn.Tokens
-	limits  *rateLimits
-	observe *observability
+	cfg      *config.Config
+	log      *slog.Logger
+	access   *logging.AccessLog
+	pool     *db.Pool
+	replicas *db.Replicas // nil without DATABASE_REPLICA_URLS
+	store    *db.Store
+	router   *httpx.Router
+	modules  []module.Module
+	schema   *migrate.Engine
+	tokens   *authn.Tokens
+	limits   *rateLimits
+	observe  *observability
 	// states caches users' role and activity for the guard; listening stops it
 	// listening to the database's notifications of changed users.
 	states    *authn.StateCache
@@ -83,7 +84,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := db.NewPool(ctx, db.PoolConfig{
+	poolCfg := db.PoolConfig{
 		URL:               cfg.DatabaseURL,
 		MaxConns:          cfg.DBMaxConns,
 		MinConns:          cfg.DBMinConns,
@@ -91,24 +92,35 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		AcquireTimeout:    cfg.DBAcquireTimeout,
 		HealthCheckPeriod: cfg.DBHealthCheckPeriod,
 		Tracer:            tr.QueryTracer(),
-	})
+	}
+	pool, err := db.NewPool(ctx, poolCfg)
 	if err != nil {
+		_ = tr.Shutdown(ctx)
+		return nil, err
+	}
+	replicas, err := newReplicas(ctx, cfg, pool, poolCfg, opts.Log)
+	if err != nil {
+		pool.Close()
 		_ = tr.Shutdown(ctx)
 		return nil, err
 	}
 	observe := &observability{tracing: tr}
 	if cfg.MetricsEnabled {
 		observe.metrics = metrics.New(pool.Raw())
+		observe.metrics.Replicas(replicas)
 	}
 	limits, err := newRateLimits(cfg, opts.Modules, opts.Log, true, observe.metrics.RateLimitBreakerChange)
 	if err != nil {
+		if replicas != nil {
+			replicas.Close()
+		}
 		pool.Close()
 		_ = tr.Shutdown(ctx)
 		return nil, err
 	}
 	limits.limiter.OnRejected = observe.metrics.RateLimited
 	limits.limiter.OnBackendError = func(policy string, _ error) { observe.metrics.RateLimitBackendError(policy) }
-	a := &App{cfg: cfg, log: opts.Log, access: opts.AccessLog, pool: pool, modules: mods, schema: opts.Migrations, limits: limits, observe: observe}
+	a := &App{cfg: cfg, log: opts.Log, access: opts.AccessLog, pool: pool, replicas: replicas, modules: mods, schema: opts.Migrations, limits: limits, observe: observe}
 	if err := a.mount(mods); err != nil {
 		a.Close()
 		return nil, err
@@ -181,9 +193,11 @@ func (a *App) deps() (module.Deps, error) {
 	if err != nil {
 		return module.Deps{}, fmt.Errorf("CURSOR_SECRET: %w", err)
 	}
-	var store *db.Store
+	// The guard's users' state is read from the primary: the notifications that keep
+	// the cache exact are about the primary, which a replica may not have caught up with.
+	primary := db.NewStore(a.pool, a.observe.queryHooks()...)
 	a.states = authn.NewStateCache(func(ctx context.Context, id int64) (string, bool, error) {
-		st, err := store.GetUserAuthState(ctx, id)
+		st, err := primary.GetUserAuthState(ctx, id)
 		if errors.Is(err, db.ErrNotFound) {
 			return "", false, nil
 		}
@@ -192,8 +206,8 @@ func (a *App) deps() (module.Deps, error) {
 		}
 		return st.Role, st.IsActive, nil
 	}, userStateMaxAge, userStateMaxUsers)
-	a.store = db.NewStore(a.pool, append(a.observe.queryHooks(), forgetChangedUsers(a.states))...)
-	store = a.store
+	a.store = db.NewReplicatedStore(a.pool, a.replicas, append(a.observe.queryHooks(), forgetChangedUsers(a.states))...)
+	store := a.store
 	params := password.DefaultParams()
 	params.Memory, params.Iterations, params.Parallelism = a.cfg.PasswordMemoryKiB, a.cfg.PasswordIterations, a.cfg.PasswordParallelism
 	if err := params.Validate(); err != nil {
@@ -264,6 +278,9 @@ func (a *App) engine() (*gin.Engine, error) {
 		chain = append(chain, cors)
 	}
 	chain = append(chain, a.limits.middleware(a.tokens))
+	if a.replicas != nil {
+		chain = append(chain, readYourWrites(a.cfg.HSTS))
+	}
 	engine.Use(chain...)
 	engine.NoRoute(func(c *gin.Context) {
 		httpx.Fail(c, httpx.ErrRouteNotFound)
@@ -363,11 +380,17 @@ func (a *App) Store() *db.Store { return a.store }
 // RateLimiter returns the limiter of API requests and login attempts.
 func (a *App) RateLimiter() *ratelimit.Limiter { return a.limits.limiter }
 
-// Close releases the database pool and the rate limiter's Redis client.
+// Replicas returns the read replicas, nil without DATABASE_REPLICA_URLS.
+func (a *App) Replicas() *db.Replicas { return a.replicas }
+
+// Close releases the database pools and the rate limiter's Redis client.
 func (a *App) Close() {
 	if a.listening != nil {
 		a.listening()
 		a.listened.Wait()
+	}
+	if a.replicas != nil {
+		a.replicas.Close()
 	}
 	a.pool.Close()
 	if err := a.limits.close(); err != nil {
