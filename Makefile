@@ -7,7 +7,7 @@ API   := $(GO) run ./cmd/api
 # Name of the migration `make generate` writes when schema/ changed.
 NAME  ?= schema_change
 
-.PHONY: all run build generate check test fmt vet sqlc-check store-check atlas-check migrations-check openapi-check docs-check bench faults
+.PHONY: all run build generate check test fmt vet sqlc-check store-check atlas-check migrations-check openapi-check docs-check bench bench-targets faults
 
 all: check test
 
@@ -66,6 +66,10 @@ docs-check:
 ## bench: three-way load comparison (full stack, bare gin+pgx, pgbench)
 bench:
 	bench/run.sh
+
+## bench-targets: every performance target (reads, signed-in reads, lists, audited writes, memory, login flood) against its bare baseline, one table of ratios (about 8 minutes; PROFILE=1 adds CPU profiles per scenario)
+bench-targets:
+	bench/targets.sh
 
 ## faults: the fault suite (own PostgreSQL and Redis on free ports; about a minute): database restart and outage, Redis hang and kill, slow bodies, pool exhaustion, SIGTERM, two instances
 faults:

@@ -176,6 +176,27 @@ INSERT INTO posts (author_id, title, body, status)
 VALUES (@author_id, @title, @body, @status)
 RETURNING id, author_id, title, body, status, created_at, updated_at;
 
+-- name: CreatePostAudited :one
+-- CreatePostAudited inserts a post and its post.create audit event (the post as after)
+-- in one statement, so in one round trip and one implicit transaction: both are
+-- written or neither is. actor_id, request_id, client_ip and user_agent are the
+-- event's origin (see audit.OriginOf).
+WITH created AS (
+    INSERT INTO posts (author_id, title, body, status)
+    VALUES (@author_id, @title, @body, @status)
+    RETURNING *
+), event AS (
+    INSERT INTO audit_events (actor_id, action, resource_type, resource_id, after, request_id, client_ip, user_agent, outcome)
+    -- The post as the API encodes it: times in UTC, as RFC 3339 with a Z.
+    SELECT sqlc.narg('actor_id'), 'post.create', 'post', created.id::text,
+           to_jsonb(created) || jsonb_build_object(
+               'created_at', to_char(created.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'updated_at', to_char(created.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
+           sqlc.narg('request_id'), sqlc.narg('client_ip'), sqlc.narg('user_agent'), 'success'
+    FROM created
+)
+SELECT * FROM created;
+
 -- name: UpdatePost :one
 -- UpdatePost sets the fields given (non-NULL), leaves the others unchanged, bumps
 -- updated_at and returns the post.

@@ -49,3 +49,21 @@ CREATE INDEX users_is_active_id_idx ON users (is_active, id);
 CREATE INDEX users_role_is_active_created_at_id_idx ON users (role, is_active, created_at, id);
 
 CREATE INDEX users_role_is_active_id_idx ON users (role, is_active, id);
+
+-- Every change of a user's role or activity, and every removal, is announced on the
+-- channel user_auth_state with the user's id, so each API instance forgets the state it
+-- cached for that user at once (internal/core/authn). The planner does not diff
+-- functions and triggers, so these two statements ship in the hand-written migration
+-- *_users_auth_state_notify.sql; keep both copies identical.
+CREATE FUNCTION users_notify_auth_state() RETURNS trigger
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM pg_notify('user_auth_state', OLD.id::text);
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER users_notify_auth_state
+    AFTER UPDATE OF role, is_active OR DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION users_notify_auth_state();

@@ -1,9 +1,16 @@
 // Command bare is the baseline the benchmarks compare Quarry against: gin with no
-// middleware and a pgxpool, serving GET /posts/:id with the same SELECT, the same pool
-// size and the same JSON envelope as GET /api/v1/posts/{id} of the API. The difference
-// between the two is what Quarry's layers cost: request id, access log, recovery,
-// security headers, body limit, deadline, binding and validation, the service layer and
-// error mapping.
+// middleware and a pgxpool, doing what the API's routes do with the same SQL, the same
+// pool size and the same JSON envelope, the way a plain handler would:
+//
+//   - GET /posts/:id: the SELECT of GET /api/v1/posts/{id};
+//   - GET /posts?limit=N: the first keyset page of published posts, newest first, with
+//     a signed next cursor, as GET /api/v1/posts?limit=N;
+//   - POST /posts: the post and its audit row (the post as after) inserted in one
+//     transaction, as POST /api/v1/posts, with -author as the author and actor.
+//
+// The difference between bare and the API is what Quarry's layers cost: request id,
+// access log, recovery, security headers, rate limiting, body limit, deadline,
+// authentication, binding and validation, the service layer and error mapping.
 //
 // Usage:
 //
@@ -12,6 +19,10 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +53,31 @@ type post struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// listPosts is the statement of sqlc's ListPostsByCreatedAtDesc on a first page of
+// published posts.
+const listPosts = `SELECT id, author_id, title, body, status, created_at, updated_at FROM posts
+WHERE status = $1 AND (created_at, id) < ('infinity'::timestamptz, 9223372036854775807::bigint)
+ORDER BY created_at DESC, id DESC LIMIT $2`
+
+// createPost and createAudit are the statements of sqlc's CreatePost and CreateAuditEvent.
+const (
+	createPost = `INSERT INTO posts (author_id, title, body, status) VALUES ($1, $2, $3, $4)
+RETURNING id, author_id, title, body, status, created_at, updated_at`
+	createAudit = `INSERT INTO audit_events (actor_id, action, resource_type, resource_id, after, client_ip, user_agent, outcome)
+VALUES ($1, 'post.create', 'post', $2, $3, $4, $5, 'success')`
+)
+
+type postList struct {
+	Items      []post  `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+type newPost struct {
+	Title  string `json:"title"`
+	Body   string `json:"body"`
+	Status string `json:"status"`
+}
+
 type envelope struct {
 	Code string `json:"code"`
 	Msg  string `json:"msg"`
@@ -54,6 +90,7 @@ func main() {
 	minConns := flag.Int("min-conns", 2, "connections kept open (the API's DB_MIN_CONNS)")
 	dbURL := flag.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (default $DATABASE_URL)")
 	pprofAddr := flag.String("pprof", "", "also serve net/http/pprof on this loopback address (for profiling)")
+	author := flag.Int64("author", 1, "author and audit actor of the posts POST /posts creates")
 	flag.Parse()
 
 	if *pprofAddr != "" {
@@ -65,7 +102,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *dbURL, int32(*maxConns), int32(*minConns)); err != nil {
+	if err := run(ctx, *addr, *dbURL, int32(*maxConns), int32(*minConns), *author); err != nil {
 		fmt.Fprintln(os.Stderr, "bare:", err)
 		os.Exit(1)
 	}
@@ -88,7 +125,7 @@ func servePprof(addr string) error {
 	return nil
 }
 
-func run(ctx context.Context, addr, dbURL string, maxConns, minConns int32) error {
+func run(ctx context.Context, addr, dbURL string, maxConns, minConns int32, author int64) error {
 	if dbURL == "" {
 		return errors.New("DATABASE_URL (or -database-url) is required")
 	}
@@ -128,6 +165,76 @@ func run(ctx context.Context, addr, dbURL string, maxConns, minConns int32) erro
 		default:
 			c.JSON(http.StatusOK, envelope{Code: "ok", Msg: "OK", Data: p})
 		}
+	})
+
+	cursorKey := sha256.Sum256([]byte("bare cursor key"))
+	r.GET("/posts", func(c *gin.Context) {
+		limit := 20
+		if v := c.Query("limit"); v != "" {
+			if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 100 {
+				c.JSON(http.StatusUnprocessableEntity, envelope{Code: "invalid", Msg: "limit must be in 1..100"})
+				return
+			}
+		}
+		rows, err := pool.Query(c.Request.Context(), listPosts, "published", limit+1)
+		if err != nil {
+			c.JSON(http.StatusInternalServerError, envelope{Code: "internal", Msg: "internal error"})
+			return
+		}
+		list := postList{Items: make([]post, 0, limit+1)}
+		for rows.Next() {
+			var p post
+			if err := rows.Scan(&p.ID, &p.AuthorID, &p.Title, &p.Body, &p.Status, &p.CreatedAt, &p.UpdatedAt); err != nil {
+				break
+			}
+			list.Items = append(list.Items, p)
+		}
+		if rows.Close(); rows.Err() != nil {
+			c.JSON(http.StatusInternalServerError, envelope{Code: "internal", Msg: "internal error"})
+			return
+		}
+		if len(list.Items) > limit {
+			list.Items = list.Items[:limit]
+			last := list.Items[limit-1]
+			payload, _ := json.Marshal(struct {
+				At time.Time `json:"at"`
+				ID int64     `json:"id"`
+			}{last.CreatedAt, last.ID})
+			mac := hmac.New(sha256.New, cursorKey[:])
+			mac.Write(payload)
+			next := base64.RawURLEncoding.EncodeToString(mac.Sum(payload)[:len(payload)+16])
+			list.NextCursor = &next
+		}
+		c.JSON(http.StatusOK, envelope{Code: "ok", Msg: "OK", Data: list})
+	})
+	r.POST("/posts", func(c *gin.Context) {
+		var in newPost
+		if err := c.ShouldBindJSON(&in); err != nil || in.Title == "" {
+			c.JSON(http.StatusUnprocessableEntity, envelope{Code: "invalid", Msg: "title is required"})
+			return
+		}
+		if in.Status == "" {
+			in.Status = "draft"
+		}
+		ctx := c.Request.Context()
+		var p post
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, createPost, author, in.Title, in.Body, in.Status).
+				Scan(&p.ID, &p.AuthorID, &p.Title, &p.Body, &p.Status, &p.CreatedAt, &p.UpdatedAt); err != nil {
+				return err
+			}
+			after, err := json.Marshal(p)
+			if err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, createAudit, author, strconv.FormatInt(p.ID, 10), after, c.ClientIP(), c.Request.UserAgent())
+			return err
+		})
+		if err != nil {
+			c.JSON(http.StatusInternalServerError, envelope{Code: "internal", Msg: "internal error"})
+			return
+		}
+		c.JSON(http.StatusCreated, envelope{Code: "ok", Msg: "OK", Data: p})
 	})
 
 	ln, err := net.Listen("tcp", addr)

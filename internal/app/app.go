@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/logging"
 	"github.com/quarrydev/quarry/internal/core/metrics"
 	"github.com/quarrydev/quarry/internal/core/middleware"
 	"github.com/quarrydev/quarry/internal/core/module"
@@ -37,6 +39,7 @@ import (
 type App struct {
 	cfg      *config.Config
 	log      *slog.Logger
+	access   *logging.AccessLog
 	pool     *db.Pool
 	replicas *db.Replicas // nil without DATABASE_REPLICA_URLS
 	store    *db.Store
@@ -50,6 +53,11 @@ type App struct {
 	// jobWorkers registers job kinds besides the modules' (Options.JobWorkers).
 	jobWorkers func(*river.Workers) error
 	console    *console // nil when JOBS_CONSOLE_ENABLED is false
+	// states caches users' role and activity for the guard; listening stops it
+	// listening to the database's notifications of changed users.
+	states    *authn.StateCache
+	listening context.CancelFunc
+	listened  sync.WaitGroup
 
 	ready    atomic.Bool // false until serving and again once shutdown starts
 	migrated atomic.Bool // set once the database was seen up to date
@@ -63,6 +71,8 @@ type Options struct {
 	// requires the database to have them all applied. Nil skips that check.
 	Migrations *migrate.Engine
 	Log        *slog.Logger
+	// AccessLog, when set, writes the access log lines (JSON) in place of Log.
+	AccessLog *logging.AccessLog
 	// SpanExporter, when set, receives the trace spans instead of the OTLP exporter
 	// configured by TRACING_OTLP_ENDPOINT.
 	SpanExporter sdktrace.SpanExporter
@@ -118,13 +128,44 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	limits.limiter.OnRejected = observe.metrics.RateLimited
 	limits.limiter.OnBackendError = func(policy string, _ error) { observe.metrics.RateLimitBackendError(policy) }
-	a := &App{cfg: cfg, log: opts.Log, pool: pool, replicas: replicas, modules: mods, schema: opts.Migrations, limits: limits, observe: observe, jobWorkers: opts.JobWorkers}
+	a := &App{cfg: cfg, log: opts.Log, access: opts.AccessLog, pool: pool, replicas: replicas, modules: mods, schema: opts.Migrations, limits: limits, observe: observe, jobWorkers: opts.JobWorkers}
 	if err := a.mount(mods); err != nil {
 		a.Close()
 		return nil, err
 	}
 	limits.check(ctx, opts.Log)
+	a.listenUserStates()
 	return a, nil
+}
+
+// userStateChannel is where the database announces changed users (the trigger
+// users_notify_auth_state of schema/users.sql).
+const userStateChannel = "user_auth_state"
+
+// userStateMaxAge and userStateMaxUsers bound the guard's cache of users' state; the
+// notifications keep it exact meanwhile.
+const (
+	userStateMaxAge   = time.Minute
+	userStateMaxUsers = 100_000
+)
+
+// listenUserStates keeps the guard's cache of users' state live while the database's
+// notifications of changed users arrive, until Close: a deactivation or role change
+// made anywhere (any instance, the CLI, SQL) applies to the next request. While the
+// notifications cannot be received the cache is bypassed.
+func (a *App) listenUserStates() {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.listening = cancel
+	a.listened.Go(func() {
+		a.pool.Listen(ctx, userStateChannel, db.Listener{
+			Ready:  func() { a.states.Live(true) },
+			Notify: a.states.Notified,
+			Lost: func(err error) {
+				a.states.Live(false)
+				a.log.Warn("user state notifications lost; reading users' state from the database on every request until they are back", "error", err)
+			},
+		})
+	})
 }
 
 // mount builds what modules depend on, the engine with its middleware, and mounts
@@ -174,7 +215,20 @@ func (a *App) deps() (module.Deps, error) {
 	if err != nil {
 		return module.Deps{}, fmt.Errorf("CURSOR_SECRET: %w", err)
 	}
-	a.store = db.NewReplicatedStore(a.pool, a.replicas, a.observe.queryHooks()...)
+	// The guard's users' state is read from the primary: the notifications that keep
+	// the cache exact are about the primary, which a replica may not have caught up with.
+	primary := db.NewStore(a.pool, a.observe.queryHooks()...)
+	a.states = authn.NewStateCache(func(ctx context.Context, id int64) (string, bool, error) {
+		st, err := primary.GetUserAuthState(ctx, id)
+		if errors.Is(err, db.ErrNotFound) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		return st.Role, st.IsActive, nil
+	}, userStateMaxAge, userStateMaxUsers)
+	a.store = db.NewReplicatedStore(a.pool, a.replicas, append(a.observe.queryHooks(), forgetChangedUsers(a.states))...)
 	store := a.store
 	params := password.DefaultParams()
 	params.Memory, params.Iterations, params.Parallelism = a.cfg.PasswordMemoryKiB, a.cfg.PasswordIterations, a.cfg.PasswordParallelism
@@ -186,16 +240,7 @@ func (a *App) deps() (module.Deps, error) {
 		return module.Deps{}, err
 	}
 	a.tokens = tokens
-	guard := authn.NewGuard(tokens, func(ctx context.Context, id int64) (string, bool, error) {
-		st, err := store.GetUserAuthState(ctx, id)
-		if errors.Is(err, db.ErrNotFound) {
-			return "", false, nil
-		}
-		if err != nil {
-			return "", false, err
-		}
-		return st.Role, st.IsActive, nil
-	})
+	guard := authn.NewGuard(tokens, a.states.State)
 	guard.OnFailure = a.observe.metrics.AuthFailure
 	return module.Deps{
 		Store: store, Cursors: cursors, Log: a.log,
@@ -204,6 +249,23 @@ func (a *App) deps() (module.Deps, error) {
 		Guard:      guard,
 		RateLimits: a.limits.limiter,
 	}, nil
+}
+
+// forgetChangedUsers is the store hook that makes this instance's own changes of users
+// apply to its next request without waiting for the notification: a successful
+// UpdateUser or DeleteUser empties the cache (again at commit, by the notification, in
+// case a request read the old state meanwhile).
+func forgetChangedUsers(states *authn.StateCache) db.QueryHook {
+	return func(ctx context.Context, name string) (context.Context, func(error)) {
+		if name != "UpdateUser" && name != "DeleteUser" {
+			return ctx, func(error) {}
+		}
+		return ctx, func(err error) {
+			if err == nil {
+				states.ForgetAll()
+			}
+		}
+	}
 }
 
 // engine returns the gin engine with the middleware chain every request passes.
@@ -220,13 +282,15 @@ func (a *App) engine() (*gin.Engine, error) {
 	if err := engine.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	chain := []gin.HandlerFunc{middleware.RequestID(a.log)}
-	chain = append(chain, a.observe.middleware(a.cfg.TracingServiceName)...)
-	chain = append(chain,
-		middleware.AccessLog(a.log),
-		middleware.Recover(),
-		middleware.SecurityHeaders(a.cfg.HSTS),
-	)
+	core := middleware.CoreConfig{
+		Log: a.log, Access: a.access, HSTS: a.cfg.HSTS,
+		BodyLimit: a.cfg.BodyLimit, BodyReadTimeout: a.cfg.BodyReadTimeout, RequestTimeout: a.cfg.RequestTimeout,
+	}
+	if m := a.observe.metrics; m != nil {
+		core.Observe, core.InFlight = m.Observe, m.InFlight
+	}
+	chain := []gin.HandlerFunc{middleware.Core(core)}
+	chain = append(chain, a.observe.tracing.Middleware(a.cfg.TracingServiceName)...)
 	if cors := middleware.CORS(middleware.CORSConfig{
 		AllowedOrigins: a.cfg.CORSAllowedOrigins,
 		AllowedMethods: a.cfg.CORSAllowedMethods,
@@ -235,7 +299,7 @@ func (a *App) engine() (*gin.Engine, error) {
 	}); cors != nil {
 		chain = append(chain, cors)
 	}
-	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.BodyDeadline(a.cfg.BodyReadTimeout), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(a.tokens))
+	chain = append(chain, a.limits.middleware(a.tokens))
 	if a.replicas != nil {
 		chain = append(chain, readYourWrites(a.cfg.HSTS))
 	}
@@ -348,6 +412,10 @@ func (a *App) Replicas() *db.Replicas { return a.replicas }
 // Close releases the database pools and the rate limiter's Redis client.
 func (a *App) Close() {
 	a.console.close()
+	if a.listening != nil {
+		a.listening()
+		a.listened.Wait()
+	}
 	if a.replicas != nil {
 		a.replicas.Close()
 	}

@@ -43,16 +43,6 @@ func newTracing(ctx context.Context, cfg *config.Config, exp sdktrace.SpanExport
 	return t, nil
 }
 
-// middleware returns the metrics and tracing middleware, to run right after the
-// request id is set.
-func (o *observability) middleware(service string) []gin.HandlerFunc {
-	var chain []gin.HandlerFunc
-	if o.metrics != nil {
-		chain = append(chain, o.metrics.Middleware())
-	}
-	return append(chain, o.tracing.Middleware(service)...)
-}
-
 // queryHooks returns the store hooks of the metrics and tracing that are on.
 func (o *observability) queryHooks() []db.QueryHook {
 	var hooks []db.QueryHook

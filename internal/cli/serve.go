@@ -51,7 +51,11 @@ func serve(ctx context.Context, l *loaded) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, l.cfg, app.Options{Modules: l.modules, Migrations: schema, Log: log})
+	opts := app.Options{Modules: l.modules, Migrations: schema, Log: log}
+	if l.cfg.LogFormat == "json" {
+		opts.AccessLog = logging.NewAccessLog(out)
+	}
+	a, err := app.New(ctx, l.cfg, opts)
 	if err != nil {
 		return err
 	}

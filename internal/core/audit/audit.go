@@ -118,23 +118,45 @@ func params(ctx context.Context, e Entry) (sqlc.CreateAuditEventParams, error) {
 	if err != nil {
 		return sqlc.CreateAuditEventParams{}, fmt.Errorf("%w: %s: after: %w", ErrInvalidEntry, e.Action, err)
 	}
-	info := reqctx.From(ctx)
-	actor := e.ActorID
-	if actor == 0 {
-		actor = info.ActorID
-	}
+	o := OriginOf(ctx, e.ActorID)
 	return sqlc.CreateAuditEventParams{
-		ActorID:      nonZero(actor),
+		ActorID:      o.ActorID,
 		Action:       e.Action,
 		ResourceType: e.ResourceType,
 		ResourceID:   nonEmpty(e.ResourceID),
 		Before:       before,
 		After:        after,
-		RequestID:    nonEmpty(info.RequestID),
-		ClientIp:     clientAddr(info.ClientIP),
-		UserAgent:    nonEmpty(cleanText(info.UserAgent, maxUserAgent)),
+		RequestID:    o.RequestID,
+		ClientIp:     o.ClientIP,
+		UserAgent:    o.UserAgent,
 		Outcome:      string(outcome),
 	}, nil
+}
+
+// Origin is who an audited action comes from and where: the actor and the request's
+// id, client address and user agent, as the columns of audit_events hold them (nil is
+// NULL).
+type Origin struct {
+	ActorID   *int64
+	RequestID *string
+	ClientIP  *netip.Addr
+	UserAgent *string
+}
+
+// OriginOf returns the origin of an action in ctx by actor (0 means the request's
+// authenticated user, and anonymous when there is none), for statements that write
+// their audit event themselves, e.g. an insert and its event in one statement.
+func OriginOf(ctx context.Context, actor int64) Origin {
+	info := reqctx.From(ctx)
+	if actor == 0 {
+		actor = info.ActorID
+	}
+	return Origin{
+		ActorID:   nonZero(actor),
+		RequestID: nonEmpty(info.RequestID),
+		ClientIP:  clientAddr(info.ClientIP),
+		UserAgent: nonEmpty(cleanText(info.UserAgent, maxUserAgent)),
+	}
 }
 
 // encode returns the redacted JSON object of v, or nil (SQL NULL) for nil. Errors:

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -62,7 +63,23 @@ type Tokens struct {
 	cfg    TokenConfig
 	keys   map[string][]byte
 	parser *jwt.Parser
+
+	// verified remembers the tokens verified so far, until they expire: a client
+	// sends the same token with every request for its lifetime, and the keys and
+	// checks do not change while the process runs.
+	mu       sync.RWMutex
+	verified map[string]verifiedToken
 }
+
+// verifiedToken is a token that passed Verify, with the window of time it is valid in.
+type verifiedToken struct {
+	claims      *Claims
+	userID      int64
+	from, until time.Time
+}
+
+// maxVerified bounds the verified tokens remembered; beyond it they are forgotten.
+const maxVerified = 100_000
 
 // ErrInvalidToken is returned for any token that must not be accepted; the reason is
 // wrapped for logs, never shown to clients.
@@ -95,7 +112,7 @@ func NewTokens(cfg TokenConfig) (*Tokens, error) {
 		jwt.WithAudience(cfg.Audience),
 		jwt.WithLeeway(cfg.Leeway),
 	)
-	return &Tokens{cfg: cfg, keys: keys, parser: parser}, nil
+	return &Tokens{cfg: cfg, keys: keys, parser: parser, verified: map[string]verifiedToken{}}, nil
 }
 
 // DeriveKey returns a 32-byte key for purpose derived from the signing key
@@ -143,8 +160,40 @@ func (t *Tokens) Issue(userID int64, role, session string) (string, error) {
 
 // Verify checks an access token: algorithm HS256 only, a known kid, a valid signature,
 // exp present and not passed, iat, nbf, iss and aud as configured, and typ "access".
-// It returns the claims and the user id, or an error wrapping ErrInvalidToken.
+// It returns the claims (shared: not to be changed) and the user id, or an error
+// wrapping ErrInvalidToken. A token verified before is only checked against its
+// validity window again.
 func (t *Tokens) Verify(raw string) (*Claims, int64, error) {
+	now := time.Now()
+	t.mu.RLock()
+	v, ok := t.verified[raw]
+	t.mu.RUnlock()
+	if ok && !now.Before(v.from) && now.Before(v.until) {
+		return v.claims, v.userID, nil
+	}
+	claims, id, err := t.verify(raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	if claims.ExpiresAt != nil {
+		v := verifiedToken{claims: claims, userID: id, until: claims.ExpiresAt.Add(t.cfg.Leeway)}
+		for _, d := range []*jwt.NumericDate{claims.NotBefore, claims.IssuedAt} {
+			if d != nil && d.Add(-t.cfg.Leeway).After(v.from) {
+				v.from = d.Add(-t.cfg.Leeway)
+			}
+		}
+		t.mu.Lock()
+		if len(t.verified) >= maxVerified {
+			clear(t.verified)
+		}
+		t.verified[raw] = v
+		t.mu.Unlock()
+	}
+	return claims, id, nil
+}
+
+// verify is Verify without the memory of verified tokens.
+func (t *Tokens) verify(raw string) (*Claims, int64, error) {
 	var claims Claims
 	_, err := t.parser.ParseWithClaims(raw, &claims, func(tok *jwt.Token) (any, error) {
 		kid, _ := tok.Header["kid"].(string)

@@ -8,9 +8,10 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,6 +25,9 @@ const namespace = "quarry"
 // process-global default one).
 type Metrics struct {
 	registry        *prometheus.Registry
+	mu              sync.RWMutex
+	routes          map[routeKey]*routeSeries
+	boundQueries    map[string]*[3]prometheus.Observer // bound series of queries
 	requests        *prometheus.CounterVec
 	latency         *prometheus.HistogramVec
 	inFlight        prometheus.Gauge
@@ -39,7 +43,9 @@ type Metrics struct {
 // statistics of pool when it is not nil.
 func New(pool *pgxpool.Pool) *Metrics {
 	m := &Metrics{
-		registry: prometheus.NewRegistry(),
+		registry:     prometheus.NewRegistry(),
+		routes:       map[routeKey]*routeSeries{},
+		boundQueries: map[string]*[3]prometheus.Observer{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "http_requests_total",
 			Help: "HTTP requests served, by route pattern, method and status.",
@@ -99,22 +105,53 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// Middleware counts every request by route pattern (never the raw path, which would
-// make one series per id), method and status, and times it.
-func (m *Metrics) Middleware() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		m.inFlight.Inc()
-		start := time.Now()
-		c.Next()
-		m.inFlight.Dec()
-		route := c.FullPath()
-		if route == "" {
-			route = "(unmatched)"
-		}
-		method := c.Request.Method
-		m.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
-		m.requests.WithLabelValues(route, method, strconv.Itoa(c.Writer.Status())).Inc()
+// Observe counts a request served by route pattern (never the raw path, which would
+// make one series per id), method and status, and times it. The series of each route
+// and status are looked up once and kept, so counting costs no label hashing.
+func (m *Metrics) Observe(route, method string, status int, elapsed time.Duration) {
+	s := m.route(route, method)
+	s.latency.Observe(elapsed.Seconds())
+	if status < 0 || status >= len(s.requests) {
+		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+		return
 	}
+	c := s.requests[status].Load()
+	if c == nil {
+		c = &counter{m.requests.WithLabelValues(route, method, strconv.Itoa(status))}
+		s.requests[status].Store(c)
+	}
+	c.Inc()
+}
+
+// InFlight adds delta to the requests in flight.
+func (m *Metrics) InFlight(delta float64) { m.inFlight.Add(delta) }
+
+// routeSeries are the series of one route and method, bound to their labels.
+type routeSeries struct {
+	latency  prometheus.Observer
+	requests [600]atomic.Pointer[counter] // by status
+}
+
+type counter struct{ prometheus.Counter }
+
+type routeKey struct{ route, method string }
+
+// route returns the series of route and method, binding them the first time.
+func (m *Metrics) route(route, method string) *routeSeries {
+	k := routeKey{route, method}
+	m.mu.RLock()
+	s := m.routes[k]
+	m.mu.RUnlock()
+	if s != nil {
+		return s
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s = m.routes[k]; s == nil {
+		s = &routeSeries{latency: m.latency.WithLabelValues(route, method)}
+		m.routes[k] = s
+	}
+	return s
 }
 
 // The counting methods do nothing on a nil *Metrics (metrics turned off).
@@ -163,16 +200,40 @@ func (m *Metrics) QueryHook() db.QueryHook {
 	return func(ctx context.Context, name string) (context.Context, func(error)) {
 		start := time.Now()
 		return ctx, func(err error) {
-			outcome := "ok"
+			outcome := 0
 			switch {
 			case errors.Is(err, db.ErrNotFound):
-				outcome = "not_found"
+				outcome = 1
 			case err != nil:
-				outcome = "error"
+				outcome = 2
 			}
-			m.queries.WithLabelValues(name, outcome).Observe(time.Since(start).Seconds())
+			m.query(name)[outcome].Observe(time.Since(start).Seconds())
 		}
 	}
+}
+
+// queryOutcomes are the outcome labels of the query series, in the order query
+// binds them.
+var queryOutcomes = [3]string{"ok", "not_found", "error"}
+
+// query returns the series of query name by outcome, binding them the first time.
+func (m *Metrics) query(name string) *[3]prometheus.Observer {
+	m.mu.RLock()
+	s := m.boundQueries[name]
+	m.mu.RUnlock()
+	if s != nil {
+		return s
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s = m.boundQueries[name]; s == nil {
+		s = new([3]prometheus.Observer)
+		for i, o := range queryOutcomes {
+			s[i] = m.queries.WithLabelValues(name, o)
+		}
+		m.boundQueries[name] = s
+	}
+	return s
 }
 
 // poolCollector reports pgxpool statistics at scrape time.

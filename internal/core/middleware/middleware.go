@@ -1,6 +1,6 @@
-// Package middleware holds the gin middleware every module shares: request id, panic
-// recovery, access log, body limit, per-request deadline, CORS, security headers and
-// rate limiting.
+// Package middleware holds the gin middleware every module shares: the core every
+// request passes (request id, security headers, body limit and deadline, request
+// deadline, panic recovery, access log), CORS and rate limiting.
 package middleware
 
 import (
@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -20,28 +21,12 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/httpx"
+	"github.com/quarrydev/quarry/internal/core/logging"
 	"github.com/quarrydev/quarry/internal/core/reqctx"
 )
 
 // maxRequestIDLen bounds an accepted incoming request id.
 const maxRequestIDLen = 128
-
-// RequestID takes a sane incoming X-Request-ID (1–128 characters from [A-Za-z0-9._:-])
-// or generates one, echoes it in the response, and puts the request's reqctx.Info
-// (id, client address, user agent) and log into the request context.
-func RequestID(log *slog.Logger) gin.HandlerFunc {
-	ids := newRequestIDs()
-	return func(c *gin.Context) {
-		id := c.GetHeader(httpx.HeaderRequestID)
-		if !saneRequestID(id) {
-			id = ids.next()
-		}
-		c.Header(httpx.HeaderRequestID, id)
-		info := &reqctx.Info{RequestID: id, ClientIP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
-		c.Request = c.Request.WithContext(reqctx.With(c.Request.Context(), info, log))
-		c.Next()
-	}
-}
 
 func saneRequestID(id string) bool {
 	if id == "" || len(id) > maxRequestIDLen {
@@ -86,98 +71,142 @@ func (g *requestIDs) next() string {
 	return string(buf[:])
 }
 
-// Recover turns a panic into a 500 envelope and logs it with its stack and request id.
-// http.ErrAbortHandler is re-raised, as net/http expects.
-func Recover() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		defer func() {
-			rec := recover()
-			if rec == nil {
-				return
-			}
-			if err, ok := rec.(error); ok && errors.Is(err, http.ErrAbortHandler) {
-				panic(rec)
-			}
-			ctx := c.Request.Context()
-			reqctx.Logger(ctx).ErrorContext(ctx, "panic serving request", "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
-			if c.Writer.Written() {
-				c.Abort()
-				return
-			}
-			httpx.Fail(c, apperr.ErrInternal.Wrap(fmt.Errorf("panic: %v", rec)))
-		}()
-		c.Next()
-	}
+// CoreConfig configures Core.
+type CoreConfig struct {
+	// Log receives the request's own log lines, and the access log unless Access is set.
+	Log *slog.Logger
+	// Access, when set, writes the access log lines (JSON) instead of Log, at the
+	// levels Log is enabled for.
+	Access *logging.AccessLog
+	// HSTS adds Strict-Transport-Security (serve behind HTTPS only).
+	HSTS bool
+	// BodyLimit is the largest request body in bytes.
+	BodyLimit int64
+	// BodyReadTimeout is how long the body may take to arrive once the handler started.
+	BodyReadTimeout time.Duration
+	// RequestTimeout ends the request's context.
+	RequestTimeout time.Duration
+	// Observe, when set, is called after every request with its route pattern
+	// ("(unmatched)" for none), status and duration (e.g. to count it).
+	Observe func(route, method string, status int, elapsed time.Duration)
+	// InFlight, when set, is called with +1 when a request starts and -1 when it ends.
+	InFlight func(delta float64)
 }
 
-// AccessLog writes one line per request: method, route pattern, path,
-// status, latency, response size and client address, with the request id that the
-// logger (see logging.RequestHandler) takes from the context. Query strings and headers
-// are never logged: they may carry tokens.
-func AccessLog(log *slog.Logger) gin.HandlerFunc {
+// Core is the work every request needs, in one layer rather than a chain of them:
+//
+//   - request id: a sane incoming X-Request-ID (1–128 characters from
+//     [A-Za-z0-9._:-]) or a generated one, echoed in the response; the request's
+//     reqctx.Info (id, client address, user agent) and log go into its context;
+//   - the security headers, which keep browsers from sniffing, framing, caching or
+//     leaking API responses (precomputed, shared values);
+//   - the body limit: 413 at once when the declared length is larger, else when
+//     reading passes it;
+//   - the body deadline: a body that has not arrived BodyReadTimeout after the handler
+//     started fails to read, answered 408 (where the connection supports read
+//     deadlines; the server's ReadTimeout still bounds the whole request);
+//   - the request deadline: the request's context ends after RequestTimeout, and so
+//     does every query run with it (504);
+//   - panic recovery: a 500 envelope, and the panic logged with its stack and request
+//     id (http.ErrAbortHandler is re-raised, as net/http expects);
+//   - the access log: one line per request with method, route pattern, path, status,
+//     latency, response size and client address, and the request id (query strings
+//     and headers are never logged: they may carry tokens); and Observe.
+//
+// The request gets one new context (and one copy of the request) for all of it.
+func Core(cfg CoreConfig) gin.HandlerFunc {
+	ids := newRequestIDs()
+	headers := securityHeaderValues(cfg.HSTS)
+	log := cfg.Log
 	return func(c *gin.Context) {
 		start := time.Now()
-		c.Next()
+		if cfg.InFlight != nil {
+			cfg.InFlight(1)
+		}
+		id := c.GetHeader(httpx.HeaderRequestID)
+		if !saneRequestID(id) {
+			id = ids.next()
+		}
+		h := c.Writer.Header()
+		h[headerRequestID] = []string{id}
+		for _, sh := range headers {
+			h[sh.key] = sh.value
+		}
+		info := &reqctx.Info{RequestID: id, ClientIP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
+		ctx, cancel := context.WithTimeout(reqctx.With(c.Request.Context(), info, log), cfg.RequestTimeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+
+		serve(c, cfg.BodyLimit, cfg.BodyReadTimeout)
+
 		route := c.FullPath()
 		if route == "" {
 			route = "(unmatched)"
 		}
 		status := c.Writer.Status()
+		elapsed := time.Since(start)
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		ctx := c.Request.Context()
-		log.LogAttrs(ctx, level, "request",
-			slog.String("method", c.Request.Method),
-			slog.String("route", route),
-			slog.String("path", c.Request.URL.Path),
-			slog.Int("status", status),
-			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.Int("bytes", max(c.Writer.Size(), 0)),
-			slog.String("client_ip", reqctx.From(ctx).ClientIP),
-		)
+		switch {
+		case !log.Enabled(ctx, level):
+		case cfg.Access != nil:
+			_ = cfg.Access.Write(&logging.AccessEntry{
+				Time: time.Now(), Level: level, Method: c.Request.Method, Route: route, Path: c.Request.URL.Path,
+				Status: status, Latency: elapsed, Bytes: max(c.Writer.Size(), 0), ClientIP: info.ClientIP, RequestID: id,
+			})
+		default:
+			log.LogAttrs(ctx, level, "request",
+				slog.String("method", c.Request.Method),
+				slog.String("route", route),
+				slog.String("path", c.Request.URL.Path),
+				slog.Int("status", status),
+				slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
+				slog.Int("bytes", max(c.Writer.Size(), 0)),
+				slog.String("client_ip", info.ClientIP),
+			)
+		}
+		if cfg.InFlight != nil {
+			cfg.InFlight(-1)
+		}
+		if cfg.Observe != nil {
+			cfg.Observe(route, c.Request.Method, status, elapsed)
+		}
 	}
 }
 
-// BodyLimit answers 413 when a request body exceeds limit bytes: at once when the
-// declared length is larger, else when reading passes the limit.
-func BodyLimit(limit int64) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if c.Request.ContentLength > limit {
-			httpx.Fail(c, apperr.ErrTooLarge)
+// headerRequestID is httpx.HeaderRequestID in its canonical form, the header map key.
+var headerRequestID = http.CanonicalHeaderKey(httpx.HeaderRequestID)
+
+// serve applies the body limit and deadline and runs the rest of the chain,
+// recovering a panic.
+func serve(c *gin.Context, limit int64, bodyTimeout time.Duration) {
+	defer func() {
+		rec := recover()
+		if rec == nil {
 			return
 		}
-		if c.Request.Body != nil && c.Request.Body != http.NoBody {
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		if err, ok := rec.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+			panic(rec)
 		}
-		c.Next()
-	}
-}
-
-// BodyDeadline cuts off a request body that has not arrived timeout after the
-// handler started: reading it fails then, and the request is answered 408
-// (apperr.ErrBodyTimeout). The server's ReadTimeout still bounds the whole request.
-// Where the connection does not support read deadlines (tests with a recorder) it does
-// nothing.
-func BodyDeadline(timeout time.Duration) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if c.Request.Body != nil && c.Request.Body != http.NoBody {
-			_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(timeout))
+		ctx := c.Request.Context()
+		reqctx.Logger(ctx).ErrorContext(ctx, "panic serving request", "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
+		if c.Writer.Written() {
+			c.Abort()
+			return
 		}
-		c.Next()
+		httpx.Fail(c, apperr.ErrInternal.Wrap(fmt.Errorf("panic: %v", rec)))
+	}()
+	if c.Request.ContentLength > limit {
+		httpx.Fail(c, apperr.ErrTooLarge)
+		return
 	}
-}
-
-// Deadline gives each request a context that ends after timeout; every query run with
-// the request's context stops then, and the error maps to a 504 envelope.
-func Deadline(timeout time.Duration) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
-		defer cancel()
-		c.Request = c.Request.WithContext(ctx)
-		c.Next()
+	if c.Request.Body != nil && c.Request.Body != http.NoBody {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(bodyTimeout))
 	}
+	c.Next()
 }
 
 // CORSConfig configures cross-origin requests.
@@ -227,17 +256,21 @@ var securityHeaders = []struct {
 
 var hstsValue = []string{"max-age=63072000; includeSubDomains"}
 
-// SecurityHeaders sets headers that keep browsers from sniffing, framing, caching or
-// leaking API responses; hsts adds Strict-Transport-Security (only behind HTTPS).
-func SecurityHeaders(hsts bool) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		h := c.Writer.Header()
-		for _, sh := range securityHeaders {
-			h[sh.key] = sh.value[:1:1]
-		}
-		if hsts {
-			h["Strict-Transport-Security"] = hstsValue[:1:1]
-		}
-		c.Next()
+// securityHeaderValues returns the security headers to set, with
+// Strict-Transport-Security when hsts.
+func securityHeaderValues(hsts bool) []struct {
+	key   string
+	value []string
+} {
+	out := slices.Clone(securityHeaders)
+	if hsts {
+		out = append(out, struct {
+			key   string
+			value []string
+		}{"Strict-Transport-Security", hstsValue})
 	}
+	for i := range out {
+		out[i].value = out[i].value[:1:1]
+	}
+	return out
 }

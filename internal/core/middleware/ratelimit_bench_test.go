@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,7 +14,7 @@ import (
 
 // BenchmarkRateLimit measures what the middleware adds to a request of an API route,
 // counts in memory, against the same route with the policy off (both behind
-// RequestID, which it takes the client address from).
+// Core, which it takes the client address from).
 //
 //	go test -run '^$' -bench RateLimit -benchmem ./internal/core/middleware/
 func BenchmarkRateLimit(b *testing.B) {
@@ -29,7 +30,7 @@ func BenchmarkRateLimit(b *testing.B) {
 			}
 			gin.SetMode(gin.ReleaseMode)
 			e := gin.New()
-			e.Use(RequestID(slog.New(slog.DiscardHandler)), RateLimit(l, ratelimit.Rules{Default: p}, nil))
+			e.Use(Core(CoreConfig{Log: slog.New(slog.DiscardHandler), BodyLimit: 1 << 20, BodyReadTimeout: time.Second, RequestTimeout: time.Second}), RateLimit(l, ratelimit.Rules{Default: p}, nil))
 			e.GET("/api/v1/posts/:id", func(c *gin.Context) { c.Status(http.StatusNoContent) })
 			req := httptest.NewRequest(http.MethodGet, "/api/v1/posts/42", nil)
 			b.ReportAllocs()

@@ -7,6 +7,7 @@ package sqlc
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -67,6 +68,73 @@ func (q *Queries) CreatePost(ctx context.Context, arg CreatePostParams) (Post, e
 		arg.Status,
 	)
 	var i Post
+	err := row.Scan(
+		&i.ID,
+		&i.AuthorID,
+		&i.Title,
+		&i.Body,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const createPostAudited = `-- name: CreatePostAudited :one
+WITH created AS (
+    INSERT INTO posts (author_id, title, body, status)
+    VALUES ($1, $2, $3, $4)
+    RETURNING id, author_id, title, body, status, created_at, updated_at
+), event AS (
+    INSERT INTO audit_events (actor_id, action, resource_type, resource_id, after, request_id, client_ip, user_agent, outcome)
+    -- The post as the API encodes it: times in UTC, as RFC 3339 with a Z.
+    SELECT $5, 'post.create', 'post', created.id::text,
+           to_jsonb(created) || jsonb_build_object(
+               'created_at', to_char(created.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'updated_at', to_char(created.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
+           $6, $7, $8, 'success'
+    FROM created
+)
+SELECT id, author_id, title, body, status, created_at, updated_at FROM created
+`
+
+type CreatePostAuditedParams struct {
+	AuthorID  int64       `json:"author_id"`
+	Title     string      `json:"title"`
+	Body      string      `json:"body"`
+	Status    string      `json:"status"`
+	ActorID   *int64      `json:"actor_id"`
+	RequestID *string     `json:"request_id"`
+	ClientIp  *netip.Addr `json:"client_ip"`
+	UserAgent *string     `json:"user_agent"`
+}
+
+type CreatePostAuditedRow struct {
+	ID        int64     `json:"id"`
+	AuthorID  int64     `json:"author_id"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// CreatePostAudited inserts a post and its post.create audit event (the post as after)
+// in one statement, so in one round trip and one implicit transaction: both are
+// written or neither is. actor_id, request_id, client_ip and user_agent are the
+// event's origin (see audit.OriginOf).
+func (q *Queries) CreatePostAudited(ctx context.Context, arg CreatePostAuditedParams) (CreatePostAuditedRow, error) {
+	row := q.db.QueryRow(ctx, createPostAudited,
+		arg.AuthorID,
+		arg.Title,
+		arg.Body,
+		arg.Status,
+		arg.ActorID,
+		arg.RequestID,
+		arg.ClientIp,
+		arg.UserAgent,
+	)
+	var i CreatePostAuditedRow
 	err := row.Scan(
 		&i.ID,
 		&i.AuthorID,

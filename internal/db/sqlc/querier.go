@@ -42,6 +42,11 @@ type Querier interface {
 	CreateOrderItems(ctx context.Context, arg CreateOrderItemsParams) ([]CreateOrderItemsRow, error)
 	// CreatePost inserts a post and returns it.
 	CreatePost(ctx context.Context, arg CreatePostParams) (Post, error)
+	// CreatePostAudited inserts a post and its post.create audit event (the post as after)
+	// in one statement, so in one round trip and one implicit transaction: both are
+	// written or neither is. actor_id, request_id, client_ip and user_agent are the
+	// event's origin (see audit.OriginOf).
+	CreatePostAudited(ctx context.Context, arg CreatePostAuditedParams) (CreatePostAuditedRow, error)
 	// CreatePosts inserts many posts with COPY and returns the number of rows copied.
 	CreatePosts(ctx context.Context, arg []CreatePostsParams) (int64, error)
 	// CreateProduct inserts a product and returns it.

@@ -64,14 +64,36 @@ func (v Viewer) CanEdit(p sqlc.Post) bool {
 
 // Create inserts a post by author (a draft unless in says otherwise); a published one
 // is announced. Errors: ErrAuthorNotFound; the audit log's; the job queue's.
+//
+// The post and its post.create event are written by one statement, in one round trip;
+// a published post's announcement joins them in one transaction.
 func (s *Service) Create(ctx context.Context, author int64, in *CreatePostRequest) (sqlc.Post, error) {
-	return s.posts.Create(ctx, "", func(q db.Querier) (sqlc.Post, error) {
-		p, err := q.CreatePost(ctx, sqlc.CreatePostParams{AuthorID: author, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status)})
-		if err == nil && p.Status == StatusPublished {
-			err = s.announce(ctx, q, p.ID)
-		}
-		return p, err
-	})
+	o := audit.OriginOf(ctx, 0)
+	arg := sqlc.CreatePostAuditedParams{
+		AuthorID: author, Title: in.Title, Body: in.Body, Status: statusOrDraft(in.Status),
+		ActorID: o.ActorID, RequestID: o.RequestID, ClientIp: o.ClientIP, UserAgent: o.UserAgent,
+	}
+	var p sqlc.Post
+	create := func(q db.Querier) error {
+		row, err := q.CreatePostAudited(ctx, arg)
+		p = sqlc.Post(row)
+		return err
+	}
+	var err error
+	if arg.Status == StatusPublished && s.jobs != nil {
+		err = s.posts.Store.InTx(ctx, func(q db.Querier) error {
+			if err := create(q); err != nil {
+				return err
+			}
+			return s.announce(ctx, q, p.ID)
+		})
+	} else {
+		err = create(s.posts.Store)
+	}
+	if err != nil {
+		return sqlc.Post{}, s.posts.Translate(err)
+	}
+	return p, nil
 }
 
 // Get returns post id. Errors: ErrPostNotFound.
