@@ -7,7 +7,7 @@ API   := $(GO) run ./cmd/api
 # Name of the migration `make generate` writes when schema/ changed.
 NAME  ?= schema_change
 
-.PHONY: all run build generate check test fmt vet sqlc-check store-check atlas-check migrations-check openapi-check docs-check bench
+.PHONY: all run build generate check test fmt vet sqlc-check store-check atlas-check migrations-check openapi-check gen-check docs-check bench
 
 all: check test
 
@@ -26,7 +26,7 @@ generate:
 	$(API) openapi -o api/openapi.yaml
 
 ## check: formatting, vet, generated code, migrations and the API document up to date
-check: fmt vet sqlc-check store-check atlas-check migrations-check openapi-check
+check: fmt vet sqlc-check store-check atlas-check migrations-check gen-check openapi-check
 
 # fmt: every Go file, tracked or not yet (git's ignored files excepted).
 fmt:
@@ -53,6 +53,11 @@ atlas-check:
 migrations-check:
 	$(API) migrate validate
 	$(API) migrate diff --check ci_check
+
+# gen-check: every generated module (internal/modules/*/module_gen.go) is what
+# `api gen module` writes for schema/ today.
+gen-check:
+	$(API) gen module --check
 
 openapi-check:
 	@$(API) openapi -o - | diff -u api/openapi.yaml - || { echo "api/openapi.yaml is stale: run 'make generate' and commit the result"; exit 1; }

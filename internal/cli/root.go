@@ -36,6 +36,7 @@ func NewRoot() *cobra.Command {
 		newOpenAPICmd(),
 		newUserCmd(),
 		newTokensCmd(),
+		newGenCmd(),
 	)
 	return root
 }
