@@ -7,7 +7,7 @@ API   := $(GO) run ./cmd/api
 # Name of the migration `make generate` writes when schema/ changed.
 NAME  ?= schema_change
 
-.PHONY: all run build generate check test fmt vet sqlc-check store-check atlas-check migrations-check openapi-check gen-check docs-check bench
+.PHONY: all run build generate check test fmt vet sqlc-check store-check atlas-check migrations-check openapi-check gen-check docs-check bench faults
 
 all: check test
 
@@ -25,7 +25,8 @@ generate:
 	$(API) migrate diff $(NAME)
 	$(API) openapi -o api/openapi.yaml
 
-## check: formatting, vet, generated code, migrations and the API document up to date
+## check: formatting, vet, generated code, migrations (in sync and linted) and the API document up to date
+## (LINT_BASE=ref lints the migrations not on ref; default: those not on the merge base with main)
 check: fmt vet sqlc-check store-check atlas-check migrations-check gen-check openapi-check
 
 # fmt: every Go file, tracked or not yet (git's ignored files excepted).
@@ -53,6 +54,7 @@ atlas-check:
 migrations-check:
 	$(API) migrate validate
 	$(API) migrate diff --check ci_check
+	$(API) migrate lint $(if $(LINT_BASE),--base $(LINT_BASE))
 
 # gen-check: every generated module (internal/modules/*/module_gen.go) is what
 # `api gen module` writes for schema/ today.
@@ -69,6 +71,10 @@ docs-check:
 ## bench: three-way load comparison (full stack, bare gin+pgx, pgbench)
 bench:
 	bench/run.sh
+
+## faults: the fault suite (own PostgreSQL and Redis on free ports; about a minute): database restart and outage, Redis hang and kill, slow bodies, pool exhaustion, SIGTERM, two instances
+faults:
+	$(GO) run ./bench/faults
 
 ## test: the whole suite against a real PostgreSQL (started on the fly if none answers)
 test:

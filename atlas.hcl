@@ -19,8 +19,8 @@ variable "dev_database_url" {
 locals {
   # The declarative schema, in dependency order: the Atlas CLI executes these files on
   # the dev database one after another (`api migrate diff` resolves the order itself).
-  # Functions and triggers (schema/audit.sql) are not diffed by the planner: they ship in
-  # hand-written migrations (`api migrate new`).
+  # `api migrate diff` also plans views, functions, triggers and extensions and makes
+  # changes to existing tables online-safe; the community Atlas CLI does neither.
   schema = [
     "file://schema/users.sql",
     "file://schema/posts.sql",

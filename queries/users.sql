@@ -206,3 +206,11 @@ VALUES (@email, @display_name, @password_hash, @role, @is_active);
 -- current role and whether it is active.
 SELECT role, is_active FROM users
 WHERE id = @id;
+
+-- name: LockActiveAdmins :many
+-- LockActiveAdmins locks every active admin, in id order so that concurrent callers
+-- queue rather than deadlock, and returns their ids.
+SELECT id FROM users
+WHERE role = 'admin' AND is_active
+ORDER BY id
+FOR UPDATE;

@@ -45,9 +45,7 @@ CREATE INDEX audit_events_resource_type_resource_id_occurred_at_id_idx
     ON audit_events (resource_type, resource_id, occurred_at, id);
 
 -- Append-only: any UPDATE, DELETE or TRUNCATE of audit_events fails, whatever the
--- client. The planner does not diff functions and triggers, so these two statements
--- ship in the hand-written migration *_audit_events_append_only.sql (made with
--- `api migrate new`); keep both copies identical (a test compares them).
+-- client.
 CREATE FUNCTION audit_events_append_only() RETURNS trigger
     LANGUAGE plpgsql
 AS $$

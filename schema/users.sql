@@ -10,11 +10,8 @@
 --       <table>_<column>_check          check constraint
 --   * Constraints are written as named CONSTRAINT clauses inside CREATE TABLE;
 --     indexes are separate CREATE INDEX statements.
---   * Declarative DDL: migrations are derived by diffing these files. Functions and
---     triggers are the exception, as the diff engine neither writes nor compares them:
---     each ships in a hand-written migration made with `api migrate new` and is
---     repeated here, identical, with a comment naming that migration (see
---     schema/audit.sql).
+--   * Declarative DDL: migrations are derived by diffing these files, functions,
+--     triggers and views included; these files are the whole truth.
 --   * Each file is self-contained per module; files may be applied in any order.
 
 CREATE TABLE users (

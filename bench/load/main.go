@@ -13,10 +13,17 @@
 // Only loopback targets are accepted: this is a measuring tool, not a way to load
 // someone's server.
 //
+// -H adds a request header (repeatable); {seq} in -body is replaced by a number
+// unique within the run, so that each write can be told apart afterwards. -timeline
+// FILE writes one line per measured request, for the fault suite (bench/faults), in
+// the format of package bench/internal/timeline.
+//
 // Usage:
 //
 //	load -url 'http://127.0.0.1:8080/api/v1/posts/{id}' -ids 100000 -c 32 -d 10s -warmup 2s
 //	load -url 'http://127.0.0.1:8080/api/v1/posts/{id}' -show   # print one response and exit
+//	load -url http://127.0.0.1:8080/api/v1/posts -method POST -H 'Authorization: Bearer …' \
+//	     -body '{"title":"w{seq}"}' -timeline /tmp/t.txt
 package main
 
 import (
@@ -25,6 +32,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -37,6 +45,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/quarrydev/quarry/bench/internal/timeline"
 )
 
 // Bounds on the flags: a run never exceeds these, whatever it is asked.
@@ -59,7 +69,23 @@ type config struct {
 	showID   int64
 	method   string
 	body     string
+	headers  http.Header
+	timeline string
 	template urlTemplate
+}
+
+// headerFlags collects repeated -H "Name: value" flags.
+type headerFlags struct{ h http.Header }
+
+func (f headerFlags) String() string { return "" }
+
+func (f headerFlags) Set(v string) error {
+	name, value, ok := strings.Cut(v, ":")
+	if !ok || strings.TrimSpace(name) == "" {
+		return fmt.Errorf("-H %q: want \"Name: value\"", v)
+	}
+	f.h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	return nil
 }
 
 // urlTemplate is -url split around its {id} placeholder.
@@ -101,7 +127,10 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&cfg.show, "show", false, "print the status and body of one request (id -show-id) and exit")
 	fs.Int64Var(&cfg.showID, "show-id", 1, "id used by -show")
 	fs.StringVar(&cfg.method, "method", http.MethodGet, "request method")
-	fs.StringVar(&cfg.body, "body", "", "request body, sent as application/json (e.g. for POST)")
+	fs.StringVar(&cfg.body, "body", "", "request body, sent as application/json (e.g. for POST); {seq} becomes a number unique within the run")
+	cfg.headers = http.Header{}
+	fs.Var(headerFlags{cfg.headers}, "H", `request header "Name: value" (repeatable)`)
+	fs.StringVar(&cfg.timeline, "timeline", "", "write one line per measured request to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -192,7 +221,12 @@ func run(cfg *config) error {
 	if cfg.show {
 		return show(client, cfg)
 	}
-	res := measure(client, cfg)
+	res, lines := measure(client, cfg)
+	if cfg.timeline != "" {
+		if err := writeTimeline(cfg.timeline, lines); err != nil {
+			return err
+		}
+	}
 	return json.NewEncoder(os.Stdout).Encode(res)
 }
 
@@ -264,6 +298,20 @@ type worker struct {
 	all, errors, non2x int64
 	statuses           map[int]int64
 	firstErr           error
+	timeline           []timeline.Event
+}
+
+// writeTimeline writes events to path (see package timeline).
+func writeTimeline(path string, events []timeline.Event) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := timeline.Write(f, events); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // measure runs the closed loop: cfg.c workers, each with one request in flight,
@@ -271,8 +319,9 @@ type worker struct {
 // requests) recording every latency. At the end no new request starts and those in
 // flight are let finish (within -timeout) rather than canceled: canceling would make
 // the server abort work and close database connections, which is not what is measured.
-func measure(client *http.Client, cfg *config) Result {
+func measure(client *http.Client, cfg *config) (Result, []timeline.Event) {
 	var (
+		seq             atomic.Int64
 		recording, stop atomic.Bool
 		budget          atomic.Int64 // measured requests left
 		exhausted       = make(chan struct{})
@@ -297,12 +346,20 @@ func measure(client *http.Client, cfg *config) Result {
 					return
 				}
 				id := rng.Int64N(cfg.ids) + 1
+				n := seq.Add(1)
 				start := time.Now()
-				status, err := send(client, cfg, cfg.template.with(id))
+				status, retryAfter, err := sendSeq(client, cfg, cfg.template.with(id), n)
 				elapsed := time.Since(start)
 				w.all++
 				if !rec || !recording.Load() {
 					continue // warm-up, or the run ended while in flight
+				}
+				if cfg.timeline != "" {
+					e := timeline.Event{Start: start, Latency: elapsed, Status: status, RetryAfter: retryAfter, Seq: n, ErrClass: "-"}
+					if err != nil {
+						e.Status, e.ErrClass = 0, timeline.ErrorClass(err)
+					}
+					w.timeline = append(w.timeline, e)
 				}
 				if err != nil {
 					w.errors++
@@ -333,7 +390,9 @@ func measure(client *http.Client, cfg *config) Result {
 
 	res := Result{URL: cfg.url, C: cfg.c, DurationS: round(elapsed.Seconds(), 3), Statuses: map[string]int64{}}
 	var all []time.Duration
+	var events []timeline.Event
 	for _, w := range workers {
+		events = append(events, w.timeline...)
 		all = append(all, w.lat...)
 		res.AllReqs += w.all
 		res.Errors += w.errors
@@ -348,7 +407,7 @@ func measure(client *http.Client, cfg *config) Result {
 	slices.Sort(all)
 	res.Reqs = int64(len(all))
 	if res.Reqs == 0 {
-		return res
+		return res, events
 	}
 	var sum time.Duration
 	for _, d := range all {
@@ -361,7 +420,7 @@ func measure(client *http.Client, cfg *config) Result {
 	res.P99MS = ms(quantile(all, 0.99))
 	res.P999MS = ms(quantile(all, 0.999))
 	res.MaxMS = ms(all[len(all)-1])
-	return res
+	return res, events
 }
 
 // get sends one GET and reads the whole body so the connection is reused.
@@ -369,27 +428,35 @@ func get(client *http.Client, u string) (int, error) {
 	return send(client, &config{method: http.MethodGet}, u)
 }
 
-// send sends one request of cfg's method and body and reads the whole response body
-// so the connection is reused.
+// send sends one request of cfg's method, headers and body and reads the whole
+// response body so the connection is reused.
 func send(client *http.Client, cfg *config, u string) (int, error) {
+	status, _, err := sendSeq(client, cfg, u, 0)
+	return status, err
+}
+
+// sendSeq is send with {seq} in the body replaced by seq; it also reports whether the
+// response carried Retry-After.
+func sendSeq(client *http.Client, cfg *config, u string, seq int64) (int, bool, error) {
 	var body io.Reader
 	if cfg.body != "" {
-		body = strings.NewReader(cfg.body)
+		body = strings.NewReader(strings.ReplaceAll(cfg.body, "{seq}", strconv.FormatInt(seq, 10)))
 	}
 	req, err := http.NewRequest(cfg.method, u, body)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
+	maps.Copy(req.Header, cfg.headers)
 	if cfg.body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode, err
+	return resp.StatusCode, resp.Header.Get("Retry-After") != "", err
 }
 
 // quantile returns the nearest-rank q-quantile of sorted.

@@ -54,6 +54,8 @@ var (
 	// It is a 403, not a 401: the caller is authenticated, and a 401 would make
 	// clients discard a perfectly valid access token.
 	ErrWrongPassword = apperr.New(apperr.KindForbidden, "invalid_credentials", "the current password is incorrect")
+	// ErrLastAdmin refuses a change that would leave no active admin.
+	ErrLastAdmin = apperr.New(apperr.KindConflict, "last_admin", "the last active admin cannot be deactivated or demoted")
 )
 
 // Reasons a sign-in is refused (CredentialsError.Reason).
@@ -189,32 +191,75 @@ type UpdateInput struct {
 
 // Update changes the given fields of account id, records user.update with the
 // account before and after, and returns it. Without any field it returns the
-// account unchanged and records nothing. Errors: ErrUserNotFound; a validation error
-// naming a field the database rejects; the audit log's errors.
+// account unchanged and records nothing. Errors: ErrUserNotFound; ErrLastAdmin when
+// the change would leave no active admin; a validation error naming a field the
+// database rejects; the audit log's errors.
 func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (User, error) {
 	if in.DisplayName == nil && in.Role == nil && in.IsActive == nil {
 		return s.Get(ctx, id)
 	}
-	u, err := s.users.Change(ctx, ActionUpdate, id, func(q db.Querier, _ sqlc.User) (sqlc.User, bool, error) {
-		u, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: id, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive})
-		return u, true, err
+	touchesAdmins := in.Role != nil || in.IsActive != nil
+	return s.change(ctx, ActionUpdate, id, touchesAdmins, func(sqlc.User) *sqlc.UpdateUserParams {
+		return &sqlc.UpdateUserParams{ID: id, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive}
 	})
-	return public(u), err
 }
 
 // Deactivate marks account id inactive, records user.deactivate with the account
 // before and after, and returns it; an account already inactive is returned
-// unchanged and nothing is recorded. Errors: ErrUserNotFound; the audit log's errors.
+// unchanged and nothing is recorded. Errors: ErrUserNotFound; ErrLastAdmin for the
+// last active admin; the audit log's errors.
 func (s *Service) Deactivate(ctx context.Context, id int64) (User, error) {
-	u, err := s.users.Change(ctx, ActionDeactivate, id, func(q db.Querier, before sqlc.User) (sqlc.User, bool, error) {
+	return s.change(ctx, ActionDeactivate, id, true, func(before sqlc.User) *sqlc.UpdateUserParams {
 		if !before.IsActive {
-			return before, false, nil
+			return nil
 		}
 		inactive := false
-		u, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: id, IsActive: &inactive})
-		return u, true, err
+		return &sqlc.UpdateUserParams{ID: id, IsActive: &inactive}
+	})
+}
+
+// change locks account id, asks plan for the update to make given its current state
+// (nil: none), applies it and records action with the account before and after, in
+// one transaction. It returns the account as it is at the end. When touchesAdmins,
+// the change may take away an admin: the active admins are locked first (in id
+// order, so that concurrent changes queue rather than deadlock), and a change that
+// would leave none is refused. Errors: ErrUserNotFound; ErrLastAdmin; a validation
+// error naming a field the database rejects; the audit log's errors.
+func (s *Service) change(ctx context.Context, action string, id int64, touchesAdmins bool, plan func(sqlc.User) *sqlc.UpdateUserParams) (User, error) {
+	users := *s.users
+	var admins []int64
+	if touchesAdmins {
+		users.Lock = func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) {
+			var err error
+			if admins, err = q.LockActiveAdmins(ctx); err != nil {
+				return sqlc.User{}, err
+			}
+			return s.users.Lock(ctx, q, id)
+		}
+	}
+	u, err := users.Change(ctx, action, id, func(q db.Querier, before sqlc.User) (sqlc.User, bool, error) {
+		p := plan(before)
+		if p == nil {
+			return before, false, nil
+		}
+		if touchesAdmins && removesLastAdmin(before, *p, admins) {
+			return before, false, ErrLastAdmin.Wrap(fmt.Errorf("user %d is the last active admin", id))
+		}
+		after, err := q.UpdateUser(ctx, *p)
+		return after, true, err
 	})
 	return public(u), err
+}
+
+// removesLastAdmin reports whether update p of account before takes away the only
+// active admin of admins.
+func removesLastAdmin(before sqlc.User, p sqlc.UpdateUserParams, admins []int64) bool {
+	if before.Role != RoleAdmin || !before.IsActive {
+		return false
+	}
+	demoted := p.Role != nil && *p.Role != RoleAdmin
+	deactivated := p.IsActive != nil && !*p.IsActive
+	return (demoted || deactivated) && len(admins) <= 1
 }
 
 // Authenticate checks email and plain and returns the account. An unknown email, a

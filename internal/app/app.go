@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if cfg.MetricsEnabled {
 		observe.metrics = metrics.New(pool.Raw())
 	}
-	limits, err := newRateLimits(cfg, opts.Modules, opts.Log, true)
+	limits, err := newRateLimits(cfg, opts.Modules, opts.Log, true, observe.metrics.RateLimitBreakerChange)
 	if err != nil {
 		pool.Close()
 		_ = tr.Shutdown(ctx)
@@ -178,6 +178,10 @@ func (a *App) engine() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
 	engine.HandleMethodNotAllowed = true
+	// A path with a trailing slash is not redirected (gin answers 301 with an HTML
+	// body): it is an unknown route, answered 404 in the envelope.
+	engine.RedirectTrailingSlash = false
+	engine.RedirectFixedPath = false
 	engine.ContextWithFallback = true
 	if err := engine.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
@@ -197,10 +201,10 @@ func (a *App) engine() (*gin.Engine, error) {
 	}); cors != nil {
 		chain = append(chain, cors)
 	}
-	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(a.tokens))
+	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.BodyDeadline(a.cfg.BodyReadTimeout), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(a.tokens))
 	engine.Use(chain...)
 	engine.NoRoute(func(c *gin.Context) {
-		httpx.Fail(c, apperr.New(apperr.KindNotFound, "route_not_found", "no route matches this path"))
+		httpx.Fail(c, httpx.ErrRouteNotFound)
 	})
 	engine.NoMethod(func(c *gin.Context) {
 		httpx.Fail(c, apperr.New(apperr.KindMethodNotAllowed, "method_not_allowed", "this path does not accept this method"))
@@ -317,6 +321,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
+		ReadTimeout:       a.cfg.ReadTimeout,
 		WriteTimeout:      a.cfg.RequestTimeout + 5*time.Second,
 		IdleTimeout:       a.cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
@@ -328,7 +333,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(middleware.EnvelopeListener(ln)) }()
 	a.ready.Store(true)
 	a.log.Info("serving", "addr", ln.Addr().String(), "env", a.cfg.AppEnv, "modules", module.Names(a.modules))
 
@@ -366,7 +371,7 @@ func RouteTable(cfg *config.Config, all []module.Module, log *slog.Logger) ([]ht
 	if err != nil {
 		return nil, err
 	}
-	limits, err := newRateLimits(cfg, all, log, false)
+	limits, err := newRateLimits(cfg, all, log, false, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -229,19 +229,8 @@ func TestReadiness(t *testing.T) {
 func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	t.Parallel()
 	p := probe{release: make(chan struct{})}
-	cfg, mods := apptest.Config(t, apptest.Options{Modules: withProbe(p), Env: map[string]string{"SHUTDOWN_TIMEOUT": "10s"}})
-	a, err := app.New(context.Background(), cfg, app.Options{Modules: mods, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	base := "http://" + ln.Addr().String()
+	addr, cancel, done := startServing(t, apptest.Options{Modules: withProbe(p), Env: map[string]string{"SHUTDOWN_TIMEOUT": "10s"}})
+	base := "http://" + addr
 	waitFor(t, base+"/readyz", http.StatusOK)
 
 	type result struct {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/config"
@@ -33,7 +34,9 @@ type rateLimits struct {
 // REDIS_URL is set and shared is true, in memory otherwise. all is the module
 // registry. It fails, naming the key, on an unreadable policy or REDIS_URL, on an
 // override of a module that does not exist, and on an unknown fail mode.
-func newRateLimits(cfg *config.Config, all []module.Module, log *slog.Logger, shared bool) (*rateLimits, error) {
+// onBreakerChange, when not nil, is told of each change of the Redis circuit
+// breaker's state.
+func newRateLimits(cfg *config.Config, all []module.Module, log *slog.Logger, shared bool, onBreakerChange func(from, to string)) (*rateLimits, error) {
 	rules, err := ratelimit.ParseRules(cfg.RateLimitDefault, cfg.RateLimitOverrides)
 	if err != nil {
 		return nil, err
@@ -44,9 +47,16 @@ func newRateLimits(cfg *config.Config, all []module.Module, log *slog.Logger, sh
 			return nil, fmt.Errorf("RATE_LIMIT_OVERRIDES: unknown module %q (known: %s)", name, strings.Join(names, ", "))
 		}
 	}
-	opts := ratelimit.Options{FailMode: ratelimit.FailMode(cfg.RateLimitFailMode), MaxKeys: cfg.RateLimitMaxKeys, Log: log}
+	opts := ratelimit.Options{
+		FailMode: ratelimit.FailMode(cfg.RateLimitFailMode), MaxKeys: cfg.RateLimitMaxKeys, Log: log,
+		BreakerFailures: cfg.RateLimitBreakerFailures, BreakerCooloff: cfg.RateLimitBreakerCooloff,
+		OnBreakerChange: onBreakerChange,
+	}
 	rl := &rateLimits{rules: rules}
 	if shared && cfg.RedisURL != "" {
+		if log != nil {
+			redis.SetLogger(redisstore.SlogLogger(log)) // go-redis has one process-wide logger
+		}
 		if rl.store, err = redisstore.Open(cfg.RedisURL, cfg.RateLimitKeyPrefix); err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
 
 	"github.com/quarrydev/quarry/internal/core/config"
@@ -94,7 +95,16 @@ func prepareDatabase(ctx context.Context, dbURL string, logf func(string, ...any
 	return createDatabase(ctx, adminURL, db.DatabaseName(dbURL), logf)
 }
 
-// createDatabase creates database name on the server of adminURL unless it exists.
+// createdMeanwhile reports whether err, from CREATE DATABASE, says the database
+// exists: duplicate_database (42P04), or the unique violation on pg_database's name
+// that two concurrent creations can end in.
+func createdMeanwhile(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "42P04" || db.IsUniqueViolation(err, ""))
+}
+
+// createDatabase creates database name on the server of adminURL unless it exists;
+// several processes may run it at once for the same name, and all succeed.
 func createDatabase(ctx context.Context, adminURL, name string, logf func(string, ...any)) error {
 	if name == "" {
 		return errors.New("DATABASE_URL names no database")
@@ -114,6 +124,9 @@ func createDatabase(ctx context.Context, adminURL, name string, logf func(string
 		return nil
 	}
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		if createdMeanwhile(err) {
+			return nil // another `api dev` created it between the look-up and here
+		}
 		return fmt.Errorf("create database %s: %w", name, err)
 	}
 	logf("Created database %s", name)

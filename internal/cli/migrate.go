@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +15,7 @@ import (
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/migrate"
 	"github.com/quarrydev/quarry/internal/pgcluster"
+	"github.com/quarrydev/quarry/migrations"
 )
 
 // ErrCheckFailed is returned by `migrate diff --check` when a migration would be written.
@@ -21,6 +24,62 @@ var ErrCheckFailed = errors.New("schema and migrations are out of sync: run `mak
 type migrateFlags struct {
 	dir       string
 	schemaDir string
+}
+
+// ExitError carries the exit status of a command that failed or reports a state
+// (such as `migrate status` with pending files). An empty message prints nothing more.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return ""
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode returns the process exit status.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+// Exit statuses of `migrate status`.
+const (
+	StatusUpToDate = 0
+	StatusError    = 1
+	StatusPending  = 2
+	StatusFailed   = 3
+)
+
+// applyEngine returns the engine apply, status and set work with: the directory of
+// --dir when given (it must exist and hold migrations), else ./migrations when it is
+// a migration directory (inside the repository), else the migrations embedded in the
+// binary.
+func (f *migrateFlags) applyEngine(cmd *cobra.Command) (*migrate.Engine, error) {
+	out := cmd.OutOrStdout()
+	if cmd.Flags().Changed("dir") {
+		if f.dir == "" {
+			return nil, errors.New("--dir: empty path")
+		}
+		if _, err := os.Stat(filepath.Join(f.dir, "atlas.sum")); err != nil {
+			return nil, fmt.Errorf("--dir %s: not a migration directory (no atlas.sum): %w", f.dir, err)
+		}
+		names, _ := filepath.Glob(filepath.Join(f.dir, "*.sql"))
+		if len(names) == 0 {
+			return nil, fmt.Errorf("--dir %s: no migration files", f.dir)
+		}
+		return f.engine(out)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "atlas.sum")); err == nil {
+		return f.engine(out)
+	}
+	dir, err := migrate.FSDir(migrations.FS)
+	if err != nil {
+		return nil, err
+	}
+	return migrate.New(migrate.Config{Dir: dir, MigrationsDir: "(embedded)", Out: out})
 }
 
 func (f *migrateFlags) engine(out io.Writer) (*migrate.Engine, error) {
@@ -34,7 +93,7 @@ func (f *migrateFlags) engine(out io.Writer) (*migrate.Engine, error) {
 
 // target returns the engine and the DATABASE_URL that apply and status work on.
 func (f *migrateFlags) target(cmd *cobra.Command) (*migrate.Engine, string, error) {
-	e, err := f.engine(cmd.OutOrStdout())
+	e, err := f.applyEngine(cmd)
 	if err != nil {
 		return nil, "", err
 	}
@@ -72,18 +131,36 @@ DATABASE_URL and dropped afterwards.`,
 		newMigrateNewCmd(flags),
 		newMigrateApplyCmd(flags),
 		newMigrateStatusCmd(flags),
+		newMigrateSetCmd(flags),
 		newMigrateValidateCmd(flags),
 		newMigrateHashCmd(flags),
+		newMigrateLintCmd(flags), newMigrateReviewCmd(flags), newMigrateDriftCmd(flags),
 	)
 	return cmd
 }
 
 func newMigrateDiffCmd(flags *migrateFlags) *cobra.Command {
-	var check bool
+	var (
+		check   bool
+		opts    migrate.DiffOptions
+		renames []string
+	)
 	cmd := &cobra.Command{
 		Use:   "diff NAME",
 		Short: "Write a migration taking the migrations' state to schema/",
-		Args:  cobra.ExactArgs(1),
+		Long: `Write the migration taking the state of migrations/ to schema/.
+
+The plan is online-safe for tables that already exist: indexes are built and dropped
+CONCURRENTLY in a separate "-- atlas:txmode none" file, CHECK and foreign key
+constraints are added NOT VALID and validated separately, SET NOT NULL goes through a
+validated CHECK. It is applied to the replayed migrations on the dev database and
+compared object by object with schema/ before anything is written.
+
+Dropping tables, columns or extensions and type changes that rewrite a table need
+--allow-destructive; a NOT NULL column without default on an existing table is
+refused. --rename table.column=new_name (or table=new_table) renames instead of
+dropping and adding.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			e, err := flags.engine(out)
@@ -95,7 +172,16 @@ func newMigrateDiffCmd(flags *migrateFlags) *cobra.Command {
 				return err
 			}
 			defer stop()
-			res, err := e.Diff(cmd.Context(), server, migrate.DiffOptions{Name: args[0], Check: check})
+			opts.Name, opts.Check = args[0], check
+			opts.Renames = nil
+			for _, r := range renames {
+				rn, err := migrate.ParseRename(r)
+				if err != nil {
+					return err
+				}
+				opts.Renames = append(opts.Renames, rn)
+			}
+			res, err := e.Diff(cmd.Context(), server, opts)
 			if err != nil {
 				return err
 			}
@@ -104,31 +190,39 @@ func newMigrateDiffCmd(flags *migrateFlags) *cobra.Command {
 				return nil
 			}
 			if check {
-				fmt.Fprintf(out, "A migration would be written (%s):\n", res.File)
-				for _, s := range res.Statements {
-					fmt.Fprintf(out, "  %s;\n", s)
+				for _, f := range res.Files {
+					fmt.Fprintf(out, "A migration would be written (%s):\n", f.Name)
+					for _, s := range f.Statements {
+						fmt.Fprintf(out, "  %s;\n", s)
+					}
 				}
 				return ErrCheckFailed
 			}
-			fmt.Fprintf(out, "Wrote %s/%s (%d statements) and updated atlas.sum. Review it, then run `api migrate apply`.\n",
-				flags.dir, res.File, len(res.Statements))
+			for _, f := range res.Files {
+				fmt.Fprintf(out, "Wrote %s/%s (txmode %s, %d statements).\n", flags.dir, f.Name, f.TxMode, len(f.Statements))
+			}
+			for _, r := range res.Rewrites {
+				fmt.Fprintf(out, "Rewrites a table (allowed by --allow-destructive): %s\n", r)
+			}
+			fmt.Fprintln(out, "Updated atlas.sum. Review the files, then run `api migrate apply`.")
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit non-zero when a migration would be written")
+	cmd.Flags().BoolVar(&opts.AllowDestructive, "allow-destructive", false, "allow dropping tables, columns, extensions and table rewrites")
+	cmd.Flags().StringArrayVar(&renames, "rename", nil, "rename instead of drop and add: table.column=new_column or table=new_table (repeatable)")
 	return cmd
 }
 
 func newMigrateNewCmd(flags *migrateFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "new NAME",
-		Short: "Write an empty, versioned migration for statements diff cannot plan (functions, triggers)",
+		Short: "Write an empty, versioned migration for data changes diff cannot plan",
 		Long: `Write an empty, versioned migration file <UTC version>_NAME.sql and rehash atlas.sum.
 
-The planner behind "diff" does not inspect functions and triggers: it never writes
-them, and never notices when they change. Put such statements in a migration made with
-"new", describe the same objects in schema/ for readers, and run "migrate hash" after
-editing the file.`,
+For statements that are not schema: backfills, data fixes, and the steps "diff" names
+but does not plan (such as removing an enum value). Run "migrate hash" after editing
+the file, and never edit a file that was applied anywhere.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
@@ -151,11 +245,23 @@ func newMigrateApplyCmd(flags *migrateFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apply",
 		Short: "Apply pending migrations to DATABASE_URL",
-		Args:  cobra.NoArgs,
+		Long: `Apply pending migrations to DATABASE_URL.
+
+Without --dir, apply uses ./migrations when run in the repository and the migrations
+embedded in the binary anywhere else.
+
+Every statement runs with lock_timeout MIGRATE_LOCK_TIMEOUT (default 5s) and
+statement_timeout MIGRATE_STATEMENT_TIMEOUT (default none). After a lock timeout the
+file (txmode none: the statement) is rolled back and tried again, MIGRATE_LOCK_RETRIES
+times (default 3), then apply fails naming the session that holds the lock.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			e, url, err := flags.target(cmd)
 			if err != nil {
+				return err
+			}
+			if err := applyEnv(&opts); err != nil {
 				return err
 			}
 			res, err := e.Apply(cmd.Context(), url, opts)
@@ -182,15 +288,52 @@ func newMigrateApplyCmd(flags *migrateFlags) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the pending statements without executing them")
 	cmd.Flags().StringVar(&opts.To, "to", "", "apply up to and including this version")
 	cmd.Flags().StringVar(&opts.Baseline, "baseline", "", "on a database with a schema but no history, mark this version as applied")
-	cmd.Flags().DurationVar(&opts.LockTimeout, "lock-timeout", time.Minute, "how long to wait for a concurrent apply to finish")
+	cmd.Flags().DurationVar(&opts.Wait, "wait", time.Minute, "how long to wait for a concurrent apply to finish")
 	return cmd
+}
+
+// applyEnv reads MIGRATE_LOCK_TIMEOUT, MIGRATE_STATEMENT_TIMEOUT and
+// MIGRATE_LOCK_RETRIES into opts; an invalid value is an error naming the variable.
+func applyEnv(opts *migrate.ApplyOptions) error {
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"MIGRATE_LOCK_TIMEOUT", &opts.LockTimeout}, {"MIGRATE_STATEMENT_TIMEOUT", &opts.StatementTimeout}} {
+		v := os.Getenv(d.name)
+		if v == "" {
+			continue
+		}
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur < 0 {
+			return fmt.Errorf("%s=%q: want a duration such as 5s or 500ms", d.name, v)
+		}
+		if dur == 0 && d.name == "MIGRATE_LOCK_TIMEOUT" {
+			dur = -1 // 0 means "no lock timeout", not "the default"
+		}
+		*d.dst = dur
+	}
+	if v := os.Getenv("MIGRATE_LOCK_RETRIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("MIGRATE_LOCK_RETRIES=%q: want a whole number, 0 or more", v)
+		}
+		opts.LockRetries = n
+		if n == 0 {
+			opts.LockRetries = -1 // 0 means "no retry", not "the default"
+		}
+	}
+	return nil
 }
 
 func newMigrateStatusCmd(flags *migrateFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the current version, pending files and the last failure",
-		Args:  cobra.NoArgs,
+		Long: `Show the current version, pending files and the last failure.
+
+Exit status: 0 up to date, 1 error, 2 pending files (or a schema without history),
+3 a failed migration.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			e, url, err := flags.target(cmd)
@@ -202,9 +345,48 @@ func newMigrateStatusCmd(flags *migrateFlags) *cobra.Command {
 				return err
 			}
 			printStatus(out, st)
+			switch {
+			case st.Failed != nil:
+				return &ExitError{Code: StatusFailed}
+			case !st.UpToDate():
+				return &ExitError{Code: StatusPending}
+			}
 			return nil
 		},
 	}
+}
+
+func newMigrateSetCmd(flags *migrateFlags) *cobra.Command {
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "set VERSION",
+		Short: "Mark the migrations up to VERSION as applied, after a manual repair",
+		Long: `Mark the revisions table of DATABASE_URL as if the migrations were applied up to and
+including VERSION: failed or partial revisions up to VERSION become applied, missing
+ones are added, revisions after VERSION are removed. No migration statement runs; use
+it after repairing the database by hand. Prints every revision it changed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			e, url, err := flags.target(cmd)
+			if err != nil {
+				return err
+			}
+			changed, err := e.Set(cmd.Context(), url, args[0], wait)
+			if err != nil {
+				return err
+			}
+			if len(changed) == 0 {
+				fmt.Fprintf(out, "Nothing to change: the revisions already stop at %s.\n", args[0])
+			}
+			for _, c := range changed {
+				fmt.Fprintln(out, c)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&wait, "wait", time.Minute, "how long to wait for a concurrent apply to finish")
+	return cmd
 }
 
 func printStatus(out io.Writer, st *migrate.Status) {
@@ -229,6 +411,7 @@ func printStatus(out io.Writer, st *migrate.Status) {
 	}
 	if f := st.Failed; f != nil {
 		fmt.Fprintf(out, "  failed: %s\n    error: %s\n    statement: %s\n", f.File, f.Error, f.Statement)
+		fmt.Fprintln(out, "  Fix the cause and run apply again (it resumes after the statements that ran), or repair by hand and run `api migrate set VERSION`.")
 	}
 }
 

@@ -2,7 +2,10 @@
 package cli
 
 import (
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -38,7 +41,64 @@ func NewRoot() *cobra.Command {
 		newTokensCmd(),
 		newGenCmd(),
 	)
+	rejectUnknownSubcommands(root)
 	return root
+}
+
+// rejectUnknownSubcommands makes cmd and every command under it that has subcommands
+// fail on an argument naming none of them, with an error that names the closest
+// subcommands (or lists them all), instead of printing the help and succeeding; a
+// typo in a deploy script must not pass silently. Such a command run without
+// arguments still prints its help, unless it does something of its own.
+func rejectUnknownSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		rejectUnknownSubcommands(sub)
+	}
+	if !cmd.HasSubCommands() {
+		return
+	}
+	own := cmd.Args
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			if err := unknownSubcommand(c, args[0]); err != nil {
+				return err
+			}
+		}
+		if own != nil {
+			return own(c, args)
+		}
+		return nil
+	}
+	if cmd.Run == nil && cmd.RunE == nil {
+		cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	}
+}
+
+// unknownSubcommand returns the error for arg given to cmd, which has subcommands
+// and none named arg.
+func unknownSubcommand(cmd *cobra.Command, arg string) error {
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if close := cmd.SuggestionsFor(arg); len(close) > 0 {
+		return fmt.Errorf("unknown command %q for %q; did you mean %s?", arg, cmd.CommandPath(), quoteAll(close, " or "))
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return fmt.Errorf("unknown command %q for %q (commands: %s)", arg, cmd.CommandPath(), strings.Join(names, ", "))
+}
+
+// quoteAll returns names quoted and joined with sep.
+func quoteAll(names []string, sep string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, sep)
 }
 
 // loaded is the configuration together with the module registry it was loaded for.

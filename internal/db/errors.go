@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,6 +41,11 @@ var (
 	// [PoolConfig.AcquireTimeout]. Errors matching it also match
 	// context.DeadlineExceeded; [Translate] leaves them unchanged.
 	ErrPoolExhausted = errors.New("db: connection pool exhausted")
+	// ErrUnavailable means the database could not be reached or dropped the
+	// connection: the connection was refused, timed out or broke, or the server
+	// is shutting down, starting up, in recovery or out of connections
+	// (SQLSTATE class 08, 57P01, 57P02, 57P03, 53300). Retrying later may work.
+	ErrUnavailable = errors.New("db: database unavailable")
 )
 
 // SQLSTATE codes that Translate and the transaction retry loop recognise.
@@ -56,6 +64,11 @@ const (
 	codeQueryCanceled           = "57014"
 	codeSerializationFailure    = "40001"
 	codeDeadlockDetected        = "40P01"
+	codeAdminShutdown           = "57P01"
+	codeCrashShutdown           = "57P02"
+	codeCannotConnectNow        = "57P03"
+	codeTooManyConnections      = "53300"
+	classConnectionException    = "08"
 )
 
 // Error is a translated database error. Kind is one of the package's sentinel
@@ -127,8 +140,13 @@ func (e *Error) Is(target error) bool { return e.Kind != nil && e.Kind == target
 //     long (22001), numeric out of range (22003), bad datetime (22007, 22008)
 //     and not-null violations (23502, with Column set): all are values the
 //     caller supplied that the column cannot hold;
+//   - [ErrUnavailable] for a failure to connect (even one that timed out),
+//     for connection exceptions (class 08), admin or crash shutdown (57P01,
+//     57P02), cannot connect now (57P03) and too many connections (53300);
 //   - [ErrCanceled] for query_canceled (57014) and for errors wrapping
 //     context.Canceled or context.DeadlineExceeded;
+//   - [ErrUnavailable] for a connection that broke: network errors, an
+//     unexpected end of the stream, a closed connection;
 //   - err unchanged for anything else.
 //
 // Every [*Error] wraps err, so the original stays reachable with errors.As.
@@ -156,10 +174,27 @@ func Translate(err error) error {
 			}
 		}
 	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return &Error{Kind: ErrUnavailable, Err: err}
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Kind: ErrCanceled, Err: err}
 	}
+	if connectionBroke(err) {
+		return &Error{Kind: ErrUnavailable, Err: err}
+	}
 	return err
+}
+
+// connectionBroke reports whether err says the connection to the server
+// failed rather than the statement: a network error, an unexpected end of
+// the stream, or a connection pgx already knows to be closed or unusable.
+func connectionBroke(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, net.ErrClosed) || pgconn.SafeToRetry(err)
 }
 
 // kindOf returns the sentinel for a SQLSTATE code, or nil if the code is not
@@ -177,6 +212,11 @@ func kindOf(code string) error {
 		return ErrInvalidInput
 	case codeQueryCanceled:
 		return ErrCanceled
+	case codeAdminShutdown, codeCrashShutdown, codeCannotConnectNow, codeTooManyConnections:
+		return ErrUnavailable
+	}
+	if strings.HasPrefix(code, classConnectionException) {
+		return ErrUnavailable
 	}
 	return nil
 }

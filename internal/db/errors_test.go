@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -307,6 +308,51 @@ func TestErrorMessage(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+// TestTranslateUnavailable checks that failures to reach the server, and a
+// server that ends the session, read as ErrUnavailable rather than as
+// unknown errors.
+func TestTranslateUnavailable(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("refused", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close() // nothing listens there now
+		_, raw := pgx.Connect(ctx, "postgres://postgres@"+addr+"/x?sslmode=disable&connect_timeout=2")
+		if err := db.Translate(raw); !errors.Is(err, db.ErrUnavailable) {
+			t.Fatalf("Translate(%v) = %v, want ErrUnavailable", raw, err)
+		}
+	})
+
+	t.Run("terminated", func(t *testing.T) {
+		p := testdb.New(t)
+		victim, err := p.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer victim.Release()
+		pid := victim.Conn().PgConn().PID()
+		mustExec(t, p, `SELECT pg_terminate_backend($1)`, int(pid))
+		_, raw := victim.Exec(ctx, `SELECT 1`)
+		if raw == nil {
+			t.Fatal("query on a terminated connection succeeded")
+		}
+		if err := db.Translate(raw); !errors.Is(err, db.ErrUnavailable) {
+			t.Fatalf("Translate(%v) = %v, want ErrUnavailable", raw, err)
+		}
+	})
+
+	for _, code := range []string{"57P01", "57P02", "57P03", "53300", "08006", "08001"} {
+		raw := fmt.Errorf("x: %w", &pgconn.PgError{Code: code})
+		if err := db.Translate(raw); !errors.Is(err, db.ErrUnavailable) {
+			t.Errorf("Translate(SQLSTATE %s) = %v, want ErrUnavailable", code, err)
 		}
 	}
 }

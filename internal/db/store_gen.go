@@ -174,6 +174,12 @@ func (q queries) ListUsersByIDDesc(ctx context.Context, arg sqlc.ListUsersByIDDe
 	return r0, done(err)
 }
 
+func (q queries) LockActiveAdmins(ctx context.Context) ([]int64, error) {
+	ctx, done := q.start(ctx, "LockActiveAdmins")
+	r0, err := q.q.LockActiveAdmins(ctx)
+	return r0, done(err)
+}
+
 func (q queries) PostExists(ctx context.Context, id int64) (bool, error) {
 	ctx, done := q.start(ctx, "PostExists")
 	r0, err := q.q.PostExists(ctx, id)

@@ -33,9 +33,26 @@ type ApplyOptions struct {
 	// Baseline marks this version, and every file before it, as already applied when
 	// the database has no revisions yet but already holds the schema.
 	Baseline string
-	// LockTimeout bounds the wait for another instance's apply to finish. Default 1 minute.
+	// Wait bounds the wait for another instance's apply to finish. Default 1 minute.
+	Wait time.Duration
+	// LockTimeout is PostgreSQL's lock_timeout for every statement: a statement
+	// waiting longer for a lock fails instead of queueing every other session behind
+	// it. Default 5s (MIGRATE_LOCK_TIMEOUT); negative disables it.
 	LockTimeout time.Duration
+	// StatementTimeout is PostgreSQL's statement_timeout for every statement. Zero
+	// (the default, MIGRATE_STATEMENT_TIMEOUT) sets none.
+	StatementTimeout time.Duration
+	// LockRetries is how many more times a file (txmode none: a statement) is tried
+	// after a lock timeout, with a growing pause. Default 3 (MIGRATE_LOCK_RETRIES);
+	// negative means none.
+	LockRetries int
 }
+
+// Defaults for ApplyOptions.
+const (
+	DefaultLockTimeout = 5 * time.Second
+	DefaultLockRetries = 3
+)
 
 // AppliedFile describes one migration file run by Apply.
 type AppliedFile struct {
@@ -44,6 +61,7 @@ type AppliedFile struct {
 	TxMode     string
 	Statements []string
 	Duration   time.Duration
+	lines      []int // first line of each statement
 }
 
 // ApplyResult is what Apply did (or, on a dry run, would do).
@@ -51,17 +69,36 @@ type ApplyResult struct {
 	Files []AppliedFile
 }
 
-// StatementError reports the statement of a migration file that failed; the file was
-// rolled back (or, in txmode none, stopped at that statement) and its revision records
-// the error.
+// StatementError reports the statement of a migration file that failed. A file in
+// a transaction was rolled back and leaves no revision; a txmode none file stopped at
+// that statement and its revision records how far it got.
 type StatementError struct {
-	File      string
+	File string
+	// Line is the statement's first line in the file.
+	Line      int
 	Statement string
 	Err       error
+	// Attempts is how many times the statement was tried (more than one after lock
+	// timeouts).
+	Attempts int
+	// Blockers describes the sessions that held the lock the statement waited for,
+	// when it failed on a lock timeout.
+	Blockers []string
 }
 
 func (e *StatementError) Error() string {
-	return fmt.Sprintf("%s: %v\n  statement: %s", e.File, e.Err, e.Statement)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d: %s\n  statement: %s", e.File, e.Line, pgMessage(e.Err), e.Statement)
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, "\n  tried %d times", e.Attempts)
+	}
+	for _, bl := range e.Blockers {
+		b.WriteString("\n  blocked by " + bl)
+	}
+	if len(e.Blockers) > 0 {
+		b.WriteString("\n  Let that session finish (or end it with pg_cancel_backend/pg_terminate_backend), then apply again.")
+	}
+	return b.String()
 }
 
 func (e *StatementError) Unwrap() error { return e.Err }
@@ -78,8 +115,14 @@ func (e *Engine) Apply(ctx context.Context, url string, opts ApplyOptions) (*App
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
+	if opts.Wait == 0 {
+		opts.Wait = time.Minute
+	}
 	if opts.LockTimeout == 0 {
-		opts.LockTimeout = time.Minute
+		opts.LockTimeout = DefaultLockTimeout
+	}
+	if opts.LockRetries == 0 {
+		opts.LockRetries = DefaultLockRetries
 	}
 	conn, closeConn, err := openConn(ctx, url)
 	if err != nil {
@@ -90,10 +133,10 @@ func (e *Engine) Apply(ctx context.Context, url string, opts ApplyOptions) (*App
 	if err != nil {
 		return nil, fmt.Errorf("open migration driver: %w", err)
 	}
-	unlock, err := drv.(schema.Locker).Lock(ctx, lockName, opts.LockTimeout)
+	unlock, err := drv.(schema.Locker).Lock(ctx, lockName, opts.Wait)
 	if err != nil {
 		if errors.Is(err, schema.ErrLocked) {
-			return nil, fmt.Errorf("another migration is running on this database (waited %s)", opts.LockTimeout)
+			return nil, fmt.Errorf("another migration is running on this database (waited %s)", opts.Wait)
 		}
 		return nil, fmt.Errorf("acquire migration lock: %w", err)
 	}
@@ -105,6 +148,8 @@ func (e *Engine) Apply(ctx context.Context, url string, opts ApplyOptions) (*App
 		return &ApplyResult{}, err
 	}
 	res := &ApplyResult{}
+	r := &runner{e: e, conn: conn, rrw: rrw, opts: opts, url: url}
+	defer r.close()
 	for _, f := range pending {
 		af, err := describe(f)
 		if err != nil {
@@ -115,7 +160,7 @@ func (e *Engine) Apply(ctx context.Context, url string, opts ApplyOptions) (*App
 			continue
 		}
 		start := time.Now()
-		if err := e.applyFile(ctx, conn, drv, rrw, f, af.TxMode); err != nil {
+		if err := r.applyFile(ctx, f, af); err != nil {
 			return res, err
 		}
 		af.Duration = time.Since(start)
@@ -160,6 +205,8 @@ func (e *Engine) pending(ctx context.Context, conn *sql.Conn, drv migrate.Driver
 		return nil, nil
 	case errors.As(err, &notClean):
 		return nil, fmt.Errorf("the database already holds a schema but has no migration history (%s); pass --baseline VERSION naming the migration it corresponds to", notClean.Reason)
+	case errors.As(err, new(*migrate.MissingMigrationError)):
+		return nil, fmt.Errorf("%w; after repairing the database by hand, record where it stands with `api migrate set VERSION`", err)
 	case err != nil:
 		return nil, fmt.Errorf("compute pending migrations: %w", err)
 	}
@@ -173,98 +220,10 @@ func (e *Engine) pending(ctx context.Context, conn *sql.Conn, drv migrate.Driver
 	return pending, nil
 }
 
-// applyFile runs one file in its transaction mode and records its revision.
-func (e *Engine) applyFile(ctx context.Context, conn *sql.Conn, drv migrate.Driver, rrw *revisions, f migrate.File, txMode string) error {
-	if txMode == txModeNone {
-		ex, err := migrate.NewExecutor(drv, e.dir, rrw, migrate.WithOperatorVersion(operatorVersion))
-		if err != nil {
-			return fmt.Errorf("migration executor: %w", err)
-		}
-		return fileError(f, ex.Execute(ctx, f))
-	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin %s: %w", f.Name(), err)
-	}
-	txDrv, err := postgres.Open(tx)
-	if err != nil {
-		tx.Rollback()
-		return fmt.Errorf("open migration driver: %w", err)
-	}
-	ex, err := migrate.NewExecutor(txDrv, e.dir, &revisions{conn: tx}, migrate.WithOperatorVersion(operatorVersion))
-	if err != nil {
-		tx.Rollback()
-		return fmt.Errorf("migration executor: %w", err)
-	}
-	start := time.Now()
-	execErr := ex.Execute(ctx, f)
-	if execErr == nil {
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit %s: %w", f.Name(), err)
-		}
-		return nil
-	}
-	// The file is rolled back as a whole; its revision then records the failure
-	// outside the transaction so `status` can show it.
-	if err := tx.Rollback(); err != nil {
-		return errors.Join(fileError(f, execErr), fmt.Errorf("rollback %s: %w", f.Name(), err))
-	}
-	if err := e.recordFailure(ctx, rrw, f, execErr, time.Since(start)); err != nil {
-		return errors.Join(fileError(f, execErr), err)
-	}
-	return fileError(f, execErr)
-}
-
-// recordFailure writes the revision of a rolled-back file: nothing applied, the error
-// and the failing statement kept.
-func (e *Engine) recordFailure(ctx context.Context, rrw *revisions, f migrate.File, execErr error, took time.Duration) error {
-	sum, err := e.dir.Checksum()
-	if err != nil {
-		return fmt.Errorf("hash %s: %w", f.Name(), err)
-	}
-	hash, err := sum.SumByName(f.Name())
-	if err != nil {
-		return fmt.Errorf("hash %s: %w", f.Name(), err)
-	}
-	stmts, err := f.StmtDecls()
-	if err != nil {
-		return fmt.Errorf("parse %s: %w", f.Name(), err)
-	}
-	rev := &migrate.Revision{
-		Version:         f.Version(),
-		Description:     f.Desc(),
-		Type:            migrate.RevisionTypeExecute,
-		Total:           len(stmts),
-		ExecutedAt:      time.Now(),
-		ExecutionTime:   took,
-		Hash:            hash,
-		OperatorVersion: operatorVersion,
-	}
-	var serr *migrate.StmtExecError
-	if errors.As(execErr, &serr) {
-		rev.Error, rev.ErrorStmt = serr.Err.Error(), serr.Stmt.Text
-	} else {
-		rev.Error = execErr.Error()
-	}
-	return rrw.WriteRevision(ctx, rev)
-}
-
-// fileError turns an executor error into a *StatementError naming the file when a
-// statement failed.
-func fileError(f migrate.File, err error) error {
-	if err == nil {
-		return nil
-	}
-	var serr *migrate.StmtExecError
-	if errors.As(err, &serr) {
-		return &StatementError{File: f.Name(), Statement: serr.Stmt.Text, Err: serr.Err}
-	}
-	return fmt.Errorf("%s: %w", f.Name(), err)
-}
-
 // describe returns the statements and transaction mode of f.
 func describe(f migrate.File) (AppliedFile, error) {
 	af := AppliedFile{Name: f.Name(), Version: f.Version(), TxMode: txModeFile}
+	text := string(f.Bytes())
 	lf, ok := f.(*migrate.LocalFile)
 	if ok {
 		switch modes := lf.Directive("txmode"); {
@@ -285,6 +244,7 @@ func describe(f migrate.File) (AppliedFile, error) {
 	}
 	for _, s := range stmts {
 		af.Statements = append(af.Statements, s.Text)
+		af.lines = append(af.lines, 1+strings.Count(text[:min(s.Pos, len(text))], "\n"))
 	}
 	return af, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/migrate/catalog"
 )
 
 // DiffOptions tune Diff.
@@ -28,15 +29,37 @@ type DiffOptions struct {
 	Name string
 	// Check reports the planned migration without writing it.
 	Check bool
+	// AllowDestructive lets Diff write changes that lose data or rewrite a table
+	// (DROP TABLE, DROP COLUMN, DROP EXTENSION, type changes that rewrite).
+	AllowDestructive bool
+	// Renames turn a dropped and an added column (or table) into a rename.
+	Renames []Rename
+}
+
+// PlannedFile is one migration file of a plan.
+type PlannedFile struct {
+	// Name is the file name, <version>_<name>.sql.
+	Name string
+	// TxMode is "file" (one transaction) or "none" (each statement on its own).
+	TxMode string
+	// Statements of the file, in order.
+	Statements []string
+	// Content is the file as written.
+	Content string
 }
 
 // DiffResult is the migration Diff planned.
 type DiffResult struct {
-	// File is the name of the migration file (written unless Check); "" when the
-	// migrations already match the schema.
+	// Files are the planned files in version order (written unless Check); none when
+	// the migrations already match the schema.
+	Files []PlannedFile
+	// File is the name of the first file; "" when nothing changed.
 	File string
-	// Statements of the planned migration.
+	// Statements of every file, in order.
 	Statements []string
+	// Rewrites lists the statements that rewrite an existing table, as measured on the
+	// dev database.
+	Rewrites []string
 }
 
 // Changed reports whether the schema differs from what the migrations produce.
@@ -53,20 +76,107 @@ type SchemaError struct {
 }
 
 func (e *SchemaError) Error() string {
-	return fmt.Sprintf("%s:%d: %v\n  statement: %s", e.File, e.Line, e.Err, e.Statement)
+	return fmt.Sprintf("%s:%d: %s\n  statement: %s", e.File, e.Line, pgMessage(e.Err), e.Statement)
 }
 
 func (e *SchemaError) Unwrap() error { return e.Err }
 
+// RefusedError reports changes Diff does not write: Unsafe ones never (each says what
+// to do instead), Destructive ones without DiffOptions.AllowDestructive.
+type RefusedError struct {
+	Unsafe      []string
+	Destructive []string
+}
+
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	b.WriteString("the migration was not written:")
+	for _, u := range e.Unsafe {
+		b.WriteString("\n  - " + u)
+	}
+	for _, d := range e.Destructive {
+		b.WriteString("\n  - " + d)
+	}
+	if len(e.Destructive) > 0 {
+		b.WriteString("\nIf losing this data or rewriting these tables is intended, run diff again with --allow-destructive.")
+	}
+	return b.String()
+}
+
+// UnplannedError reports differences between schema/ and the state the migrations
+// plus the planned statements produce: objects Quarry cannot migrate by itself.
+type UnplannedError struct {
+	Differences []catalog.Difference
+}
+
+func (e *UnplannedError) Error() string {
+	var b strings.Builder
+	b.WriteString("schema/ cannot be reached from migrations/ by a planned migration; these objects would still differ:")
+	for _, d := range e.Differences {
+		b.WriteString("\n  - " + d.String())
+		if hint := hintFor(d); hint != "" {
+			b.WriteString("\n    " + hint)
+		}
+	}
+	return b.String()
+}
+
+// hintFor says what a DBA can do about a difference Quarry does not plan.
+func hintFor(d catalog.Difference) string {
+	switch {
+	case d.Kind == catalog.KindEnum && d.Attr == catalog.AttrValues:
+		return "PostgreSQL cannot remove or reorder enum values: create a new type, move the columns to it with ALTER COLUMN … TYPE … USING, drop the old type, in a hand-written migration (`api migrate new`)."
+	default:
+		return "write the change in a hand-written migration (`api migrate new`), then check with `api migrate diff --check`."
+	}
+}
+
+// PlanError reports a planned statement that failed on the dev database: the plan
+// is not written.
+type PlanError struct {
+	File      string
+	Statement string
+	Err       error
+}
+
+func (e *PlanError) Error() string {
+	return fmt.Sprintf("the planned migration does not apply on the database replayed from the migrations (%s): %s\n  statement: %s", e.File, pgMessage(e.Err), e.Statement)
+}
+
+func (e *PlanError) Unwrap() error { return e.Err }
+
+// pgMessage formats err with PostgreSQL's DETAIL and HINT when it carries them.
+func pgMessage(err error) string {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err.Error()
+	}
+	msg := fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
+	if pgErr.Detail != "" {
+		msg += "\n  DETAIL: " + pgErr.Detail
+	}
+	if pgErr.Hint != "" {
+		msg += "\n  HINT: " + pgErr.Hint
+	}
+	return msg
+}
+
 // Diff computes the migration that takes the database produced by the migration
-// directory to the one described by the schema directory, and writes it as
-// migrations/<version>_<name>.sql with an updated atlas.sum.
+// directory to the one described by the schema directory, and writes it as one or
+// more consecutive files migrations/<version>_<name>[_part].sql with an updated
+// atlas.sum.
 //
-// Both states are computed on a clean dev database: Config.DevURL, or a throwaway
-// database created on the server of serverURL and dropped afterwards. It returns a
-// result without a file when nothing changed. Errors: a *SchemaError (joined, one per
-// failing statement) when the schema files do not execute, ErrChecksum when atlas.sum
-// is stale, or connection errors.
+// The work happens on a clean dev database: Config.DevURL (cleaned afterwards), or a
+// throwaway database created on the server of serverURL and dropped afterwards. The
+// plan is online-safe for tables that already exist (README.md, "What diff writes") and is
+// written only after it applied on the replayed migrations and the result matched
+// schema/ object by object. It returns a result without files when nothing changed.
+//
+// Errors: a *SchemaError (joined, one per failing statement) when the schema files do
+// not execute; a *RefusedError for unsafe or (without AllowDestructive) destructive
+// changes; an *UnplannedError naming the objects that would still differ; a
+// *PlanError when a planned statement fails; ErrChecksum when atlas.sum is stale;
+// connection errors.
 func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (*DiffResult, error) {
 	if !validName.MatchString(opts.Name) {
 		return nil, fmt.Errorf("migration name %q: use lower-case letters, digits and underscores", opts.Name)
@@ -95,42 +205,323 @@ func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (
 	if err := drv.(migrate.CleanChecker).CheckClean(ctx, nil); err != nil {
 		return nil, fmt.Errorf("dev database %s: %w", db.RedactURL(devURL), err)
 	}
-	desired, err := desiredState(ctx, conn, stmts)
+	if e.cfg.DevURL != "" {
+		defer e.cleanDev(ctx, conn)
+	}
+	desired, desiredCat, err := desiredState(ctx, conn, stmts)
 	if err != nil {
 		return nil, err
 	}
-	var planOpts []migrate.PlannerOption
+	if err := e.replay(ctx, conn); err != nil {
+		return nil, err
+	}
+	p := &planner{desired: desired, desiredCat: desiredCat}
+	renames, err := p.inspectCurrent(ctx, conn, opts.Renames)
+	if err != nil {
+		return nil, err
+	}
 	if onlyPublic(desired) {
 		// Unqualified names, as people write them, when everything lives in "public".
-		planOpts = append(planOpts, migrate.PlanWithSchemaQualifier(""))
+		q := ""
+		p.qualifier = &q
 	}
-	pl := migrate.NewPlanner(drv, e.dir, planOpts...)
-	plan, err := pl.Plan(ctx, opts.Name, migrate.Realm(desired))
-	if errors.Is(err, migrate.ErrNoPlan) {
-		return &DiffResult{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("plan migration: %w", err)
-	}
-	if plan.Version, err = e.nextVersion(time.Now()); err != nil {
+	if err := p.plan(ctx, drv); err != nil {
 		return nil, err
 	}
-	res := &DiffResult{}
-	for _, c := range plan.Changes {
-		res.Statements = append(res.Statements, c.Cmd)
-	}
-	files, err := migrate.DefaultFormatter.Format(plan)
+	p.pre = append(renames, p.pre...)
+	parts := p.parts()
+	res, err := e.files(opts.Name, parts)
 	if err != nil {
-		return nil, fmt.Errorf("format migration: %w", err)
+		return nil, err
 	}
-	res.File = files[0].Name()
+	// refusal returns the changes diff will not write, nil when there are none.
+	refusal := func() *RefusedError {
+		destructive := p.consent
+		for _, r := range res.Rewrites {
+			destructive = append(destructive, "rewrites the table and its indexes under an ACCESS EXCLUSIVE lock: "+r)
+		}
+		if opts.AllowDestructive {
+			destructive = nil
+		}
+		if len(p.refused) == 0 && len(destructive) == 0 {
+			return nil
+		}
+		return &RefusedError{Unsafe: p.refused, Destructive: destructive}
+	}
+	got := p.currentCat
+	if res.Changed() {
+		if res.Rewrites, err = selfCheck(ctx, conn, res.Files); err != nil {
+			// A refused change explains more than the failure it may cause.
+			if rerr := refusal(); rerr != nil && !opts.Check {
+				return nil, rerr
+			}
+			return nil, err
+		}
+		if got, err = catalog.Read(ctx, conn); err != nil {
+			return nil, err
+		}
+	}
+	if diffs := catalog.Compare(desiredCat, got); len(diffs) > 0 {
+		if rerr := refusal(); rerr != nil && !opts.Check {
+			return nil, rerr
+		}
+		return nil, &UnplannedError{Differences: diffs}
+	}
 	if opts.Check {
 		return res, nil
 	}
-	if err := pl.WritePlan(plan); err != nil {
-		return nil, fmt.Errorf("write migration: %w", err)
+	if rerr := refusal(); rerr != nil {
+		return nil, rerr
+	}
+	for _, f := range res.Files {
+		if err := e.dir.WriteFile(f.Name, []byte(f.Content)); err != nil {
+			return nil, fmt.Errorf("write %s: %w", e.path(f.Name), err)
+		}
+	}
+	if err := e.Hash(); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// inspectCurrent reads the replayed state into p, as it is after the renames. The
+// renames run in a transaction that is rolled back, so the self-check applies them
+// again from the file; it returns them as planned statements.
+func (p *planner) inspectCurrent(ctx context.Context, conn *sql.Conn, renames []Rename) ([]stmt, error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	var out []stmt
+	for _, r := range renames {
+		s := stmt{comment: "rename, keeping data and constraints", sql: r.Statement()}
+		if _, err := tx.ExecContext(ctx, s.sql); err != nil {
+			return nil, fmt.Errorf("--rename: %s: %s", s.sql, pgMessage(err))
+		}
+		out = append(out, s)
+	}
+	drv, err := postgres.Open(tx)
+	if err != nil {
+		return nil, fmt.Errorf("open migration driver: %w", err)
+	}
+	if p.current, err = drv.InspectRealm(ctx, nil); err != nil {
+		return nil, fmt.Errorf("inspect migrations state: %w", err)
+	}
+	if p.currentCat, err = catalog.Read(ctx, tx); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// files lays the parts of a plan out as consecutive migration files.
+func (e *Engine) files(name string, parts [nParts][]stmt) (*DiffResult, error) {
+	res := &DiffResult{}
+	version, err := e.nextVersion(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	v, err := time.Parse(versionLayout, version)
+	if err != nil {
+		return nil, fmt.Errorf("version %s: %w", version, err)
+	}
+	for i, part := range parts {
+		if len(part) == 0 {
+			continue
+		}
+		f := PlannedFile{Name: v.Format(versionLayout) + "_" + name, TxMode: txModeFile}
+		var b strings.Builder
+		switch i {
+		case partEnum:
+			f.Name += "_enum_values"
+			b.WriteString("-- New enum values, committed before any statement may use them.\n")
+		case partOnline:
+			f.TxMode = txModeNone
+			f.Name += "_concurrent"
+			b.WriteString("-- atlas:txmode none\n\n")
+			b.WriteString("-- Online steps: each statement runs on its own, outside a transaction block.\n")
+		}
+		f.Name += ".sql"
+		for _, s := range part {
+			if s.comment != "" {
+				fmt.Fprintf(&b, "-- %s\n", strings.ReplaceAll(s.comment, "\n", " "))
+			}
+			fmt.Fprintf(&b, "%s;\n", s.sql)
+			f.Statements = append(f.Statements, s.sql)
+		}
+		f.Content = b.String()
+		res.Files = append(res.Files, f)
+		res.Statements = append(res.Statements, f.Statements...)
+		v = v.Add(time.Second)
+	}
+	if len(res.Files) > 0 {
+		res.File = res.Files[0].Name
+	}
+	return res, nil
+}
+
+// replay runs every migration file on the dev database, as apply would.
+func (e *Engine) replay(ctx context.Context, conn *sql.Conn) error {
+	files, err := e.dir.Files()
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	for _, f := range files {
+		af, err := describe(f)
+		if err != nil {
+			return err
+		}
+		if _, err := runFile(ctx, conn, af.TxMode, af.Statements, nil); err != nil {
+			var se *stmtError
+			if errors.As(err, &se) {
+				return fmt.Errorf("replay %s on the dev database: %s\n  statement: %s", f.Name(), pgMessage(se.err), se.stmt)
+			}
+			return fmt.Errorf("replay %s on the dev database: %w", f.Name(), err)
+		}
+	}
+	return nil
+}
+
+// stmtError is a statement of a file that failed.
+type stmtError struct {
+	index int
+	stmt  string
+	err   error
+}
+
+func (e *stmtError) Error() string { return e.err.Error() }
+func (e *stmtError) Unwrap() error { return e.err }
+
+// runFile executes statements on conn: in one transaction (txmode file) or each on
+// its own (none). hook, when set, runs around each statement inside the transaction
+// (before it returns the function run after it). It returns how many statements ran;
+// a failing statement is reported as a *stmtError, and a transaction is rolled back.
+func runFile(ctx context.Context, conn *sql.Conn, txMode string, stmts []string, hook func(q querier, s string) (func() error, error)) (int, error) {
+	var q querier = conn
+	var tx *sql.Tx
+	if txMode != txModeNone {
+		var err error
+		if tx, err = conn.BeginTx(ctx, nil); err != nil {
+			return 0, fmt.Errorf("begin: %w", err)
+		}
+		defer tx.Rollback()
+		q = tx
+	}
+	for i, s := range stmts {
+		var after func() error
+		if hook != nil {
+			var err error
+			if after, err = hook(q, s); err != nil {
+				return i, err
+			}
+		}
+		if _, err := q.ExecContext(ctx, s); err != nil {
+			return i, &stmtError{index: i, stmt: s, err: err}
+		}
+		if after != nil {
+			if err := after(); err != nil {
+				return i, err
+			}
+		}
+	}
+	if tx != nil {
+		if err := tx.Commit(); err != nil {
+			return 0, fmt.Errorf("commit: %w", err)
+		}
+	}
+	return len(stmts), nil
+}
+
+// querier is a connection or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// selfCheck applies the planned files to the replayed dev database and returns the
+// statements that rewrote an existing table (its relfilenode changed).
+func selfCheck(ctx context.Context, conn *sql.Conn, files []PlannedFile) ([]string, error) {
+	var rewrites []string
+	hook := func(q querier, s string) (func() error, error) {
+		if !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(s)), "ALTER TABLE") {
+			return nil, nil
+		}
+		before, err := fileNodes(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return func() error {
+			after, err := fileNodes(ctx, q)
+			if err != nil {
+				return err
+			}
+			for oid, node := range before {
+				if a, ok := after[oid]; ok && a.node != node.node {
+					rewrites = append(rewrites, fmt.Sprintf("%s (table %s)", s, a.name))
+				}
+			}
+			return nil
+		}, nil
+	}
+	for _, f := range files {
+		if _, err := runFile(ctx, conn, f.TxMode, f.Statements, hook); err != nil {
+			var se *stmtError
+			if errors.As(err, &se) {
+				return nil, &PlanError{File: f.Name, Statement: se.stmt, Err: se.err}
+			}
+			return nil, err
+		}
+	}
+	return rewrites, nil
+}
+
+type fileNode struct {
+	name string
+	node int64
+}
+
+// fileNodes returns the storage file of every user table by oid.
+func fileNodes(ctx context.Context, q querier) (map[int64]fileNode, error) {
+	rows, err := q.QueryContext(ctx, `SELECT c.oid::bigint, c.relfilenode::bigint, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'`)
+	if err != nil {
+		return nil, fmt.Errorf("read table files: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]fileNode{}
+	for rows.Next() {
+		var oid int64
+		var fn fileNode
+		if err := rows.Scan(&oid, &fn.node, &fn.name); err != nil {
+			return nil, fmt.Errorf("read table files: %w", err)
+		}
+		out[oid] = fn
+	}
+	return out, rows.Err()
+}
+
+// cleanDev empties the dev database given in Config.DevURL after use: every user
+// schema is dropped, public is recreated empty, extensions are dropped.
+func (e *Engine) cleanDev(ctx context.Context, conn *sql.Conn) {
+	ctx = context.WithoutCancel(ctx)
+	stmts := []string{`DO $$
+DECLARE r record;
+BEGIN
+	FOR r IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' LOOP
+		EXECUTE format('DROP EXTENSION IF EXISTS %I CASCADE', r.extname);
+	END LOOP;
+	FOR r IN SELECT nspname FROM pg_namespace
+		WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname !~ '^pg_' LOOP
+		EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
+	END LOOP;
+	CREATE SCHEMA public;
+END $$`}
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			e.printf("warning: could not clean the dev database: %v\n", err)
+		}
+	}
 }
 
 // versionLayout is the layout of migration versions: UTC time to the second.
@@ -190,13 +581,13 @@ func (e *Engine) schemaStatements() ([]schemaStmt, error) {
 }
 
 // desiredState executes the schema statements in a transaction on the dev database,
-// inspects the result and rolls back. Statements may come in any order across files:
+// inspects the result (as Atlas sees it and as a catalog fingerprint) and rolls back. Statements may come in any order across files:
 // a statement that fails is retried after the others (each under a savepoint) until a
 // pass makes no progress; then every statement still failing is reported.
-func desiredState(ctx context.Context, conn *sql.Conn, stmts []schemaStmt) (*schema.Realm, error) {
+func desiredState(ctx context.Context, conn *sql.Conn, stmts []schemaStmt) (*schema.Realm, *catalog.Catalog, error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
 	pending := stmts
@@ -205,34 +596,47 @@ func desiredState(ctx context.Context, conn *sql.Conn, stmts []schemaStmt) (*sch
 		var retry []schemaStmt
 		for _, s := range pending {
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT quarry_schema"); err != nil {
-				return nil, fmt.Errorf("savepoint: %w", err)
+				return nil, nil, fmt.Errorf("savepoint: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, s.text); err != nil {
+			if _, err := tx.ExecContext(ctx, withoutConcurrently(s.text)); err != nil {
 				if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT quarry_schema"); rerr != nil {
-					return nil, fmt.Errorf("rollback to savepoint: %w", rerr)
+					return nil, nil, fmt.Errorf("rollback to savepoint: %w", rerr)
 				}
 				failed = append(failed, &SchemaError{File: s.file, Line: s.line, Statement: s.text, Err: err})
 				retry = append(retry, s)
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT quarry_schema"); err != nil {
-				return nil, fmt.Errorf("release savepoint: %w", err)
+				return nil, nil, fmt.Errorf("release savepoint: %w", err)
 			}
 		}
 		if len(retry) == len(pending) {
-			return nil, joinSchemaErrors(failed)
+			return nil, nil, joinSchemaErrors(failed)
 		}
 		pending = retry
 	}
 	drv, err := postgres.Open(tx)
 	if err != nil {
-		return nil, fmt.Errorf("open migration driver: %w", err)
+		return nil, nil, fmt.Errorf("open migration driver: %w", err)
 	}
 	realm, err := drv.InspectRealm(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("inspect schema: %w", err)
+		return nil, nil, fmt.Errorf("inspect schema: %w", err)
 	}
-	return realm, nil
+	cat, err := catalog.Read(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return realm, cat, nil
+}
+
+var concurrentIndex = regexp.MustCompile(`(?is)^(\s*(?:--[^\n]*\n\s*)*CREATE\s+(?:UNIQUE\s+)?INDEX\s+)CONCURRENTLY\s+`)
+
+// withoutConcurrently drops CONCURRENTLY from a CREATE INDEX of the schema: schema/
+// says which indexes exist, and the planner decides how they are built (it cannot run
+// in the transaction the desired state is built in).
+func withoutConcurrently(stmt string) string {
+	return concurrentIndex.ReplaceAllString(stmt, "$1")
 }
 
 // joinSchemaErrors orders errors so that those not caused by a missing object (likely
@@ -303,14 +707,14 @@ func (e *Engine) devDatabase(ctx context.Context, serverURL string) (string, fun
 }
 
 // newFileHeader opens every migration written by NewFile.
-const newFileHeader = `-- Hand-written migration: statements the planner cannot derive from schema/, such as
--- functions and triggers. Keep schema/ describing the same objects, then run
--- ` + "`api migrate hash`" + ` after editing this file (never after it was applied anywhere).
+const newFileHeader = `-- Hand-written migration: data changes and steps the planner names but does not
+-- derive from schema/ (backfills, removing enum values). Run ` + "`api migrate hash`" + `
+-- after editing this file (never after it was applied anywhere).
 `
 
 // NewFile writes an empty migration, migrations/<version>_<name>.sql with the same
-// version rule as Diff, for statements the planner does not derive (functions,
-// triggers), and rehashes atlas.sum. It returns the file's name. Errors: an invalid
+// version rule as Diff, for statements the planner does not derive (data changes),
+// and rehashes atlas.sum. It returns the file's name. Errors: an invalid
 // name; ErrChecksum when atlas.sum is already stale (rehashing would hide the edit);
 // the directory's read and write errors.
 func (e *Engine) NewFile(name string) (string, error) {

@@ -33,9 +33,12 @@ func newProject(t *testing.T) *project {
 			t.Fatal(err)
 		}
 	}
+	// One dev database per project, emptied by Diff after each use: cheaper than a
+	// throwaway database per Diff, and it exercises DEV_DATABASE_URL.
 	e, err := migrate.New(migrate.Config{
 		MigrationsDir: filepath.Join(root, "migrations"),
 		SchemaDir:     filepath.Join(root, "schema"),
+		DevURL:        testdb.EmptyURL(t),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -329,12 +332,12 @@ func TestTxModeNone(t *testing.T) {
 	}
 }
 
-func TestFailingFileIsRolledBackAndRecorded(t *testing.T) {
+func TestFailingFileIsRolledBackWithoutRevision(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	p := newProject(t)
 	p.migration("20260101000001_a.sql", "CREATE TABLE a (id int PRIMARY KEY);\n")
-	p.migration("20260101000002_b.sql", "CREATE TABLE b (id int);\nINSERT INTO a VALUES (1), (1);\nCREATE TABLE c (id int);\n")
+	p.migration("20260101000002_b.sql", "CREATE TABLE b (id int);\n-- a duplicate\nINSERT INTO a VALUES (1), (1);\nCREATE TABLE c (id int);\n")
 	url := testdb.EmptyURL(t)
 
 	_, err := p.engine.Apply(ctx, url, migrate.ApplyOptions{})
@@ -342,9 +345,10 @@ func TestFailingFileIsRolledBackAndRecorded(t *testing.T) {
 	if !errors.As(err, &serr) {
 		t.Fatalf("want a StatementError, got %v", err)
 	}
-	if serr.File != "20260101000002_b.sql" || !strings.Contains(serr.Statement, "INSERT INTO a") ||
-		!strings.Contains(err.Error(), "duplicate key") {
-		t.Fatalf("error must name file, statement and cause: %v", err)
+	if serr.File != "20260101000002_b.sql" || serr.Line != 3 || !strings.Contains(serr.Statement, "INSERT INTO a") ||
+		!strings.Contains(err.Error(), "duplicate key") || !strings.Contains(err.Error(), "DETAIL: Key (id)=(1) already exists.") ||
+		!strings.Contains(err.Error(), "20260101000002_b.sql:3:") {
+		t.Fatalf("error must name file, line, statement, cause and detail: %v", err)
 	}
 	if !tableExists(t, url, "a") {
 		t.Error("the earlier file must stay applied")
@@ -352,17 +356,27 @@ func TestFailingFileIsRolledBackAndRecorded(t *testing.T) {
 	if tableExists(t, url, "b") || tableExists(t, url, "c") {
 		t.Error("the failing file must be rolled back as a whole")
 	}
+	if n := query[int64](t, url, `SELECT count(*) FROM atlas_schema_revisions.atlas_schema_revisions WHERE version = '20260101000002'`); n != 0 {
+		t.Fatalf("a rolled-back file must leave no revision row, found %d", n)
+	}
 	st, err := p.engine.Status(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Current != "20260101000001" || st.Failed == nil || st.Failed.File != "20260101000002_b.sql" ||
-		!strings.Contains(st.Failed.Error, "duplicate key") || !strings.Contains(st.Failed.Statement, "INSERT INTO a") ||
-		len(st.Pending) != 1 || st.UpToDate() {
-		t.Fatalf("status must show the failure: %+v failed=%+v", st, st.Failed)
+	if st.Current != "20260101000001" || st.Failed != nil || len(st.Pending) != 1 || st.UpToDate() {
+		t.Fatalf("status must show the file pending: %+v failed=%+v", st, st.Failed)
 	}
 
-	// The file was never applied, so it may be fixed and rehashed; apply then succeeds.
+	// The file was never applied, so it may be fixed and rehashed, or discarded.
+	if err := os.Remove(filepath.Join(p.root, "migrations", "20260101000002_b.sql")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.engine.Hash(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.engine.Status(ctx, url); err != nil || !st.UpToDate() {
+		t.Fatalf("status after discarding the file: %+v %v", st, err)
+	}
 	p.migration("20260101000002_b.sql", "CREATE TABLE b (id int);\nINSERT INTO a VALUES (1);\nCREATE TABLE c (id int);\n")
 	if _, err := p.engine.Apply(ctx, url, migrate.ApplyOptions{}); err != nil {
 		t.Fatalf("apply after the fix: %v", err)

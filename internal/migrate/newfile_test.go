@@ -57,10 +57,9 @@ func TestNewFile(t *testing.T) {
 	}
 }
 
-// The planner does not inspect functions and triggers: described in schema/, they are
-// neither written by diff nor noticed when missing or changed, so they ship in
-// migrations made with NewFile.
-func TestPlannerIgnoresFunctionsAndTriggers(t *testing.T) {
+// Functions and triggers described in schema/ are planned like tables: written by
+// diff, in dependency order, and noticed when they change.
+func TestPlannerWritesFunctionsAndTriggers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	p := newProject(t)
@@ -72,36 +71,24 @@ END;
 $$;`
 	const trigger = `CREATE TRIGGER events_frozen BEFORE UPDATE OR DELETE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION events_frozen();`
-	p.write("schema/events.sql", table+"\n\n"+function+"\n\n"+trigger+"\n")
+	p.write("schema/events.sql", trigger+"\n\n"+table+"\n\n"+function+"\n")
 
 	res, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "init"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Statements) != 1 || !strings.Contains(res.Statements[0], `CREATE TABLE "events"`) {
-		t.Fatalf("diff must plan the table only, got %q", res.Statements)
+	if len(res.Statements) != 3 || !strings.Contains(res.Statements[0], "FUNCTION public.events_frozen()") ||
+		!strings.Contains(res.Statements[1], `CREATE TABLE "events"`) || !strings.Contains(res.Statements[2], "CREATE TRIGGER events_frozen") {
+		t.Fatalf("diff must plan function, table, trigger in that order, got %q", res.Statements)
 	}
-	// Nothing is reported missing although no migration creates the trigger yet.
 	if res, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "check", Check: true}); err != nil || res.Changed() {
-		t.Fatalf("check without the trigger: %v %v", res, err)
+		t.Fatalf("check after diff: %v %v", res, err)
 	}
-	file, err := p.engine.NewFile("events_frozen")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(p.root, "migrations", file)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.migration(file, string(b)+function+"\n"+trigger+"\n")
-	if res, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "check", Check: true}); err != nil || res.Changed() {
-		t.Fatalf("check with the hand-written migration: %v %v", res, err)
-	}
-	// A change to the function in schema/ goes unnoticed as well.
+	// A change to the function body is a change.
 	p.write("schema/events.sql", table+"\n\n"+strings.Replace(function, "frozen; no", "frozen! no", 1)+"\n\n"+trigger+"\n")
-	if res, err := p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "check", Check: true}); err != nil || res.Changed() {
-		t.Fatalf("check after changing the function: %v %v", res, err)
+	res, err = p.engine.Diff(ctx, testdb.ServerURL(), migrate.DiffOptions{Name: "frozen_message"})
+	if err != nil || len(res.Statements) != 1 || !strings.Contains(res.Statements[0], "frozen! no") {
+		t.Fatalf("changed function: %v %v", res, err)
 	}
 
 	url := testdb.EmptyURL(t)
@@ -109,6 +96,6 @@ $$;`
 		t.Fatal(err)
 	}
 	if n := query[int64](t, url, `SELECT count(*) FROM pg_trigger WHERE tgname = 'events_frozen'`); n != 1 {
-		t.Fatalf("the hand-written migration must create the trigger; found %d", n)
+		t.Fatalf("the migration must create the trigger; found %d", n)
 	}
 }

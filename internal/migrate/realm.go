@@ -8,7 +8,8 @@ import (
 
 // DesiredRealm executes schema/*.sql on a clean dev database (Config.DevURL, or a
 // throwaway database on the server of serverURL, dropped afterwards), as Diff does,
-// and returns what Atlas inspects of the result. Errors: a *SchemaError (joined, one
+// and returns what Atlas inspects of the result (the schema statements run in a
+// transaction rolled back afterwards, so a DEV_DATABASE_URL stays clean). Errors: a *SchemaError (joined, one
 // per failing statement) when the schema files do not execute, or connection errors.
 func (e *Engine) DesiredRealm(ctx context.Context, serverURL string) (*schema.Realm, error) {
 	stmts, err := e.schemaStatements()
@@ -25,5 +26,6 @@ func (e *Engine) DesiredRealm(ctx context.Context, serverURL string) (*schema.Re
 		return nil, err
 	}
 	defer closeConn()
-	return desiredState(ctx, conn, stmts)
+	realm, _, err := desiredState(ctx, conn, stmts)
+	return realm, err
 }

@@ -78,9 +78,11 @@ func (r *revisions) exists(ctx context.Context) (bool, error) {
 const selectRevisions = `SELECT "version", "description", "type", "applied", "total", "executed_at",
 	"execution_time", coalesce("error", ''), coalesce("error_stmt", ''), "hash",
 	coalesce("partial_hashes", 'null'::jsonb), "operator_version"
-FROM "atlas_schema_revisions"."atlas_schema_revisions"`
+FROM "atlas_schema_revisions"."atlas_schema_revisions"
+WHERE "version" <> '.atlas_cloud_identifier'`
 
-// ReadRevisions returns all revisions ordered by version; none when the table does not exist.
+// ReadRevisions returns all revisions ordered by version; none when the table does not
+// exist. The row the Atlas CLI keeps for its cloud identifier is not a revision.
 func (r *revisions) ReadRevisions(ctx context.Context) ([]*migrate.Revision, error) {
 	ok, err := r.exists(ctx)
 	if err != nil || !ok {
@@ -114,7 +116,7 @@ func (r *revisions) ReadRevision(ctx context.Context, version string) (*migrate.
 	if !ok {
 		return nil, migrate.ErrRevisionNotExist
 	}
-	rows, err := r.conn.QueryContext(ctx, selectRevisions+` WHERE "version" = $1`, version)
+	rows, err := r.conn.QueryContext(ctx, selectRevisions+` AND "version" = $1`, version)
 	if err != nil {
 		return nil, fmt.Errorf("read revision %s: %w", version, err)
 	}

@@ -86,6 +86,9 @@ func (e *Engine) Status(ctx context.Context, url string) (*Status, error) {
 	case errors.Is(err, migrate.ErrNoPendingFiles):
 	case errors.As(err, &notClean):
 		st.NotClean = notClean.Reason
+	case errors.As(err, new(*migrate.MissingMigrationError)) && st.Failed != nil:
+		// The failed file was discarded: the failure stays visible, `migrate set` clears it.
+		st.Failed.File = "(no longer in the migration directory)"
 	case err != nil:
 		return nil, fmt.Errorf("compute pending migrations: %w", err)
 	}

@@ -173,6 +173,13 @@ func start(bin, dir string) (*Server, error) {
 	}
 }
 
+// Pause freezes the server (SIGSTOP): connections stay open and nothing answers, as
+// with a hung Redis. Resume undoes it.
+func (s *Server) Pause() error { return s.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server run again (SIGCONT).
+func (s *Server) Resume() error { return s.cmd.Process.Signal(syscall.SIGCONT) }
+
 // Stop kills the server and waits until it has exited; stopping again does nothing.
 func (s *Server) Stop() {
 	s.once.Do(func() {

@@ -26,6 +26,7 @@ const (
 	KindTimeout                      // the request's deadline passed
 	KindTooLarge                     // the request body exceeds the limit
 	KindMethodNotAllowed             // the path exists but not with this method
+	KindRequestTimeout               // the client did not send the request in time
 )
 
 // FieldError is one invalid input field, named as the client sees it.
@@ -99,6 +100,7 @@ var (
 	ErrTimeout      = New(KindTimeout, "timeout", "the request took too long")
 	ErrUnavailable  = New(KindUnavailable, "unavailable", "the service is temporarily unavailable; retry later")
 	ErrTooLarge     = New(KindTooLarge, "body_too_large", "the request body is too large")
+	ErrBodyTimeout  = New(KindRequestTimeout, "body_timeout", "the request body was not received in time")
 	ErrInternal     = New(KindInternal, "internal_error", "an unexpected error occurred")
 	ErrNotFound     = New(KindNotFound, "not_found", "the resource was not found")
 	ErrForbidden    = New(KindForbidden, "forbidden", "you may not do this")

@@ -4,7 +4,9 @@
 package authn
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -94,6 +96,15 @@ func NewTokens(cfg TokenConfig) (*Tokens, error) {
 		jwt.WithLeeway(cfg.Leeway),
 	)
 	return &Tokens{cfg: cfg, keys: keys, parser: parser}, nil
+}
+
+// DeriveKey returns a 32-byte key for purpose derived from the signing key
+// (HMAC-SHA256), for secrets that every instance sharing JWT_SECRET must agree on.
+// It changes when the signing key does.
+func (t *Tokens) DeriveKey(purpose string) []byte {
+	mac := hmac.New(sha256.New, t.cfg.Signing.Secret)
+	mac.Write([]byte("quarry derived key: " + purpose))
+	return mac.Sum(nil)
 }
 
 // TTL returns the lifetime of access tokens.

@@ -56,7 +56,9 @@ type Core struct {
 	RequestTimeout    time.Duration `koanf:"request_timeout" validate:"gt=0"`
 	ShutdownTimeout   time.Duration `koanf:"shutdown_timeout" validate:"gt=0" doc:"how long in-flight requests may run after a shutdown signal"`
 	ShutdownDelay     time.Duration `koanf:"shutdown_delay" validate:"min=0" doc:"pause between failing readiness and closing the listener"`
-	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout" validate:"gt=0"`
+	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout" validate:"gt=0" doc:"how long a client may take to send the request headers"`
+	ReadTimeout       time.Duration `koanf:"read_timeout" validate:"gt=0" doc:"how long a client may take to send a whole request, headers and body"`
+	BodyReadTimeout   time.Duration `koanf:"body_read_timeout" validate:"gt=0" doc:"how long a handler waits for the request body once the headers are in (408 after)"`
 	IdleTimeout       time.Duration `koanf:"idle_timeout" validate:"gt=0"`
 	BodyLimit         int64         `koanf:"body_limit" validate:"min=1024" doc:"maximum request body in bytes"`
 
@@ -96,6 +98,9 @@ type Core struct {
 	RateLimitFailMode  string   `koanf:"rate_limit_fail_mode" validate:"oneof=open closed" doc:"when Redis cannot answer: open (each instance limits in memory) or closed (503)"`
 	RateLimitMaxKeys   int      `koanf:"rate_limit_max_keys" validate:"min=1,max=100000000" doc:"clients each policy remembers in memory; the least recently seen are forgotten beyond it"`
 	RateLimitKeyPrefix string   `koanf:"rate_limit_key_prefix" validate:"max=64" doc:"prefix of the rate-limit keys in Redis"`
+
+	RateLimitBreakerFailures int           `koanf:"rate_limit_breaker_failures" validate:"min=1,max=1000" doc:"Redis failures in a row after which the rate limiter stops asking Redis for RATE_LIMIT_BREAKER_COOLOFF"`
+	RateLimitBreakerCooloff  time.Duration `koanf:"rate_limit_breaker_cooloff" validate:"gt=0" doc:"how long the rate limiter skips Redis once its breaker opened, before one request probes it"`
 }
 
 // DevDatabaseURL is the default database of a development machine.
@@ -122,6 +127,8 @@ func Defaults() Core {
 		RequestTimeout:      10 * time.Second,
 		ShutdownTimeout:     15 * time.Second,
 		ReadHeaderTimeout:   5 * time.Second,
+		ReadTimeout:         30 * time.Second,
+		BodyReadTimeout:     10 * time.Second,
 		IdleTimeout:         60 * time.Second,
 		BodyLimit:           1 << 20,
 		CORSAllowedMethods:  []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
@@ -146,6 +153,9 @@ func Defaults() Core {
 		RateLimitFailMode:   string(ratelimit.FailOpen),
 		RateLimitMaxKeys:    ratelimit.DefaultMaxKeys,
 		RateLimitKeyPrefix:  "quarry:rl:",
+
+		RateLimitBreakerFailures: ratelimit.DefaultBreakerFailures,
+		RateLimitBreakerCooloff:  ratelimit.DefaultBreakerCooloff,
 	}
 }
 

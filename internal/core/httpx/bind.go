@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 
@@ -115,10 +117,13 @@ func decodeJSON(r *http.Request, in any) error {
 	var (
 		maxErr  *http.MaxBytesError
 		typeErr *json.UnmarshalTypeError
+		netErr  net.Error
 	)
 	switch {
 	case errors.As(err, &maxErr):
 		return apperr.ErrTooLarge.Wrap(err)
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return apperr.ErrBodyTimeout.Wrap(err)
 	case errors.Is(err, io.EOF):
 		return apperr.New(apperr.KindBadRequest, "body_required", "the request body is required")
 	case errors.As(err, &typeErr) && typeErr.Field != "":

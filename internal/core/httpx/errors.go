@@ -27,6 +27,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindTimeout:          http.StatusGatewayTimeout,
 	apperr.KindTooLarge:         http.StatusRequestEntityTooLarge,
 	apperr.KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	apperr.KindRequestTimeout:   http.StatusRequestTimeout,
 }
 
 // Status returns the HTTP status for kind.
@@ -41,17 +42,38 @@ func Status(kind apperr.Kind) int {
 // (e.g. a NUL character in text).
 var errRejectedValue = apperr.New(apperr.KindInvalid, "validation_failed", "a value in the request was rejected")
 
+// ErrRouteNotFound answers a path no route serves.
+var ErrRouteNotFound = apperr.New(apperr.KindNotFound, "route_not_found", "no route matches this path")
+
+// Errors answering requests the database could not serve (503, with Retry-After).
+var (
+	// ErrDatabaseUnavailable: the database cannot be reached or is restarting.
+	ErrDatabaseUnavailable = apperr.New(apperr.KindUnavailable, "database_unavailable",
+		"the database is unavailable; retry after the number of seconds in Retry-After")
+	// ErrDatabaseBusy: every database connection stayed in use for the acquire timeout.
+	ErrDatabaseBusy = apperr.New(apperr.KindUnavailable, "database_busy",
+		"the database is busy; retry after the number of seconds in Retry-After")
+)
+
 // Classify turns any error into the *apperr.Error a client may see: application errors
 // as they are, database and context errors into their common counterparts, anything
-// else into apperr.ErrInternal wrapping the cause.
+// else into apperr.ErrInternal wrapping the cause. An exhausted pool and an unreachable
+// database are told apart from a request deadline before it: both also wrap
+// context.DeadlineExceeded when they ran out of their own timeouts.
 func Classify(err error) *apperr.Error {
 	if e, ok := apperr.As(err); ok {
 		return e
 	}
+	cause := err
+	err = db.Translate(err)
 	switch {
+	case errors.Is(err, db.ErrPoolExhausted):
+		return ErrDatabaseBusy.Wrap(cause)
+	case errors.Is(err, db.ErrUnavailable):
+		return ErrDatabaseUnavailable.Wrap(cause)
 	case errors.Is(err, context.DeadlineExceeded):
 		return apperr.ErrTimeout.Wrap(err)
-	case errors.Is(err, db.ErrPoolExhausted), errors.Is(err, context.Canceled), errors.Is(err, db.ErrCanceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, db.ErrCanceled):
 		return apperr.ErrUnavailable.Wrap(err)
 	case errors.Is(err, db.ErrNotFound):
 		return apperr.ErrNotFound.Wrap(err)

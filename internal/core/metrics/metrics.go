@@ -31,6 +31,8 @@ type Metrics struct {
 	rateLimitErrors *prometheus.CounterVec
 	authFailures    *prometheus.CounterVec
 	queries         *prometheus.HistogramVec
+	breakerChanges  *prometheus.CounterVec
+	breakerOpen     prometheus.Gauge
 }
 
 // New returns Metrics with the Go runtime and process collectors registered, and the
@@ -59,6 +61,14 @@ func New(pool *pgxpool.Pool) *Metrics {
 			Namespace: namespace, Name: "rate_limit_backend_errors_total",
 			Help: "Rate-limit checks that failed because the backend (Redis) was unreachable, by policy.",
 		}, []string{"policy"}),
+		breakerChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "rate_limit_breaker_transitions_total",
+			Help: "Changes of state of the circuit breaker around the rate limiter's Redis, by new state.",
+		}, []string{"to"}),
+		breakerOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "rate_limit_breaker_open",
+			Help: "1 while the rate limiter skips Redis (breaker open or half-open), else 0.",
+		}),
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "auth_failures_total",
 			Help: "Rejected access tokens and failed sign-ins, by reason.",
@@ -71,6 +81,7 @@ func New(pool *pgxpool.Pool) *Metrics {
 	}
 	m.registry.MustRegister(
 		m.requests, m.latency, m.inFlight, m.rateLimited, m.rateLimitErrors, m.authFailures, m.queries,
+		m.breakerChanges, m.breakerOpen,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -119,6 +130,20 @@ func (m *Metrics) RateLimited(policy string) {
 func (m *Metrics) RateLimitBackendError(policy string) {
 	if m != nil {
 		m.rateLimitErrors.WithLabelValues(policy).Inc()
+	}
+}
+
+// RateLimitBreakerChange counts a change of state of the rate limiter's circuit
+// breaker and sets the open gauge.
+func (m *Metrics) RateLimitBreakerChange(_, to string) {
+	if m == nil {
+		return
+	}
+	m.breakerChanges.WithLabelValues(to).Inc()
+	if to == "closed" {
+		m.breakerOpen.Set(0)
+	} else {
+		m.breakerOpen.Set(1)
 	}
 }
 

@@ -155,6 +155,20 @@ func BodyLimit(limit int64) gin.HandlerFunc {
 	}
 }
 
+// BodyDeadline cuts off a request body that has not arrived timeout after the
+// handler started: reading it fails then, and the request is answered 408
+// (apperr.ErrBodyTimeout). The server's ReadTimeout still bounds the whole request.
+// Where the connection does not support read deadlines (tests with a recorder) it does
+// nothing.
+func BodyDeadline(timeout time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Body != nil && c.Request.Body != http.NoBody {
+			_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(timeout))
+		}
+		c.Next()
+	}
+}
+
 // Deadline gives each request a context that ends after timeout; every query run with
 // the request's context stops then, and the error maps to a 504 envelope.
 func Deadline(timeout time.Duration) gin.HandlerFunc {

@@ -14,8 +14,10 @@ import (
 // those of the field itself and, after `dive`, those of its elements.
 type rules struct {
 	required bool
-	field    []rule
-	elem     []rule
+	// omitempty: the zero value skips every other rule.
+	omitempty bool
+	field     []rule
+	elem      []rule
 }
 
 // rule is one validator rule, e.g. {name: "max", param: "200"}.
@@ -42,6 +44,9 @@ func parseBinding(tag string) rules {
 			continue
 		case name == "required" && !dived:
 			r.required = true
+			continue
+		case name == "omitempty" && !dived:
+			r.omitempty = true
 			continue
 		}
 		if dived {

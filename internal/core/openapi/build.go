@@ -330,6 +330,7 @@ var errorMeaning = map[int]string{
 	http.StatusForbidden:             "The caller may not do this.",
 	http.StatusNotFound:              "The resource does not exist or may not be seen.",
 	http.StatusConflict:              "The change conflicts with the current state, e.g. a duplicate.",
+	http.StatusRequestTimeout:        "The request body was not received within BODY_READ_TIMEOUT.",
 	http.StatusRequestEntityTooLarge: "The request body exceeds BODY_LIMIT.",
 	http.StatusUnprocessableEntity:   "Validation failed: `data.fields` lists each invalid field with a reason and a message.",
 	http.StatusTooManyRequests:       "Too many attempts: retry after `Retry-After` seconds.",

@@ -126,11 +126,13 @@ func TestSchemasFollowTypesAndBindingRules(t *testing.T) {
 			`"tags":{"items":{"type":"string"},"type":"array"},` +
 			`"total":{"format":"int64","type":"integer"}},` +
 			`"required":["id","name","kind","next","tags","created_at"],"type":"object"}`,
-		// What clients send: open, constrained by the binding rules, pointers nullable.
+		// What clients send: open, constrained by the binding rules, pointers nullable,
+		// and so are optional fields whose zero value the rules accept (JSON null
+		// leaves them at it).
 		"openapi_test.createWidget": `{"properties":{` +
-			`"email":{"format":"email","type":"string"},` +
+			`"email":{"format":"email","type":["string","null"]},` +
 			`"kind":{"enum":["round","square",null],"type":["string","null"]},` +
-			`"labels":{"items":{"maxLength":20,"minLength":1,"type":"string"},"maxItems":5,"type":"array"},` +
+			`"labels":{"items":{"maxLength":20,"minLength":1,"type":"string"},"maxItems":5,"type":["array","null"]},` +
 			`"name":{"maxLength":200,"minLength":1,"type":"string"},` +
 			`"size":{"exclusiveMaximum":100,"format":"int64","minimum":1,"type":"integer"}},` +
 			`"required":["name"],"type":"object"}`,
@@ -148,7 +150,7 @@ func TestSchemasFollowTypesAndBindingRules(t *testing.T) {
 	if got, want := js(t, create.Security), `[{"bearerAuth":[]}]`; got != want {
 		t.Errorf("security %s, want %s", got, want)
 	}
-	if got := create.Responses.Keys(); strings.Join(got, ",") != "201,400,409,413,422,500,503,504" {
+	if got := create.Responses.Keys(); strings.Join(got, ",") != "201,400,408,409,413,422,500,503,504" {
 		t.Errorf("create statuses %v", got)
 	}
 	if got, want := js(t, create.Responses.Status(201).Value.Content["application/json"].Schema), `{"additionalProperties":false,"properties":{"code":{"const":"ok","type":"string"},`+
@@ -160,7 +162,8 @@ func TestSchemasFollowTypesAndBindingRules(t *testing.T) {
 	}
 
 	list := doc.Paths.Value("/api/v1/widgets").Get
-	if got, want := js(t, list.Parameters), `[{"in":"query","name":"limit","schema":{"format":"int64","maximum":100,"minimum":1,"type":"integer"}},`+
+	// limit is omitempty: 0 skips its rules and reads as not given.
+	if got, want := js(t, list.Parameters), `[{"in":"query","name":"limit","schema":{"format":"int64","maximum":100,"minimum":0,"type":"integer"}},`+
 		`{"in":"query","name":"sort","schema":{"enum":["id","-id"],"type":"string"}},`+
 		`{"in":"query","name":"owner","schema":{"exclusiveMinimum":0,"format":"int64","type":"integer"}},`+
 		`{"in":"query","name":"q","schema":{"type":"string"}}]`; got != want {

@@ -183,6 +183,14 @@ func (g *schemaGen) property(f jsonField, dir direction) (*openapi3.SchemaRef, b
 		if err := applyRules(prop, ft, rs); err != nil {
 			return nil, false, err
 		}
+		if !required && ft.Kind() != reflect.Pointer && ft.Kind() != reflect.Interface && zeroPasses(rs) {
+			// encoding/json leaves a field alone on null: where its zero value is
+			// accepted, an optional field may be sent as null and reads as not given.
+			prop = nullable(prop)
+			if v := editable(prop); v != nil {
+				allowNullInEnum(v)
+			}
+		}
 	}
 	if enum := f.field.Tag.Get("enum"); enum != "" {
 		if s := editable(prop); s != nil {
@@ -209,6 +217,11 @@ func applyRules(s *openapi3.SchemaRef, t reflect.Type, rs rules) error {
 		if rs.required && base.Kind() == reflect.String && v.MinLength == 0 {
 			v.MinLength = 1
 		}
+		if rs.omitempty && t.Kind() != reflect.Pointer && v.Min != nil && *v.Min > 0 && isNumber(base.Kind()) {
+			// The validator skips the rules for 0, which the handler takes as not given.
+			zero := 0.0
+			v.Min, v.ExclusiveMin = &zero, openapi3.ExclusiveBound{}
+		}
 		allowNullInEnum(v)
 	}
 	if len(rs.elem) > 0 && (base.Kind() == reflect.Slice || base.Kind() == reflect.Array) {
@@ -222,6 +235,25 @@ func applyRules(s *openapi3.SchemaRef, t reflect.Type, rs rules) error {
 		}
 	}
 	return nil
+}
+
+// zeroPasses reports whether the zero value of a field passes rs: the rules are
+// skipped for it (omitempty) or are all upper bounds.
+func zeroPasses(rs rules) bool {
+	if rs.omitempty {
+		return true
+	}
+	for _, r := range rs.field {
+		if r.name != "max" && r.name != "lte" {
+			return false
+		}
+	}
+	return true
+}
+
+// isNumber reports whether k is an integer or floating-point kind.
+func isNumber(k reflect.Kind) bool {
+	return k >= reflect.Int && k <= reflect.Float64
 }
 
 // editable returns the inline schema of s that rules may change, or nil for a

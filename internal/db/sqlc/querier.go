@@ -124,6 +124,9 @@ type Querier interface {
 	// ListUsersByIDDesc returns one keyset page of users ordered by id descending.
 	// Parameters and form: see ListUsersByCreatedAtDesc.
 	ListUsersByIDDesc(ctx context.Context, arg ListUsersByIDDescParams) ([]ListUsersByIDDescRow, error)
+	// LockActiveAdmins locks every active admin, in id order so that concurrent callers
+	// queue rather than deadlock, and returns their ids.
+	LockActiveAdmins(ctx context.Context) ([]int64, error)
 	// PostExists reports whether a post with the given id exists.
 	PostExists(ctx context.Context, id int64) (bool, error)
 	// RefreshFamilyRevoked reports whether any token of the family was revoked: a family

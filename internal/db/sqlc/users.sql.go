@@ -531,6 +531,35 @@ func (q *Queries) ListUsersByIDDesc(ctx context.Context, arg ListUsersByIDDescPa
 	return items, nil
 }
 
+const lockActiveAdmins = `-- name: LockActiveAdmins :many
+SELECT id FROM users
+WHERE role = 'admin' AND is_active
+ORDER BY id
+FOR UPDATE
+`
+
+// LockActiveAdmins locks every active admin, in id order so that concurrent callers
+// queue rather than deadlock, and returns their ids.
+func (q *Queries) LockActiveAdmins(ctx context.Context) ([]int64, error) {
+	rows, err := q.db.Query(ctx, lockActiveAdmins)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const updateUser = `-- name: UpdateUser :one
 UPDATE users
 SET email         = COALESCE($1::text, email),

@@ -81,7 +81,7 @@ func (c *client) expectEvents(got []sqlc.AuditEvent, wants ...want) {
 
 func TestAuthEventsAreAudited(t *testing.T) {
 	t.Parallel()
-	c := newClient(t)
+	c := newClient(t, "AUTH_REFRESH_REUSE_GRACE", "0s") // an immediate reuse revokes
 	const newPassword = "a brand new passphrase"
 
 	u := c.register("audit@example.com", "Audit")

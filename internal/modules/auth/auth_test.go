@@ -50,6 +50,8 @@ func newClient(t testing.TB, kv ...string) *client {
 		"PASSWORD_ITERATIONS":    "1",
 		"AUTH_LOGIN_PER_ACCOUNT": "off",
 		"AUTH_LOGIN_PER_ADDRESS": "off",
+
+		"AUTH_LOGIN_PER_ACCOUNT_ADDRESS": "off",
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		env[kv[i]] = kv[i+1]

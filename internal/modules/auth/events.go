@@ -34,6 +34,9 @@ type sessionEvent struct {
 	Revoked int64 `json:"revoked,omitempty"`
 	// Reason says why a refresh was refused.
 	Reason string `json:"reason,omitempty"`
+	// Grace marks a refresh that returned the successor of a token used moments
+	// before (the reuse grace).
+	Grace bool `json:"grace,omitempty"`
 }
 
 // loginFailure is the after of a failed sign-in.

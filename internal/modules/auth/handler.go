@@ -55,6 +55,7 @@ func (h *handler) changePassword(c *gin.Context, in *ChangePasswordRequest) (str
 	}
 	err = h.svc.ChangePassword(c.Request.Context(), ChangePasswordInput{
 		UserID: p.UserID, Session: p.Session, Current: in.CurrentPassword, New: in.NewPassword,
+		ClientAddr: c.ClientIP(),
 	})
 	retryAfter(c, err)
 	return struct{}{}, err

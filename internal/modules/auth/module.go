@@ -7,7 +7,8 @@
 // presenting a used token again revokes the whole family. Access tokens name their
 // family as the session id (claim sid).
 //
-// Sign-in attempts are throttled per account and per client address, before any
+// Sign-in attempts are throttled per account and client address (tight), per client
+// address, and per account from all addresses (loose), before any
 // database or hashing work, by the core rate limiter: in Redis, shared by every
 // instance, when REDIS_URL is set.
 package auth
@@ -45,6 +46,10 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 	if err != nil {
 		return nil, err
 	}
+	pair, err := m.cfg.pairLimit()
+	if err != nil {
+		return nil, err
+	}
 	limiter := deps.RateLimits
 	if limiter == nil {
 		if limiter, err = ratelimit.NewLimiter(ratelimit.Options{}); err != nil {
@@ -54,12 +59,18 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 	limits := Limits{
 		PerAccount: Shared{L: limiter, Policy: perAccount},
 		PerAddress: Shared{L: limiter, Policy: perAddress},
+
+		PerAccountAddress: Shared{L: limiter, Policy: pair},
 	}
 	m.hasher = deps.Passwords
-	h := &handler{svc: NewService(deps.Store, deps.Passwords, deps.Tokens, limits, m.cfg.RefreshTokenTTL, deps.Log)}
+	svc := NewService(deps.Store, deps.Passwords, deps.Tokens, limits, m.cfg.RefreshTokenTTL, deps.Log).
+		WithReuseGrace(m.cfg.RefreshReuseGrace, deps.Tokens.DeriveKey("refresh token successor"))
+	h := &handler{svc: svc}
 	requireAuth := deps.Guard.RequireAuth()
-	const throttled = "Attempts are limited per account (AUTH_LOGIN_PER_ACCOUNT, default 5/1m) and per client " +
-		"address (AUTH_LOGIN_PER_ADDRESS, default 20/1m); over a limit the answer is 429 with Retry-After in seconds."
+	const throttled = "Attempts are limited per account from one client address (AUTH_LOGIN_PER_ACCOUNT_ADDRESS, " +
+		"default 5/1m), per client address (AUTH_LOGIN_PER_ADDRESS, default 20/1m) and, loosely, per account from " +
+		"all addresses (AUTH_LOGIN_PER_ACCOUNT, default 100/1m), so that wrong passwords sent from elsewhere do " +
+		"not lock the owner out; over a limit the answer is 429 with Retry-After in seconds."
 	return []httpx.Route{
 		{
 			Method: http.MethodPost, Path: "/register", OperationID: "register", Summary: "Create an account",
@@ -81,7 +92,9 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 		{
 			Method: http.MethodPost, Path: "/refresh", OperationID: "refreshTokens", Summary: "Renew the tokens",
 			Description: "Exchanges a refresh token for a new access token and a new refresh token; the one " +
-				"presented is used up. Presenting a used refresh token again ends the session (every " +
+				"presented is used up. Within AUTH_REFRESH_REUSE_GRACE (default 10s) of its use, the same " +
+				"token gets the same new refresh token again (two tabs refreshing at once keep the session); " +
+				"presenting a used refresh token later ends the session (every " +
 				"token of it stops working): a client must keep only the newest. 401 invalid_refresh_token " +
 				"for a token that is unknown, expired, revoked or used, or whose account is deactivated.",
 			Errors:   []int{http.StatusUnauthorized},
@@ -105,7 +118,7 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 				"is wrong: the caller is signed in, so this is not a 401). Every other session of the " +
 				"account is ended (their refresh tokens stop working; access tokens already issued to them " +
 				"run until they expire, ACCESS_TOKEN_TTL); the caller's stays. Attempts count against " +
-				"the per-account login limit.",
+				"the login limits of the account.",
 			Status:   http.StatusNoContent,
 			Errors:   []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests},
 			Endpoint: httpx.Handle(h.changePassword),

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -27,14 +28,36 @@ func newRefreshToken() (token string, hash []byte, err error) {
 	return refreshEncoding.EncodeToString(raw[:]), sum[:], nil
 }
 
-// hashRefreshToken returns the stored hash of token, and false when token cannot be
-// one of ours (wrong encoding or length), so it need not be looked up.
-func hashRefreshToken(token string) ([]byte, bool) {
+// successorToken returns the refresh token that replaces the one whose bytes are
+// used, and its stored hash: an HMAC of used under key, so that whoever presents used
+// again within the reuse grace gets the same successor, and nobody without key can
+// compute it from a stolen used token.
+func successorToken(key, used []byte) (token string, hash []byte) {
+	mac := hmac.New(sha256.New, key)
+	mac.Write(used)
+	raw := mac.Sum(nil)[:refreshTokenLen]
+	sum := sha256.Sum256(raw)
+	return refreshEncoding.EncodeToString(raw), sum[:]
+}
+
+// decodeRefreshToken returns the bytes of token, and false when token cannot be one
+// of ours (wrong encoding or length), so it need not be looked up.
+func decodeRefreshToken(token string) ([]byte, bool) {
 	if refreshEncoding.EncodedLen(refreshTokenLen) != len(token) {
 		return nil, false
 	}
 	raw, err := refreshEncoding.DecodeString(token)
 	if err != nil || len(raw) != refreshTokenLen {
+		return nil, false
+	}
+	return raw, true
+}
+
+// hashRefreshToken returns the stored hash of token, and false when token cannot be
+// one of ours.
+func hashRefreshToken(token string) ([]byte, bool) {
+	raw, ok := decodeRefreshToken(token)
+	if !ok {
 		return nil, false
 	}
 	sum := sha256.Sum256(raw)

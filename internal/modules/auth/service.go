@@ -36,7 +36,11 @@ type Limiter interface {
 
 // Limits are the login throttles.
 type Limits struct {
-	// PerAccount is keyed by the lower-cased email.
+	// PerAccountAddress is keyed by the lower-cased email and the client address:
+	// the tight limit on guessing one account's password from one place.
+	PerAccountAddress Limiter
+	// PerAccount is keyed by the lower-cased email alone: a loose limit, against
+	// guessing spread over many addresses, that few wrong passwords cannot exhaust.
 	PerAccount Limiter
 	// PerAddress is keyed by the client address.
 	PerAddress Limiter
@@ -52,8 +56,11 @@ type Service struct {
 	tokens     AccessTokens
 	limits     Limits
 	refreshTTL time.Duration
-	log        *slog.Logger
-	now        func() time.Time
+	// reuseGrace and successorKey: see WithReuseGrace.
+	reuseGrace   time.Duration
+	successorKey []byte
+	log          *slog.Logger
+	now          func() time.Time
 }
 
 // NewService returns a Service. refreshTTL is the lifetime of refresh tokens; log
@@ -66,6 +73,18 @@ func NewService(store *db.Store, hasher *password.Hasher, tokens AccessTokens, l
 		store: store, accounts: account.New(store, hasher, log), tokens: tokens, limits: limits,
 		refreshTTL: refreshTTL, log: log, now: time.Now,
 	}
+}
+
+// WithReuseGrace sets the refresh token reuse grace: for grace after a refresh token
+// was used, presenting it again returns its successor again instead of revoking the
+// session. Successors are then derived from the used token with key (HMAC), so any
+// instance sharing key can return the same one; without it (grace 0 or an empty key)
+// they are random and every reuse revokes. It returns s.
+func (s *Service) WithReuseGrace(grace time.Duration, key []byte) *Service {
+	if grace > 0 && len(key) > 0 {
+		s.reuseGrace, s.successorKey = grace, key
+	}
+	return s
 }
 
 // Session is a signed-in session's credentials.
@@ -142,11 +161,21 @@ func (s *Service) loginFailed(ctx context.Context, id int64, email, reason strin
 	return ErrInvalidCredentials.Wrap(cause)
 }
 
-// throttle counts one attempt from addr and one for the account of email, in that
-// order; an attempt refused by the address limit is not counted for the account.
-// Errors: *ThrottledError; the limiter's error when it cannot decide.
+// throttle counts one attempt from addr, then one for the account of email from
+// addr, then one for the account from anywhere; an attempt refused by one limit is
+// not counted by the next. Errors: *ThrottledError; the limiter's error when it
+// cannot decide.
 func (s *Service) throttle(ctx context.Context, email, addr string) error {
 	if err := allow(ctx, s.limits.PerAddress, addr, "address"); err != nil {
+		return err
+	}
+	return s.throttleAccount(ctx, email, addr)
+}
+
+// throttleAccount counts one attempt for the account of email from addr (tight), then
+// one for the account from anywhere (loose). Errors as for throttle.
+func (s *Service) throttleAccount(ctx context.Context, email, addr string) error {
+	if err := allow(ctx, s.limits.PerAccountAddress, accountKey(email)+"\x00"+addr, "account"); err != nil {
 		return err
 	}
 	return allow(ctx, s.limits.PerAccount, accountKey(email), "account")
@@ -205,19 +234,24 @@ func (s *Service) startSession(ctx context.Context, u account.User) (Session, er
 
 // Refresh exchanges a refresh token for a new access token and a new refresh token
 // of the same family, in one transaction with its auth.refresh event (the token's
-// owner as actor); the presented token is used up. Presenting a token that was
-// already used means it was copied: the whole family is revoked and a failed
-// auth.refresh recorded (and both committed), so the newest token stops working too.
+// owner as actor); the presented token is used up. Within the reuse grace (see
+// WithReuseGrace) of its use, a used token gets its successor again, with a new
+// access token, as long as that successor is itself unused and live (two tabs that
+// refresh at once keep the session; the event records grace). Presenting a token
+// that was already used otherwise means it was copied: the whole family is revoked
+// and a failed auth.refresh recorded (and both committed), so the newest token stops
+// working too.
 // A known token refused for another reason (revoked, expired, inactive account) is
 // recorded as a failed auth.refresh as well; an unknown one is not, as there is
 // nothing to attach it to. The access token carries the account's current role.
 // Errors: ErrInvalidRefreshToken for a token that is unknown, expired, revoked or
 // already used, or whose account is inactive; the audit log's errors.
 func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
-	hash, ok := hashRefreshToken(token)
+	raw, ok := decodeRefreshToken(token)
 	if !ok {
 		return Session{}, ErrInvalidRefreshToken.Wrap(errors.New("not a refresh token"))
 	}
+	hash, _ := hashRefreshToken(token)
 	var (
 		out     Session
 		reuse   *sqlc.RefreshToken
@@ -241,6 +275,13 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		case rt.RevokedAt != nil:
 			return refuse(reasonRevoked)
 		case rt.RotatedAt != nil:
+			if s.reuseGrace > 0 && now.Sub(*rt.RotatedAt) < s.reuseGrace {
+				again, ok, err := s.successorAgain(ctx, q, rt, raw, now)
+				if err != nil || ok {
+					out = again
+					return err
+				}
+			}
 			n, err := q.RevokeRefreshFamily(ctx, rt.FamilyID)
 			if err != nil {
 				return err
@@ -267,7 +308,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		if err := q.RotateRefreshToken(ctx, rt.ID); err != nil {
 			return err
 		}
-		refresh, newHash, err := newRefreshToken()
+		refresh, newHash, err := s.nextRefreshToken(raw)
 		if err != nil {
 			return err
 		}
@@ -303,6 +344,57 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		return Session{}, ErrInvalidRefreshToken.Wrap(errors.New("refresh token reused; family revoked"))
 	}
 	return out, nil
+}
+
+// nextRefreshToken returns the successor of the refresh token whose bytes are used:
+// derived from it when a reuse grace is set, random otherwise. Errors: the random
+// source's.
+func (s *Service) nextRefreshToken(used []byte) (string, []byte, error) {
+	if len(s.successorKey) == 0 {
+		return newRefreshToken()
+	}
+	token, hash := successorToken(s.successorKey, used)
+	return token, hash, nil
+}
+
+// successorAgain returns a session with the successor of rt, a token used within
+// the reuse grace whose bytes are used, and true when that successor is unused, not
+// revoked, not expired and its account active; it records the grace refresh through
+// q, the refresh's transaction. It returns false, and no error, when the reuse must
+// be treated as one. Errors: the database's, the audit log's, the token issuer's.
+func (s *Service) successorAgain(ctx context.Context, q db.Querier, rt sqlc.RefreshToken, used []byte, now time.Time) (Session, bool, error) {
+	token, hash := successorToken(s.successorKey, used)
+	next, err := q.GetRefreshTokenForUpdate(ctx, hash)
+	if errors.Is(err, db.ErrNotFound) {
+		return Session{}, false, nil
+	}
+	if err != nil {
+		return Session{}, false, err
+	}
+	if next.FamilyID != rt.FamilyID || next.RotatedAt != nil || next.RevokedAt != nil || !now.Before(next.ExpiresAt) {
+		return Session{}, false, nil
+	}
+	if revoked, err := q.RefreshFamilyRevoked(ctx, rt.FamilyID); err != nil || revoked {
+		return Session{}, false, err
+	}
+	u, err := q.GetUserAuthState(ctx, rt.UserID)
+	if err != nil {
+		return Session{}, false, err
+	}
+	if !u.IsActive {
+		return Session{}, false, nil
+	}
+	if err := audit.Record(ctx, q, audit.Entry{
+		Action: actionRefresh, ResourceType: resourceUser, ResourceID: audit.ID(rt.UserID), ActorID: rt.UserID,
+		After: sessionEvent{Session: rt.FamilyID.String(), Grace: true},
+	}); err != nil {
+		return Session{}, false, err
+	}
+	access, err := s.tokens.Issue(rt.UserID, u.Role, rt.FamilyID.String())
+	if err != nil {
+		return Session{}, false, err
+	}
+	return Session{AccessToken: access, RefreshToken: token, AccessTTL: s.tokens.TTL()}, true, nil
 }
 
 // Logout ends the session (refresh token family) of token and records auth.logout
@@ -348,22 +440,25 @@ type ChangePasswordInput struct {
 	Session string
 	Current string
 	New     string
+	// ClientAddr is the address the attempt comes from, for throttling.
+	ClientAddr string
 }
 
 // ChangePassword checks the current password, stores a hash of the new one, revokes
 // every other session of the user and records auth.password_change with the account
 // before and after (hashes redacted), in one transaction. A wrong current password is
 // recorded as a failed auth.password_change. Attempts count against the account's
-// login throttle, so a stolen access token cannot be used to guess the password
-// faster than a login could. Errors: *ThrottledError (ratelimit.ErrLimited);
-// account.ErrWrongPassword; apperr.ErrUnauthorized when the user no longer exists;
+// login throttles (per account and address, and per account overall), so a stolen
+// access token cannot be used to guess the password faster than a login could.
+// Errors: *ThrottledError (ratelimit.ErrLimited); account.ErrWrongPassword;
+// apperr.ErrUnauthorized when the user no longer exists;
 // apperr.ErrUnavailable when password hashing is saturated; the audit log's errors.
 func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) error {
 	u, err := s.Me(ctx, in.UserID)
 	if err != nil {
 		return err
 	}
-	if err := allow(ctx, s.limits.PerAccount, accountKey(u.Email), "account"); err != nil {
+	if err := s.throttleAccount(ctx, u.Email, in.ClientAddr); err != nil {
 		return err
 	}
 	err = s.accounts.ChangePassword(ctx, account.PasswordChange{

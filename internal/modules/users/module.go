@@ -67,14 +67,16 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 		{
 			Method: http.MethodPatch, Path: "/:id", OperationID: "updateUser", Summary: "Update a user",
 			Description: "Changes only the fields given. Users may change their own display_name; " +
-				"role and is_active are changed only by admins and ignored from anyone else.",
-			Errors: append([]int{http.StatusNotFound}, adminOnly...), Deps: selfOrAdmin, Secured: true,
+				"role and is_active are changed only by admins and ignored from anyone else. " +
+				"409 last_admin when the change would leave no active admin.",
+			Errors: append([]int{http.StatusNotFound, http.StatusConflict}, adminOnly...), Deps: selfOrAdmin, Secured: true,
 			Endpoint: httpx.Handle(h.update),
 		},
 		{
 			Method: http.MethodPost, Path: "/:id/deactivate", OperationID: "deactivateUser", Summary: "Deactivate a user",
-			Description: "Sets is_active to false; deactivating an inactive user changes nothing.",
-			Errors:      append([]int{http.StatusNotFound}, adminOnly...), Deps: admin, Secured: true,
+			Description: "Sets is_active to false; deactivating an inactive user changes nothing. " +
+				"409 last_admin for the last active admin.",
+			Errors: append([]int{http.StatusNotFound, http.StatusConflict}, adminOnly...), Deps: admin, Secured: true,
 			Endpoint: httpx.Handle(h.deactivate),
 		},
 	}, nil

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -77,6 +78,20 @@ func Open(rawURL, prefix string) (*Store, error) {
 	opt.DialerRetries = 1
 	opt.ContextTimeoutEnabled = true
 	return New(redis.NewClient(opt), prefix), nil
+}
+
+// SlogLogger returns a go-redis logger (for redis.SetLogger) writing its messages to
+// log as warnings, instead of the raw lines go-redis prints on stderr by default.
+func SlogLogger(log *slog.Logger) interface {
+	Printf(ctx context.Context, format string, v ...any)
+} {
+	return slogLogger{log: log}
+}
+
+type slogLogger struct{ log *slog.Logger }
+
+func (l slogLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...), "component", "go-redis")
 }
 
 // Allow implements ratelimit.Backend. It returns Redis's error when Redis cannot

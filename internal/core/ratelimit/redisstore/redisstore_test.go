@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -240,4 +241,61 @@ func BenchmarkStoreAllow(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestBreakerSkipsHungRedis freezes Redis under a limiter: after BreakerFailures
+// failures in a row the breaker opens and requests are decided in memory without
+// waiting on Redis; once Redis is back, a probe after the cool-off closes it again.
+func TestBreakerSkipsHungRedis(t *testing.T) {
+	t.Parallel()
+	srv := testredis.Start(t)
+	store := open(t, srv.URL, "quarry:rl:")
+	var changes []string
+	var mu sync.Mutex
+	l, err := ratelimit.NewLimiter(ratelimit.Options{
+		Backend: store, FailMode: ratelimit.FailOpen, MaxKeys: 100,
+		BreakerFailures: 3, BreakerCooloff: 500 * time.Millisecond,
+		OnBreakerChange: func(from, to string) {
+			mu.Lock()
+			defer mu.Unlock()
+			changes = append(changes, from+">"+to)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := policy(t, "default", "1000/1h")
+	ctx := context.Background()
+	if _, err := l.Allow(ctx, "ip:192.0.2.9", p); err != nil || l.BreakerState() != "closed" {
+		t.Fatalf("with Redis up: %v, breaker %s", err, l.BreakerState())
+	}
+
+	if err := srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Resume() }()
+	for i := range 10 {
+		if r, err := l.Allow(ctx, "ip:192.0.2.9", p); err != nil || !r.Allowed {
+			t.Fatalf("request %d with Redis hung: %+v, %v; want it served from memory", i, r, err)
+		}
+	}
+	st := l.Stats()
+	if l.BreakerState() != "open" || st.BackendErrors != 10 || st.Skipped != 7 {
+		t.Fatalf("breaker %s, stats %+v; want open after 3 failures, 7 requests skipping Redis", l.BreakerState(), st)
+	}
+
+	if err := srv.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	for l.BreakerState() == "open" {
+		time.Sleep(50 * time.Millisecond) // the cool-off
+	}
+	if _, err := l.Allow(ctx, "ip:192.0.2.9", p); err != nil || l.BreakerState() != "closed" {
+		t.Fatalf("probe after the cool-off: %v, breaker %s; want closed", err, l.BreakerState())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(changes, ","); got != "closed>open,open>half-open,half-open>closed" {
+		t.Errorf("state changes %s", got)
+	}
 }
