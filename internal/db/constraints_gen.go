@@ -18,6 +18,7 @@ const (
 	ConstraintAuditEventsResourceTypeCheck Constraint = "audit_events_resource_type_check" // check, audit.sql
 	ConstraintAuditEventsUserAgentCheck    Constraint = "audit_events_user_agent_check"    // check, audit.sql
 	ConstraintPostsAuthorIDFkey            Constraint = "posts_author_id_fkey"             // foreign key, posts.sql
+	ConstraintPostsBodyCheck               Constraint = "posts_body_check"                 // check, posts.sql
 	ConstraintPostsPkey                    Constraint = "posts_pkey"                       // primary key, posts.sql
 	ConstraintPostsStatusCheck             Constraint = "posts_status_check"               // check, posts.sql
 	ConstraintPostsTitleCheck              Constraint = "posts_title_check"                // check, posts.sql

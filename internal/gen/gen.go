@@ -74,8 +74,13 @@ var funcs = template.FuncMap{
 		}
 		return strings.Join(s, " and ")
 	},
-	"docDefault": func(s string) string { return strings.Trim(s, `"`) },
-	"sample":     sample,
+	"docDefault": func(s string) string {
+		if s == `""` {
+			return "empty"
+		}
+		return strings.Trim(s, `"`)
+	},
+	"sample": sample,
 }
 
 // Render returns the files of module m: queries/<name>.sql, the generated Go files
@@ -99,6 +104,7 @@ func Render(m *Model) ([]File, error) {
 		{"service.go.tmpl", filepath.Join(dir, "service_gen.go"), false},
 		{"module_test.go.tmpl", filepath.Join(dir, "module_gen_test.go"), false},
 		{"custom.go.tmpl", filepath.Join(dir, m.Opts.Name+".go"), true},
+		{"custom_test.go.tmpl", filepath.Join(dir, m.Opts.Name+"_test.go"), true},
 	}
 	var out []File
 	for _, s := range specs {

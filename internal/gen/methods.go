@@ -354,3 +354,14 @@ func contains(s []string, v string) bool {
 	}
 	return false
 }
+
+// WhoWrites tells, after a sentence, who may change a row.
+func (m *Model) WhoWrites() string {
+	switch m.Write {
+	case Owner:
+		return " Only the " + m.OwnerWord() + " or an admin may."
+	case Admin:
+		return " Only admins may."
+	}
+	return ""
+}

@@ -105,6 +105,8 @@ type Model struct {
 	Uniques                    []Unique
 	Checks                     []Check
 	Read, Write                string
+	// Description documents the module's tag: the table's comment, when it has one.
+	Description string
 }
 
 // Check is a check constraint and the column it guards.
@@ -141,6 +143,12 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 	m := &Model{Opts: opts, Table: tname, Singular: singular(tname)}
 	m.Type = goName(m.Singular)
 	m.Plural = goName(tname)
+	m.Description = m.Plural + " (table " + tname + ")."
+	for _, a := range t.Attrs {
+		if c, ok := a.(*schema.Comment); ok && c.Text != "" {
+			m.Description = c.Text
+		}
+	}
 	if t.PrimaryKey == nil {
 		return nil, refuse("table %s has no primary key: the generated module addresses rows by a bigint id primary key", tname)
 	}

@@ -26,6 +26,7 @@ type AuditEvent struct {
 	Outcome      string      `json:"outcome"`
 }
 
+// Posts written by users: drafts and published articles.
 type Post struct {
 	ID        int64     `json:"id"`
 	AuthorID  int64     `json:"author_id"`
