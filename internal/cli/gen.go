@@ -81,7 +81,7 @@ so re-running "api gen module NAME" after a schema change keeps them.
 					if err != nil {
 						return err
 					}
-					files, err := render(realm, o)
+					_, files, err := render(realm, o)
 					if err != nil {
 						return fmt.Errorf("module %s: %w", name, err)
 					}
@@ -103,9 +103,15 @@ so re-running "api gen module NAME" after a schema change keeps them.
 				}
 				opts = merge(stored, opts, cmd)
 			}
-			files, err := render(realm, opts)
+			m, files, err := render(realm, opts)
 			if err != nil {
 				return err
+			}
+			if missing := m.MissingIndexes(); len(missing) > 0 {
+				fmt.Fprintf(out, "Lists of %s need these indexes to read only the rows they return; add them to schema/:\n", m.Table)
+				for _, stmt := range missing {
+					fmt.Fprintf(out, "  %s\n", stmt)
+				}
 			}
 			written, err := gen.Write(projectDir, files)
 			for _, p := range written {
@@ -118,6 +124,13 @@ so re-running "api gen module NAME" after a schema change keeps them.
 				return err
 			} else if changed {
 				fmt.Fprintf(out, "registered %s in %s\n", opts.Name, gen.RegistryFile)
+			}
+			added, err := gen.ListSchemaFiles(projectDir, schemaDir)
+			if err != nil {
+				return err
+			}
+			for _, f := range added {
+				fmt.Fprintf(out, "listed %s in %s\n", f, gen.AtlasFile)
 			}
 			if noDerive {
 				return nil
@@ -133,14 +146,15 @@ so re-running "api gen module NAME" after a schema change keeps them.
 	return cmd
 }
 
-// render returns the files of module o generated from realm's table.
-func render(realm *schema.Realm, o gen.Options) ([]gen.File, error) {
+// render returns the model and files of module o generated from realm's table.
+func render(realm *schema.Realm, o gen.Options) (*gen.Model, []gen.File, error) {
 	m, err := gen.NewModel(realm, o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m.Command = gen.CommandLine(o)
-	return gen.Render(m)
+	files, err := gen.Render(m)
+	return m, files, err
 }
 
 // merge returns stored with the flags given on cmd taken from given.

@@ -123,9 +123,15 @@ func TestModelDefaultsAndValidationFromTheTable(t *testing.T) {
 	if !reflect.DeepEqual(bindings, want) {
 		t.Fatalf("create bindings: %v, want %v", bindings, want)
 	}
+	if missing := m.MissingIndexes(); !contains(missing, "CREATE INDEX comments_post_id_author_id_created_at_id_idx ON comments (post_id, author_id, created_at, id);") || len(missing) != 4 {
+		t.Fatalf("missing indexes of comments: %v", missing)
+	}
 	p, err := gen.NewModel(r, gen.Options{Name: "posts"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if missing := p.MissingIndexes(); len(missing) != 0 {
+		t.Fatalf("posts has an index for every list, yet: %v", missing)
 	}
 	var filters []string
 	for _, c := range p.Filters {
@@ -226,4 +232,33 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+func TestListSchemaFilesAddsNewFilesLast(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	hcl := "locals {\n  schema = [\n    \"file://schema/users.sql\",\n  ]\n}\n"
+	if err := os.MkdirAll(filepath.Join(root, "schema"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"atlas.hcl", "schema/users.sql", "schema/comments.sql"} {
+		body := ""
+		if f == "atlas.hcl" {
+			body = hcl
+		}
+		if err := os.WriteFile(filepath.Join(root, f), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	added, err := gen.ListSchemaFiles(root, "schema")
+	if err != nil || !reflect.DeepEqual(added, []string{"schema/comments.sql"}) {
+		t.Fatalf("added %v, %v", added, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "atlas.hcl"))
+	if want := "    \"file://schema/users.sql\",\n    \"file://schema/comments.sql\",\n  ]"; !strings.Contains(string(b), want) {
+		t.Fatalf("atlas.hcl:\n%s", b)
+	}
+	if added, err := gen.ListSchemaFiles(root, "schema"); err != nil || len(added) != 0 {
+		t.Fatalf("second run added %v, %v", added, err)
+	}
 }

@@ -107,6 +107,8 @@ type Model struct {
 	Read, Write                string
 	// Description documents the module's tag: the table's comment, when it has one.
 	Description string
+	// indexes are the column lists of the table's indexes (and primary key).
+	indexes [][]string
 }
 
 // Check is a check constraint and the column it guards.
@@ -186,7 +188,15 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 			}
 		}
 	}
+	m.indexes = append(m.indexes, []string{"id"})
 	for _, ix := range t.Indexes {
+		var cols []string
+		for _, p := range ix.Parts {
+			if p.C != nil {
+				cols = append(cols, p.C.Name)
+			}
+		}
+		m.indexes = append(m.indexes, cols)
 		if !ix.Unique {
 			continue
 		}

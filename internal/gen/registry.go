@@ -91,3 +91,48 @@ func StoredCommand(path string) (string, error) {
 	}
 	return cmd, nil
 }
+
+// AtlasFile is the Atlas CLI's project file, relative to the project's root.
+const AtlasFile = "atlas.hcl"
+
+// ListSchemaFiles appends to the schema list of atlas.hcl under root each file of
+// schemaDir (relative to root) it does not list, last (so after the files it may
+// reference). It returns the files added. Errors: atlas.hcl cannot be read or has no
+// "schema = [" list.
+func ListSchemaFiles(root, schemaDir string) ([]string, error) {
+	p := filepath.Join(root, AtlasFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	start := strings.Index(s, "schema = [\n")
+	if start < 0 {
+		return nil, fmt.Errorf("%s: no schema = [ … ] list", AtlasFile)
+	}
+	end := strings.Index(s[start:], "\n  ]")
+	if end < 0 {
+		return nil, fmt.Errorf("%s: unterminated schema list", AtlasFile)
+	}
+	end += start
+	files, err := filepath.Glob(filepath.Join(root, schemaDir, "*.sql"))
+	if err != nil {
+		return nil, err
+	}
+	var added []string
+	for _, f := range files {
+		rel := filepath.ToSlash(filepath.Join(schemaDir, filepath.Base(f)))
+		entry := strconv.Quote("file://" + rel)
+		if strings.Contains(s, entry) {
+			continue
+		}
+		line := "\n    " + entry + ","
+		s = s[:end] + line + s[end:]
+		end += len(line)
+		added = append(added, rel)
+	}
+	if len(added) == 0 {
+		return nil, nil
+	}
+	return added, os.WriteFile(p, []byte(s), 0o644)
+}

@@ -1,6 +1,9 @@
 package gen
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Shape is one filter shape of the list queries: which optional filters are set.
 // Each is a branch of its own so that, under the generic plans of prepared
@@ -138,4 +141,29 @@ func tuple(s []string) string {
 		return s[0]
 	}
 	return "(" + strings.Join(s, ", ") + ")"
+}
+
+// MissingIndexes returns a CREATE INDEX statement for each list order (filter shape
+// and sort key) that no index of the table serves: without it, such a page reads
+// and discards rows, or sorts.
+func (m *Model) MissingIndexes() []string {
+	var out []string
+	for _, s := range m.Shapes() {
+		for _, c := range m.SortCols {
+			want := append(append([]string{}, s.Key...), c.Name)
+			if c.Name != "id" {
+				want = append(want, "id")
+			}
+			if slices.ContainsFunc(m.indexes, func(ix []string) bool {
+				return len(ix) >= len(want) && slices.Equal(ix[:len(want)], want)
+			}) {
+				continue
+			}
+			stmt := "CREATE INDEX " + m.Table + "_" + strings.Join(want, "_") + "_idx ON " + m.Table + " (" + strings.Join(want, ", ") + ");"
+			if !slices.Contains(out, stmt) {
+				out = append(out, stmt)
+			}
+		}
+	}
+	return out
 }
