@@ -9,7 +9,8 @@
 # a screenshot, prints its path, and stops everything it started.
 #
 # Environment:
-#   DOCS_CHECK_DATABASE_URL  database to use (default: quarry_docs_check on the local server)
+#   DOCS_CHECK_DATABASE_URL  database to use (default: quarry_docs_check on the local server,
+#                            dropped first so that every run starts from the committed migrations)
 #   DOCS_SCREENSHOT          where to save the screenshot (default: tmp/docs-check.png)
 #   CHROMIUM                 the browser (default: /usr/bin/chromium; installed with apt-get when missing)
 #   ENABLED_MODULES          as for the server (default: all)
@@ -27,6 +28,12 @@ if [ ! -x "$CHROMIUM" ]; then
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ -z "${DOCS_CHECK_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
+  # The default database belongs to this check alone: a migration applied by an earlier
+  # run from another branch must not make this one fail.
+  psql "${db%/*}/postgres?sslmode=disable" -qXc 'DROP DATABASE IF EXISTS quarry_docs_check WITH (FORCE)' >/dev/null
 fi
 
 echo "docs-check: installing playwright-core (scripts/package-lock.json)"

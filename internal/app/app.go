@@ -33,16 +33,17 @@ import (
 
 // App is a configured API server.
 type App struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	pool    *db.Pool
-	store   *db.Store
-	router  *httpx.Router
-	modules []module.Module
-	schema  *migrate.Engine
-	tokens  *authn.Tokens
-	limits  *rateLimits
-	observe *observability
+	cfg      *config.Config
+	log      *slog.Logger
+	pool     *db.Pool
+	replicas *db.Replicas // nil without DATABASE_REPLICA_URLS
+	store    *db.Store
+	router   *httpx.Router
+	modules  []module.Module
+	schema   *migrate.Engine
+	tokens   *authn.Tokens
+	limits   *rateLimits
+	observe  *observability
 
 	ready    atomic.Bool // false until serving and again once shutdown starts
 	migrated atomic.Bool // set once the database was seen up to date
@@ -73,7 +74,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := db.NewPool(ctx, db.PoolConfig{
+	poolCfg := db.PoolConfig{
 		URL:               cfg.DatabaseURL,
 		MaxConns:          cfg.DBMaxConns,
 		MinConns:          cfg.DBMinConns,
@@ -81,24 +82,35 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		AcquireTimeout:    cfg.DBAcquireTimeout,
 		HealthCheckPeriod: cfg.DBHealthCheckPeriod,
 		Tracer:            tr.QueryTracer(),
-	})
+	}
+	pool, err := db.NewPool(ctx, poolCfg)
 	if err != nil {
+		_ = tr.Shutdown(ctx)
+		return nil, err
+	}
+	replicas, err := newReplicas(ctx, cfg, pool, poolCfg, opts.Log)
+	if err != nil {
+		pool.Close()
 		_ = tr.Shutdown(ctx)
 		return nil, err
 	}
 	observe := &observability{tracing: tr}
 	if cfg.MetricsEnabled {
 		observe.metrics = metrics.New(pool.Raw())
+		observe.metrics.Replicas(replicas)
 	}
 	limits, err := newRateLimits(cfg, opts.Modules, opts.Log, true, observe.metrics.RateLimitBreakerChange)
 	if err != nil {
+		if replicas != nil {
+			replicas.Close()
+		}
 		pool.Close()
 		_ = tr.Shutdown(ctx)
 		return nil, err
 	}
 	limits.limiter.OnRejected = observe.metrics.RateLimited
 	limits.limiter.OnBackendError = func(policy string, _ error) { observe.metrics.RateLimitBackendError(policy) }
-	a := &App{cfg: cfg, log: opts.Log, pool: pool, modules: mods, schema: opts.Migrations, limits: limits, observe: observe}
+	a := &App{cfg: cfg, log: opts.Log, pool: pool, replicas: replicas, modules: mods, schema: opts.Migrations, limits: limits, observe: observe}
 	if err := a.mount(mods); err != nil {
 		a.Close()
 		return nil, err
@@ -140,7 +152,7 @@ func (a *App) deps() (module.Deps, error) {
 	if err != nil {
 		return module.Deps{}, fmt.Errorf("CURSOR_SECRET: %w", err)
 	}
-	a.store = db.NewStore(a.pool, a.observe.queryHooks()...)
+	a.store = db.NewReplicatedStore(a.pool, a.replicas, a.observe.queryHooks()...)
 	store := a.store
 	params := password.DefaultParams()
 	params.Memory, params.Iterations, params.Parallelism = a.cfg.PasswordMemoryKiB, a.cfg.PasswordIterations, a.cfg.PasswordParallelism
@@ -202,6 +214,9 @@ func (a *App) engine() (*gin.Engine, error) {
 		chain = append(chain, cors)
 	}
 	chain = append(chain, middleware.BodyLimit(a.cfg.BodyLimit), middleware.BodyDeadline(a.cfg.BodyReadTimeout), middleware.Deadline(a.cfg.RequestTimeout), a.limits.middleware(a.tokens))
+	if a.replicas != nil {
+		chain = append(chain, readYourWrites(a.cfg.HSTS))
+	}
 	engine.Use(chain...)
 	engine.NoRoute(func(c *gin.Context) {
 		httpx.Fail(c, httpx.ErrRouteNotFound)
@@ -301,8 +316,14 @@ func (a *App) Store() *db.Store { return a.store }
 // RateLimiter returns the limiter of API requests and login attempts.
 func (a *App) RateLimiter() *ratelimit.Limiter { return a.limits.limiter }
 
-// Close releases the database pool and the rate limiter's Redis client.
+// Replicas returns the read replicas, nil without DATABASE_REPLICA_URLS.
+func (a *App) Replicas() *db.Replicas { return a.replicas }
+
+// Close releases the database pools and the rate limiter's Redis client.
 func (a *App) Close() {
+	if a.replicas != nil {
+		a.replicas.Close()
+	}
 	a.pool.Close()
 	if err := a.limits.close(); err != nil {
 		a.log.Warn("closing the rate limiter's Redis client", "error", err)

@@ -34,7 +34,7 @@ func (a *App) healthRoutes() []httpx.Route {
 		{
 			Method: http.MethodGet, Path: "/readyz", OperationID: "readyz",
 			Summary:     "Readiness",
-			Description: "Answers 200 when the database is reachable and has every migration applied; 503 with the reason otherwise, and while shutting down.",
+			Description: "Answers 200 when the primary database is reachable and has every migration applied; 503 with the reason otherwise, and while shutting down. Read replicas do not count: a failing one is taken out of rotation, not out of service.",
 			Errors:      []int{http.StatusServiceUnavailable},
 			Endpoint: httpx.Handle(func(c *gin.Context, _ *struct{}) (Health, error) {
 				if err := a.readiness(c.Request.Context()); err != nil {

@@ -6,6 +6,10 @@
 //     query's error is translated once, by a wrapper generated from the
 //     Querier interface (store_gen.go, written by ./dbgen), and every query
 //     is seen by the store's [QueryHook]s (metrics and spans by query name).
+//   - [Replicas], the read replicas of the primary with their replay positions and
+//     health kept current in the background; a store built with
+//     [NewReplicatedStore] sends read-only queries made outside a transaction to
+//     them, and a [Session] in the context makes a client's reads see its writes.
 //   - [Pool], a pgx connection pool built from a [PoolConfig] whose acquire
 //     wait is bounded ([ErrPoolExhausted]).
 //   - [InTx], the transaction loop under Store.InTx: roll back on error or

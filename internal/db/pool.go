@@ -79,6 +79,23 @@ var errAcquireTimeout = errors.New("acquire timeout")
 // values, MinConns > MaxConns) or if the ping fails. Error messages show the
 // URL with its password replaced by "xxxxx" and never contain the password.
 func NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
+	p, err := openPool(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The start-up ping goes to pgxpool directly: establishing the first
+	// connection is bounded by ConnectTimeout, not AcquireTimeout, and its
+	// failure should read as what it is rather than as an exhausted pool.
+	if err := p.pool.Ping(ctx); err != nil {
+		p.pool.Close()
+		return nil, redact(err, "db: connect to "+RedactURL(cfg.URL)+": ", p.pool.Config().ConnConfig.Password)
+	}
+	return p, nil
+}
+
+// openPool builds a pool from cfg without connecting (connections open on first
+// use). Errors are NewPool's, but for the ping.
+func openPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 	if strings.TrimSpace(cfg.URL) == "" {
 		return nil, errors.New("db: database URL is empty")
 	}
@@ -97,13 +114,6 @@ func NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, redact(err, "db: create pool for "+RedactURL(cfg.URL)+": ", pcfg.ConnConfig.Password)
-	}
-	// The start-up ping goes to pgxpool directly: establishing the first
-	// connection is bounded by ConnectTimeout, not AcquireTimeout, and its
-	// failure should read as what it is rather than as an exhausted pool.
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, redact(err, "db: connect to "+RedactURL(cfg.URL)+": ", pcfg.ConnConfig.Password)
 	}
 	return &Pool{pool: pool, acquireTimeout: acquireTimeout}, nil
 }

@@ -24,34 +24,77 @@ type QueryHook func(ctx context.Context, name string) (context.Context, func(err
 // (embedded [Querier]) and [Store.InTx] for several of them in one transaction.
 // Every query's error is translated once, here, and every query is seen by the
 // store's hooks under its name. A Store is safe for concurrent use.
+//
+// A store with [Replicas] ([NewReplicatedStore]) sends each read-only query made
+// outside a transaction (the generator derives which are from the SQL) to a replica
+// in rotation that has replayed the context's [Session], and reruns it on the
+// primary when the replica fails to answer. Writes, locking reads and everything in
+// InTx run on the primary; a write outside a transaction, or a committed
+// transaction that wrote, advances the context's session to the primary's WAL
+// position. Without replicas none of this costs anything but a nil check.
 type Store struct {
 	Querier
-	pool  *Pool
-	hooks []QueryHook
+	pool     *Pool
+	replicas *Replicas
+	hooks    []QueryHook
 }
 
 // NewStore returns a store running queries on pool and telling hooks about each.
 func NewStore(pool *Pool, hooks ...QueryHook) *Store {
-	s := &Store{pool: pool, hooks: hooks}
-	s.Querier = queries{q: sqlc.New(pool), hooks: hooks}
+	return NewReplicatedStore(pool, nil, hooks...)
+}
+
+// NewReplicatedStore returns a store running writes and transactions on pool and
+// read-only queries on replicas when one is fresh enough (nil replicas: all on pool),
+// telling hooks about each query.
+func NewReplicatedStore(pool *Pool, replicas *Replicas, hooks ...QueryHook) *Store {
+	s := &Store{pool: pool, replicas: replicas, hooks: hooks}
+	s.Querier = queries{q: sqlc.New(pool), replicas: replicas, hooks: hooks}
 	return s
 }
 
 // InTx runs fn in a transaction (see [InTx]: rolled back on error or panic, rerun on
 // serialization failures and deadlocks), handing it the queries bound to the
 // transaction. It returns nil after the commit, fn's error as fn returned it, or a
-// begin or commit error translated into this package's vocabulary.
+// begin or commit error translated into this package's vocabulary. With replicas,
+// a committed transaction that wrote advances the context's [Session].
 func (s *Store) InTx(ctx context.Context, fn func(q Querier) error) error {
-	return Translate(InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		return fn(queries{q: sqlc.New(tx), hooks: s.hooks})
+	var tx txState
+	err := Translate(InTx(ctx, s.pool, pgx.TxOptions{}, func(ptx pgx.Tx) error {
+		return fn(queries{q: sqlc.New(ptx), hooks: s.hooks, tx: &tx})
 	}))
+	if err == nil && tx.wrote && s.replicas != nil {
+		s.replicas.recordWrite(ctx)
+	}
+	return err
 }
 
 // queries wraps generated queries with translation and hooks; its methods are
 // generated (store_gen.go).
 type queries struct {
-	q     sqlc.Querier
-	hooks []QueryHook
+	q        sqlc.Querier // the primary, or the transaction
+	replicas *Replicas    // nil in a transaction and without replicas
+	hooks    []QueryHook
+	tx       *txState // nil outside a transaction
+}
+
+// txState is what a transaction's queries tell its InTx.
+type txState struct {
+	wrote bool // a query that is not read-only ran
+}
+
+// wrote records that a query that is not read-only ran, when err is nil, and
+// returns err: in a transaction it marks the transaction; outside one it advances
+// the context's session.
+func (q queries) wrote(ctx context.Context, err error) error {
+	switch {
+	case err != nil:
+	case q.tx != nil:
+		q.tx.wrote = true
+	case q.replicas != nil:
+		q.replicas.recordWrite(ctx)
+	}
+	return err
 }
 
 // start runs the hooks for query name and returns the context to run it with and

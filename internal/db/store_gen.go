@@ -10,76 +10,120 @@ import (
 )
 
 // Every method runs the query through q, its hooks seeing the query's name, and
-// returns its error translated (see Translate).
+// returns its error translated (see Translate). The read-only ones run on a
+// replica when q has one that is fresh enough, and on the primary otherwise; the
+// others run on the primary (or the transaction) and record the write.
 var _ sqlc.Querier = queries{}
+
+// replicaReads names the queries that may run on a replica: sqlc kind :one or
+// :many and a statement that only reads.
+var replicaReads = []string{
+	"CountPosts",
+	"CountUsers",
+	"GetPost",
+	"GetUser",
+	"GetUserAuthState",
+	"GetUserByEmail",
+	"ListAuditEvents",
+	"ListPostsByCreatedAtAsc",
+	"ListPostsByCreatedAtDesc",
+	"ListPostsByIDAsc",
+	"ListPostsByIDDesc",
+	"ListUsersByCreatedAtAsc",
+	"ListUsersByCreatedAtDesc",
+	"ListUsersByIDAsc",
+	"ListUsersByIDDesc",
+	"PostExists",
+	"RefreshFamilyRevoked",
+	"UserEmailExists",
+	"UserExists",
+}
 
 func (q queries) CountPosts(ctx context.Context, arg sqlc.CountPostsParams) (int64, error) {
 	ctx, done := q.start(ctx, "CountPosts")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.CountPosts(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.CountPosts(ctx, arg)
 	return r0, done(err)
 }
 
 func (q queries) CountUsers(ctx context.Context, arg sqlc.CountUsersParams) (int64, error) {
 	ctx, done := q.start(ctx, "CountUsers")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.CountUsers(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.CountUsers(ctx, arg)
 	return r0, done(err)
 }
 
 func (q queries) CreateAuditEvent(ctx context.Context, arg sqlc.CreateAuditEventParams) error {
 	ctx, done := q.start(ctx, "CreateAuditEvent")
-	return done(q.q.CreateAuditEvent(ctx, arg))
+	return done(q.wrote(ctx, q.q.CreateAuditEvent(ctx, arg)))
 }
 
 func (q queries) CreatePost(ctx context.Context, arg sqlc.CreatePostParams) (sqlc.Post, error) {
 	ctx, done := q.start(ctx, "CreatePost")
 	r0, err := q.q.CreatePost(ctx, arg)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) CreatePosts(ctx context.Context, arg []sqlc.CreatePostsParams) (int64, error) {
 	ctx, done := q.start(ctx, "CreatePosts")
 	r0, err := q.q.CreatePosts(ctx, arg)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) CreateRefreshToken(ctx context.Context, arg sqlc.CreateRefreshTokenParams) (sqlc.RefreshToken, error) {
 	ctx, done := q.start(ctx, "CreateRefreshToken")
 	r0, err := q.q.CreateRefreshToken(ctx, arg)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) CreateUser(ctx context.Context, arg sqlc.CreateUserParams) (sqlc.User, error) {
 	ctx, done := q.start(ctx, "CreateUser")
 	r0, err := q.q.CreateUser(ctx, arg)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) CreateUsers(ctx context.Context, arg []sqlc.CreateUsersParams) (int64, error) {
 	ctx, done := q.start(ctx, "CreateUsers")
 	r0, err := q.q.CreateUsers(ctx, arg)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) DeleteExpiredRefreshTokens(ctx context.Context, arg sqlc.DeleteExpiredRefreshTokensParams) (int64, error) {
 	ctx, done := q.start(ctx, "DeleteExpiredRefreshTokens")
 	r0, err := q.q.DeleteExpiredRefreshTokens(ctx, arg)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) DeletePost(ctx context.Context, id int64) (int64, error) {
 	ctx, done := q.start(ctx, "DeletePost")
 	r0, err := q.q.DeletePost(ctx, id)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) DeleteUser(ctx context.Context, id int64) (int64, error) {
 	ctx, done := q.start(ctx, "DeleteUser")
 	r0, err := q.q.DeleteUser(ctx, id)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) GetPost(ctx context.Context, id int64) (sqlc.Post, error) {
 	ctx, done := q.start(ctx, "GetPost")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.GetPost(ctx, id)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.GetPost(ctx, id)
 	return r0, done(err)
 }
@@ -87,29 +131,47 @@ func (q queries) GetPost(ctx context.Context, id int64) (sqlc.Post, error) {
 func (q queries) GetPostForUpdate(ctx context.Context, id int64) (sqlc.Post, error) {
 	ctx, done := q.start(ctx, "GetPostForUpdate")
 	r0, err := q.q.GetPostForUpdate(ctx, id)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte) (sqlc.RefreshToken, error) {
 	ctx, done := q.start(ctx, "GetRefreshTokenForUpdate")
 	r0, err := q.q.GetRefreshTokenForUpdate(ctx, tokenHash)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) GetUser(ctx context.Context, id int64) (sqlc.User, error) {
 	ctx, done := q.start(ctx, "GetUser")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.GetUser(ctx, id)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.GetUser(ctx, id)
 	return r0, done(err)
 }
 
 func (q queries) GetUserAuthState(ctx context.Context, id int64) (sqlc.GetUserAuthStateRow, error) {
 	ctx, done := q.start(ctx, "GetUserAuthState")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.GetUserAuthState(ctx, id)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.GetUserAuthState(ctx, id)
 	return r0, done(err)
 }
 
 func (q queries) GetUserByEmail(ctx context.Context, email string) (sqlc.User, error) {
 	ctx, done := q.start(ctx, "GetUserByEmail")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.GetUserByEmail(ctx, email)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.GetUserByEmail(ctx, email)
 	return r0, done(err)
 }
@@ -117,59 +179,113 @@ func (q queries) GetUserByEmail(ctx context.Context, email string) (sqlc.User, e
 func (q queries) GetUserForUpdate(ctx context.Context, id int64) (sqlc.User, error) {
 	ctx, done := q.start(ctx, "GetUserForUpdate")
 	r0, err := q.q.GetUserForUpdate(ctx, id)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) ListAuditEvents(ctx context.Context, arg sqlc.ListAuditEventsParams) ([]sqlc.AuditEvent, error) {
 	ctx, done := q.start(ctx, "ListAuditEvents")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListAuditEvents(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.ListAuditEvents(ctx, arg)
 	return r0, done(err)
 }
 
 func (q queries) ListPostsByCreatedAtAsc(ctx context.Context, arg sqlc.ListPostsByCreatedAtAscParams) ([]sqlc.Post, error) {
 	ctx, done := q.start(ctx, "ListPostsByCreatedAtAsc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListPostsByCreatedAtAsc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.ListPostsByCreatedAtAsc(ctx, arg)
 	return r0, done(err)
 }
 
 func (q queries) ListPostsByCreatedAtDesc(ctx context.Context, arg sqlc.ListPostsByCreatedAtDescParams) ([]sqlc.Post, error) {
 	ctx, done := q.start(ctx, "ListPostsByCreatedAtDesc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListPostsByCreatedAtDesc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.ListPostsByCreatedAtDesc(ctx, arg)
 	return r0, done(err)
 }
 
 func (q queries) ListPostsByIDAsc(ctx context.Context, arg sqlc.ListPostsByIDAscParams) ([]sqlc.Post, error) {
 	ctx, done := q.start(ctx, "ListPostsByIDAsc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListPostsByIDAsc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.ListPostsByIDAsc(ctx, arg)
 	return r0, done(err)
 }
 
 func (q queries) ListPostsByIDDesc(ctx context.Context, arg sqlc.ListPostsByIDDescParams) ([]sqlc.Post, error) {
 	ctx, done := q.start(ctx, "ListPostsByIDDesc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListPostsByIDDesc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.ListPostsByIDDesc(ctx, arg)
 	return r0, done(err)
 }
 
 func (q queries) ListUsersByCreatedAtAsc(ctx context.Context, arg sqlc.ListUsersByCreatedAtAscParams) ([]sqlc.ListUsersByCreatedAtAscRow, error) {
 	ctx, done := q.start(ctx, "ListUsersByCreatedAtAsc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListUsersByCreatedAtAsc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.ListUsersByCreatedAtAsc(ctx, arg)
 	return r0, done(err)
 }
 
 func (q queries) ListUsersByCreatedAtDesc(ctx context.Context, arg sqlc.ListUsersByCreatedAtDescParams) ([]sqlc.ListUsersByCreatedAtDescRow, error) {
 	ctx, done := q.start(ctx, "ListUsersByCreatedAtDesc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListUsersByCreatedAtDesc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.ListUsersByCreatedAtDesc(ctx, arg)
 	return r0, done(err)
 }
 
 func (q queries) ListUsersByIDAsc(ctx context.Context, arg sqlc.ListUsersByIDAscParams) ([]sqlc.ListUsersByIDAscRow, error) {
 	ctx, done := q.start(ctx, "ListUsersByIDAsc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListUsersByIDAsc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.ListUsersByIDAsc(ctx, arg)
 	return r0, done(err)
 }
 
 func (q queries) ListUsersByIDDesc(ctx context.Context, arg sqlc.ListUsersByIDDescParams) ([]sqlc.ListUsersByIDDescRow, error) {
 	ctx, done := q.start(ctx, "ListUsersByIDDesc")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.ListUsersByIDDesc(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.ListUsersByIDDesc(ctx, arg)
 	return r0, done(err)
 }
@@ -177,17 +293,29 @@ func (q queries) ListUsersByIDDesc(ctx context.Context, arg sqlc.ListUsersByIDDe
 func (q queries) LockActiveAdmins(ctx context.Context) ([]int64, error) {
 	ctx, done := q.start(ctx, "LockActiveAdmins")
 	r0, err := q.q.LockActiveAdmins(ctx)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) PostExists(ctx context.Context, id int64) (bool, error) {
 	ctx, done := q.start(ctx, "PostExists")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.PostExists(ctx, id)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.PostExists(ctx, id)
 	return r0, done(err)
 }
 
 func (q queries) RefreshFamilyRevoked(ctx context.Context, familyID uuid.UUID) (bool, error) {
 	ctx, done := q.start(ctx, "RefreshFamilyRevoked")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.RefreshFamilyRevoked(ctx, familyID)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.RefreshFamilyRevoked(ctx, familyID)
 	return r0, done(err)
 }
@@ -195,46 +323,58 @@ func (q queries) RefreshFamilyRevoked(ctx context.Context, familyID uuid.UUID) (
 func (q queries) RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) (int64, error) {
 	ctx, done := q.start(ctx, "RevokeRefreshFamily")
 	r0, err := q.q.RevokeRefreshFamily(ctx, familyID)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) RevokeRefreshFamilyOfToken(ctx context.Context, tokenHash []byte) ([]sqlc.RevokeRefreshFamilyOfTokenRow, error) {
 	ctx, done := q.start(ctx, "RevokeRefreshFamilyOfToken")
 	r0, err := q.q.RevokeRefreshFamilyOfToken(ctx, tokenHash)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) RevokeUserRefreshTokens(ctx context.Context, arg sqlc.RevokeUserRefreshTokensParams) (int64, error) {
 	ctx, done := q.start(ctx, "RevokeUserRefreshTokens")
 	r0, err := q.q.RevokeUserRefreshTokens(ctx, arg)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) RotateRefreshToken(ctx context.Context, id int64) error {
 	ctx, done := q.start(ctx, "RotateRefreshToken")
-	return done(q.q.RotateRefreshToken(ctx, id))
+	return done(q.wrote(ctx, q.q.RotateRefreshToken(ctx, id)))
 }
 
 func (q queries) UpdatePost(ctx context.Context, arg sqlc.UpdatePostParams) (sqlc.Post, error) {
 	ctx, done := q.start(ctx, "UpdatePost")
 	r0, err := q.q.UpdatePost(ctx, arg)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) UpdateUser(ctx context.Context, arg sqlc.UpdateUserParams) (sqlc.User, error) {
 	ctx, done := q.start(ctx, "UpdateUser")
 	r0, err := q.q.UpdateUser(ctx, arg)
-	return r0, done(err)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) UserEmailExists(ctx context.Context, email string) (bool, error) {
 	ctx, done := q.start(ctx, "UserEmailExists")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.UserEmailExists(ctx, email)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.UserEmailExists(ctx, email)
 	return r0, done(err)
 }
 
 func (q queries) UserExists(ctx context.Context, id int64) (bool, error) {
 	ctx, done := q.start(ctx, "UserExists")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.UserExists(ctx, id)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
 	r0, err := q.q.UserExists(ctx, id)
 	return r0, done(err)
 }

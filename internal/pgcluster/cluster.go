@@ -68,13 +68,14 @@ type Options struct {
 
 // Cluster is a running PostgreSQL cluster.
 type Cluster struct {
-	Dir       string // data directory (PGDATA)
-	Port      int    // TCP port on 127.0.0.1
-	SocketDir string // directory of the Unix socket; empty when Unix sockets are off
-	LogFile   string // server log
-	Major     int    // PostgreSQL major version
-	Temporary bool   // the cluster lives in a temporary directory that Stop removes
-	Reused    bool   // the cluster was already running when Ensure was called
+	Dir       string   // data directory (PGDATA)
+	Port      int      // TCP port on 127.0.0.1
+	SocketDir string   // directory of the Unix socket; empty when Unix sockets are off
+	LogFile   string   // server log
+	Major     int      // PostgreSQL major version
+	Temporary bool     // the cluster lives in a temporary directory that Stop removes
+	Reused    bool     // the cluster was already running when Ensure was called
+	Primary   *Cluster // the cluster this one streams from, for a replica made by StartReplica
 
 	bins     Binaries
 	acct     account
@@ -190,16 +191,27 @@ func (c *Cluster) startTemporary(ctx context.Context, port int, timeout time.Dur
 	if err := c.initdb(ctx, true); err != nil {
 		return err
 	}
+	return c.spawnTemporary(ctx, port, timeout, root)
+}
+
+// spawnTemporary starts the temporary cluster in c.Dir on port (0: a free one, tried
+// again when another process takes it first) and logs where it runs.
+func (c *Cluster) spawnTemporary(ctx context.Context, port int, timeout time.Duration, root string) error {
 	for attempt := 1; ; attempt++ {
 		p := port
 		if p == 0 {
+			var err error
 			if p, err = freePort(); err != nil {
 				return err
 			}
 		}
 		retry, err := c.spawn(ctx, p, timeout)
 		if err == nil {
-			c.logf("started temporary PostgreSQL %d on port %d in %s", c.Major, c.Port, root)
+			what := fmt.Sprintf("PostgreSQL %d", c.Major)
+			if c.Primary != nil {
+				what += fmt.Sprintf(" streaming replica of port %d", c.Primary.Port)
+			}
+			c.logf("started temporary %s on port %d in %s", what, c.Port, root)
 			return nil
 		}
 		if !retry || port != 0 || attempt == 3 {

@@ -74,6 +74,7 @@ type harness struct {
 	template  string             // name of the migrated template database
 	admin     *pgxpool.Pool      // creates and drops databases
 	cluster   *pgcluster.Cluster // temporary cluster started by Main, or nil
+	replica   *pgcluster.Cluster // streaming replica of cluster started by MainWithReplica, or nil
 }
 
 // current is set by Main before the tests run; the TestMain pattern leaves no other way
@@ -83,8 +84,11 @@ var current *harness
 // Main prepares the database server and the migrated template, runs the tests and tears
 // down what it started. It returns the exit code for os.Exit: m.Run's, or 1 after
 // printing the reason when no server can be had or the template cannot be built.
-func Main(m *testing.M) int {
-	h, err := setup()
+func Main(m *testing.M) int { return run(m, false) }
+
+// run is Main, on a primary with a streaming replica when replicated is set.
+func run(m *testing.M, replicated bool) int {
+	h, err := setup(replicated)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "testdb: %v\n", err)
 		h.close()
@@ -152,14 +156,20 @@ func ServerURL() string {
 	return current.serverURL
 }
 
-// setup resolves the server and ensures the template. It returns the harness built so
-// far together with any error, so that Main can release it.
-func setup() (*harness, error) {
+// setup resolves the server (or starts a primary and its replica when replicated is
+// set) and ensures the template. It returns the harness built so far together with
+// any error, so that Main can release it.
+func setup(replicated bool) (*harness, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 	h := &harness{}
 	var err error
-	if h.serverURL, h.cluster, err = resolveServer(ctx); err != nil {
+	if replicated {
+		err = h.startPair(ctx)
+	} else {
+		h.serverURL, h.cluster, err = resolveServer(ctx)
+	}
+	if err != nil {
 		return h, err
 	}
 	cfg, err := pgxpool.ParseConfig(h.serverURL)
@@ -202,6 +212,13 @@ func (h *harness) close() {
 	}
 	if h.admin != nil {
 		h.admin.Close()
+	}
+	if h.replica != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		if err := h.replica.Stop(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "testdb: stop the temporary replica: %v\n", err)
+		}
 	}
 	if h.cluster != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)

@@ -50,6 +50,11 @@ type Core struct {
 	DBAcquireTimeout    time.Duration `koanf:"db_acquire_timeout" validate:"gt=0"`
 	DBHealthCheckPeriod time.Duration `koanf:"db_health_check_period" validate:"gt=0"`
 
+	// DatabaseReplicaURLs are streaming replicas of DATABASE_URL for read-only queries.
+	DatabaseReplicaURLs  []string      `koanf:"database_replica_urls" validate:"dive,pgurl" secret:"urls" doc:"streaming replicas of DATABASE_URL (postgres:// URLs, comma-separated) serving read-only queries; empty sends everything to the primary"`
+	ReplicaMaxLag        time.Duration `koanf:"replica_max_lag" validate:"gt=0" doc:"a replica whose unreplayed changes are older than this serves no reads until it catches up"`
+	ReplicaCheckInterval time.Duration `koanf:"replica_check_interval" validate:"gt=0" doc:"how often each replica's replay position, lag and health are read"`
+
 	// EnabledModules lists the modules that mount routes; empty means all.
 	EnabledModules []string `koanf:"enabled_modules"`
 
@@ -114,7 +119,7 @@ const (
 
 // Defaults returns the core defaults.
 func Defaults() Core {
-	return Core{
+	c := Core{
 		AppEnv:              EnvDev,
 		HTTPAddr:            "127.0.0.1:8080",
 		LogLevel:            "info",
@@ -157,6 +162,8 @@ func Defaults() Core {
 		RateLimitBreakerFailures: ratelimit.DefaultBreakerFailures,
 		RateLimitBreakerCooloff:  ratelimit.DefaultBreakerCooloff,
 	}
+	c.ReplicaMaxLag, c.ReplicaCheckInterval = 5*time.Second, time.Second
+	return c
 }
 
 // Section is a module's configuration: Target points to its struct, filled with the
@@ -438,11 +445,14 @@ func validate(cfg *Config, keys *keySet) []string {
 			return
 		}
 		for _, fe := range verrs {
-			key := fe.Field()
+			key, item, _ := strings.Cut(fe.Field(), "[") // an element of a list: "key[1]"
+			if item != "" {
+				item = " (item " + strings.TrimSuffix(item, "]") + ")"
+			}
 			if section != "" {
 				key = section + "." + key
 			}
-			problems = append(problems, fmt.Sprintf("%s: %s", keys.envOf[key], rule(fe)))
+			problems = append(problems, fmt.Sprintf("%s%s: %s", keys.envOf[key], item, rule(fe)))
 		}
 	}
 	check("", &cfg.Core)

@@ -93,6 +93,7 @@ func TestInvalidValuesAreNamed(t *testing.T) {
 		{[]string{"APP_ENV=staging"}, []string{"APP_ENV"}},
 		{[]string{"DATABASE_URL="}, []string{"DATABASE_URL"}},
 		{[]string{"DATABASE_URL=mysql://x"}, []string{"DATABASE_URL"}},
+		{[]string{"DATABASE_REPLICA_URLS=postgres://r@h/x,mysql://x"}, []string{"DATABASE_REPLICA_URLS (item 1)"}},
 		{[]string{"LOG_LEVEL=loud"}, []string{"LOG_LEVEL"}},
 	} {
 		_, _, err := load(t, t.TempDir(), tc.env, nil)
@@ -130,7 +131,8 @@ func TestProdRefusesInsecureDefaults(t *testing.T) {
 }
 
 func TestPrintMasksSecrets(t *testing.T) {
-	cfg, _, err := load(t, t.TempDir(), []string{"DATABASE_URL=postgres://app:hunter2@db:5432/app", "CURSOR_SECRET=" + strings.Repeat("z", 40)}, nil)
+	cfg, _, err := load(t, t.TempDir(), []string{"DATABASE_URL=postgres://app:hunter2@db:5432/app", "CURSOR_SECRET=" + strings.Repeat("z", 40),
+		"DATABASE_REPLICA_URLS=postgres://app:hunter2@r1:5432/app,postgres://app:hunter2@r2:5432/app"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +144,8 @@ func TestPrintMasksSecrets(t *testing.T) {
 	if strings.Contains(out, "hunter2") || strings.Contains(out, "zzzz") {
 		t.Fatalf("secrets printed:\n%s", out)
 	}
-	for _, want := range []string{"DATABASE_URL=postgres://app:xxxxx@db:5432/app", "CURSOR_SECRET=****", "POSTS_MAX_PAGE_SIZE=100", "HTTP_ADDR=127.0.0.1:8080"} {
+	for _, want := range []string{"DATABASE_URL=postgres://app:xxxxx@db:5432/app", "CURSOR_SECRET=****",
+		"DATABASE_REPLICA_URLS=postgres://app:xxxxx@r1:5432/app,postgres://app:xxxxx@r2:5432/app", "REPLICA_MAX_LAG=5s", "POSTS_MAX_PAGE_SIZE=100", "HTTP_ADDR=127.0.0.1:8080"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}

@@ -111,14 +111,25 @@ func (ks *keySet) mask(key, value string) string {
 	case "":
 		return value
 	case "url":
-		u, err := url.Parse(value)
-		if err != nil {
-			return "****"
+		return redactURL(value)
+	case "urls":
+		parts := strings.Split(value, ",")
+		for i, p := range parts {
+			parts[i] = redactURL(p)
 		}
-		return u.Redacted()
+		return strings.Join(parts, ",")
 	}
 	if value == "" {
 		return ""
 	}
 	return "****"
+}
+
+// redactURL returns value with its password masked, or **** when it is not a URL.
+func redactURL(value string) string {
+	u, err := url.Parse(value)
+	if err != nil {
+		return "****"
+	}
+	return u.Redacted()
 }

@@ -2,7 +2,9 @@
 // schema say, so nothing about them is kept by hand:
 //
 //   - store_gen.go: the wrapper that gives every method of sqlc.Querier the
-//     store's error translation and query hooks (metrics, spans);
+//     store's error translation and query hooks (metrics, spans), and routes it:
+//     a read-only query (sqlc kind :one or :many and a statement that only reads,
+//     see readOnlyStatement) may go to a replica, everything else to the primary;
 //   - constraints_gen.go: a constant for every named constraint and unique index
 //     in schema/, for mapping violations to errors without string literals.
 //
@@ -31,6 +33,7 @@ import (
 
 const (
 	querierFile     = "sqlc/querier.go"
+	sqlcDir         = "sqlc"
 	storeFile       = "store_gen.go"
 	schemaDir       = "../../schema"
 	constraintsFile = "constraints_gen.go"
@@ -45,7 +48,7 @@ func main() {
 		name string
 		gen  func() ([]byte, error)
 	}{
-		{storeFile, func() ([]byte, error) { return generateStore(querierFile) }},
+		{storeFile, func() ([]byte, error) { return generateStore(querierFile, sqlcDir) }},
 		{constraintsFile, func() ([]byte, error) { return generateConstraints(schemaDir) }},
 	} {
 		src, err := f.gen()
@@ -70,10 +73,15 @@ func main() {
 	}
 }
 
-// generateStore returns the formatted wrapper source for the Querier interface in path.
-// Errors: unreadable or unparsable file, no Querier interface, a method whose
+// generateStore returns the formatted wrapper source for the Querier interface in path,
+// routing each method by what the SQL constants in the sqlc package in dir say of it.
+// Errors: unreadable or unparsable files, no Querier interface, a method whose
 // results do not end in error.
-func generateStore(path string) ([]byte, error) {
+func generateStore(path, dir string) ([]byte, error) {
+	infos, err := readQueries(dir)
+	if err != nil {
+		return nil, err
+	}
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
 	if err != nil {
@@ -94,12 +102,18 @@ func generateStore(path string) ([]byte, error) {
 	}
 	used := map[string]bool{"context": true}
 	var methods bytes.Buffer
+	var reads []string
 	for _, m := range iface.Methods.List {
 		ft, ok := m.Type.(*ast.FuncType)
 		if !ok || len(m.Names) != 1 {
 			return nil, fmt.Errorf("%s: Querier embeds or groups methods; dbgen expects plain methods", path)
 		}
-		if err := writeMethod(&methods, m.Names[0].Name, ft, used); err != nil {
+		name := m.Names[0].Name
+		readOnly := infos[name].readOnly
+		if readOnly {
+			reads = append(reads, name)
+		}
+		if err := writeMethod(&methods, name, ft, readOnly, used); err != nil {
 			return nil, err
 		}
 	}
@@ -135,8 +149,17 @@ func generateStore(path string) ([]byte, error) {
 	}
 	out.WriteString("\n)\n\n")
 	out.WriteString("// Every method runs the query through q, its hooks seeing the query's name, and\n")
-	out.WriteString("// returns its error translated (see Translate).\n")
+	out.WriteString("// returns its error translated (see Translate). The read-only ones run on a\n")
+	out.WriteString("// replica when q has one that is fresh enough, and on the primary otherwise; the\n")
+	out.WriteString("// others run on the primary (or the transaction) and record the write.\n")
 	out.WriteString("var _ sqlc.Querier = queries{}\n\n")
+	out.WriteString("// replicaReads names the queries that may run on a replica: sqlc kind :one or\n")
+	out.WriteString("// :many and a statement that only reads.\n")
+	out.WriteString("var replicaReads = []string{\n")
+	for _, r := range reads {
+		fmt.Fprintf(&out, "\t%q,\n", r)
+	}
+	out.WriteString("}\n\n")
 	out.Write(methods.Bytes())
 	return format.Source(out.Bytes())
 }
@@ -158,8 +181,8 @@ func findQuerier(f *ast.File) *ast.InterfaceType {
 }
 
 // writeMethod writes the wrapper of method name with type ft, recording in used the
-// packages its signature names.
-func writeMethod(w *bytes.Buffer, name string, ft *ast.FuncType, used map[string]bool) error {
+// packages its signature names. A readOnly method tries a replica first.
+func writeMethod(w *bytes.Buffer, name string, ft *ast.FuncType, readOnly bool, used map[string]bool) error {
 	var params, args []string
 	for i, p := range ft.Params.List {
 		typ := typeString(p.Type, used)
@@ -194,12 +217,26 @@ func writeMethod(w *bytes.Buffer, name string, ft *ast.FuncType, used map[string
 	fmt.Fprintf(w, "func (q queries) %s(%s) (%s) {\n", name, strings.Join(params, ", "), strings.Join(results, ", "))
 	fmt.Fprintf(w, "\tctx, done := q.start(ctx, %q)\n", name)
 	call := fmt.Sprintf("q.q.%s(%s)", name, strings.Join(args, ", "))
+	if readOnly {
+		rcall := fmt.Sprintf("r.q.%s(%s)", name, strings.Join(args, ", "))
+		fmt.Fprintf(w, "\tif r := q.replicas.pick(ctx); r != nil {\n")
+		if len(vars) == 0 {
+			fmt.Fprintf(w, "\t\tif err := %s; !r.failed(ctx, err) {\n\t\t\treturn done(err)\n\t\t}\n\t}\n", rcall)
+			fmt.Fprintf(w, "\treturn done(%s)\n}\n\n", call)
+			return nil
+		}
+		fmt.Fprintf(w, "\t\t%s, err := %s\n", strings.Join(vars, ", "), rcall)
+		fmt.Fprintf(w, "\t\tif !r.failed(ctx, err) {\n\t\t\treturn %s, done(err)\n\t\t}\n\t}\n", strings.Join(vars, ", "))
+		fmt.Fprintf(w, "\t%s, err := %s\n", strings.Join(vars, ", "), call)
+		fmt.Fprintf(w, "\treturn %s, done(err)\n}\n\n", strings.Join(vars, ", "))
+		return nil
+	}
 	if len(vars) == 0 {
-		fmt.Fprintf(w, "\treturn done(%s)\n}\n\n", call)
+		fmt.Fprintf(w, "\treturn done(q.wrote(ctx, %s))\n}\n\n", call)
 		return nil
 	}
 	fmt.Fprintf(w, "\t%s, err := %s\n", strings.Join(vars, ", "), call)
-	fmt.Fprintf(w, "\treturn %s, done(err)\n}\n\n", strings.Join(vars, ", "))
+	fmt.Fprintf(w, "\treturn %s, done(q.wrote(ctx, err))\n}\n\n", strings.Join(vars, ", "))
 	return nil
 }
 
