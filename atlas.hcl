@@ -26,6 +26,7 @@ locals {
     "file://schema/posts.sql",
     "file://schema/auth.sql",
     "file://schema/audit.sql",
+    "file://schema/river.sql",
   ]
   migrations = "file://migrations"
 }

@@ -32,3 +32,8 @@ WHERE (sqlc.narg('actor_id')::bigint IS NULL OR actor_id = sqlc.narg('actor_id')
                            COALESCE(sqlc.narg('after_id')::bigint, 9223372036854775807))
 ORDER BY occurred_at DESC, id DESC
 LIMIT @page_limit;
+
+-- name: PruneAuditEvents :one
+-- PruneAuditEvents deletes up to batch_size audit events older than keep_seconds
+-- (audit retention, at least a day), oldest first, and returns how many.
+SELECT audit_events_prune(@keep_seconds::bigint, @batch_size::integer)::bigint AS deleted;

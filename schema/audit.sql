@@ -45,11 +45,19 @@ CREATE INDEX audit_events_resource_type_resource_id_occurred_at_id_idx
     ON audit_events (resource_type, resource_id, occurred_at, id);
 
 -- Append-only: any UPDATE, DELETE or TRUNCATE of audit_events fails, whatever the
--- client.
+-- client. The one exception is the retention job (AUDIT_RETENTION, off by default):
+-- audit_events_prune runs with its owner's rights and marks its transaction, and the
+-- trigger lets a DELETE through only with that mark and only for a role that owns the
+-- table (a client that sets the mark itself is still refused; an owner could disable
+-- the trigger anyway).
 CREATE FUNCTION audit_events_append_only() RETURNS trigger
     LANGUAGE plpgsql
 AS $$
 BEGIN
+    IF TG_OP = 'DELETE' AND current_setting('quarry.audit_prune', true) = 'on'
+       AND pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE') THEN
+        RETURN NULL;
+    END IF;
     RAISE EXCEPTION 'audit_events is append-only: % is not allowed', TG_OP
         USING ERRCODE = 'insufficient_privilege',
               HINT = 'audit rows are never changed or removed';
@@ -59,3 +67,32 @@ $$;
 CREATE TRIGGER audit_events_append_only
     BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_events
     FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
+
+-- Deletes up to batch_size audit rows that are older than keep_seconds (at least a
+-- day), oldest first, and returns how many; the caller repeats it until it returns
+-- fewer. The rights of the function's owner (the table's owner) let the DELETE past
+-- the append-only trigger.
+CREATE FUNCTION audit_events_prune(keep_seconds bigint, batch_size integer) RETURNS bigint
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    deleted bigint;
+BEGIN
+    IF keep_seconds < 86400 THEN
+        RAISE EXCEPTION 'audit retention must keep at least a day, not % seconds', keep_seconds
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM set_config('quarry.audit_prune', 'on', true);
+    DELETE FROM audit_events WHERE id IN (
+        SELECT id FROM audit_events
+        WHERE occurred_at < now() - make_interval(secs => keep_seconds)
+        ORDER BY occurred_at, id
+        LIMIT batch_size
+    );
+    GET DIAGNOSTICS deleted = ROW_COUNT;
+    PERFORM set_config('quarry.audit_prune', 'off', true);
+    RETURN deleted;
+END;
+$$;

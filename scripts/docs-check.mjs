@@ -7,7 +7,7 @@
 // Usage: node docs-check.mjs BASE_URL SCREENSHOT.png
 // Environment: CHROMIUM (default /usr/bin/chromium), READY_TIMEOUT_MS (default 120000),
 // SERVER_PID (stop waiting when that process has exited).
-import { chromium } from "playwright-core";
+import { runCheck } from "./browser.mjs";
 
 const [base, screenshot] = process.argv.slice(2);
 if (!base || !screenshot) {
@@ -15,7 +15,6 @@ if (!base || !screenshot) {
   process.exit(2);
 }
 const origin = new URL(base).origin;
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const readyTimeout = Number(process.env.READY_TIMEOUT_MS || 120000);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -67,36 +66,10 @@ const doc = await docResp.json();
 const byTag = operationsByTag(doc);
 if (byTag.size === 0) fail("the document lists no module tag");
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
-try {
-  await check();
-} catch (e) {
-  fail(e.message.split("\n")[0]);
-} finally {
-  await browser.close();
-}
-
-if (failures.length > 0) {
-  for (const f of failures) console.error(`FAIL ${f}`);
-  process.exit(1);
-}
-console.log(`docs check passed: ${byTag.size} module tags rendered`);
+await runCheck(check, failures, () => `docs check passed: ${byTag.size} module tags rendered`);
 
 // check drives the page; failures are collected with fail.
-async function check() {
+async function check(browser) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const requests = [];
   page.on("request", (req) => {

@@ -6,7 +6,10 @@
 # 127.0.0.1:5432), opens /docs in Debian's headless Chromium driven by playwright-core
 # (which never downloads a browser), checks that every enabled module's tag and its
 # operations are rendered and that the page loads nothing from another host, saves
-# a screenshot, prints its path, and stops everything it started.
+# a screenshot, prints its path, and stops everything it started. Then it signs in to
+# the jobs console (/admin/jobs) as an administrator it creates, checks that the jobs
+# are listed and that a non-administrator gets 403 (scripts/console-check.mjs), and
+# saves a screenshot next to the first (…-jobs.png).
 #
 # Environment:
 #   DOCS_CHECK_DATABASE_URL  database to use (default: quarry_docs_check on the local server,
@@ -58,6 +61,16 @@ trap stop EXIT
 
 status=0
 SERVER_PID=$server node scripts/docs-check.mjs "http://127.0.0.1:$port" "$screenshot" || status=$?
+
+# The jobs console: an administrator signs in in the browser and sees the jobs the
+# server's workers ran (api dev works jobs: WORKERS_ENABLED defaults to true in dev).
+if [ "$status" -eq 0 ]; then
+  admin_email=docs-check-admin@example.com
+  admin_password=$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')
+  echo "$admin_password" | DATABASE_URL=$db bin/api user create-admin --email "$admin_email" >/dev/null
+  ADMIN_EMAIL=$admin_email ADMIN_PASSWORD=$admin_password \
+    node scripts/console-check.mjs "http://127.0.0.1:$port" "${screenshot%.png}-jobs.png" || status=$?
+fi
 if [ "$status" -ne 0 ]; then
   echo "docs-check: failed; the server's log:" >&2
   tail -n 40 "$log" >&2 || true

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/riverqueue/river"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
@@ -28,6 +29,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
 	"github.com/quarrydev/quarry/internal/core/tracing"
 	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/jobs"
 	"github.com/quarrydev/quarry/internal/migrate"
 )
 
@@ -44,6 +46,10 @@ type App struct {
 	tokens   *authn.Tokens
 	limits   *rateLimits
 	observe  *observability
+	jobs     *jobs.Client // nil in RouteTable
+	// jobWorkers registers job kinds besides the modules' (Options.JobWorkers).
+	jobWorkers func(*river.Workers) error
+	console    *console // nil when JOBS_CONSOLE_ENABLED is false
 
 	ready    atomic.Bool // false until serving and again once shutdown starts
 	migrated atomic.Bool // set once the database was seen up to date
@@ -60,6 +66,8 @@ type Options struct {
 	// SpanExporter, when set, receives the trace spans instead of the OTLP exporter
 	// configured by TRACING_OTLP_ENDPOINT.
 	SpanExporter sdktrace.SpanExporter
+	// JobWorkers, when set, registers more job kinds (see jobs.Config.Register).
+	JobWorkers func(*river.Workers) error
 }
 
 // New builds the application: it selects the enabled modules, opens the database pool
@@ -110,7 +118,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	limits.limiter.OnRejected = observe.metrics.RateLimited
 	limits.limiter.OnBackendError = func(policy string, _ error) { observe.metrics.RateLimitBackendError(policy) }
-	a := &App{cfg: cfg, log: opts.Log, pool: pool, replicas: replicas, modules: mods, schema: opts.Migrations, limits: limits, observe: observe}
+	a := &App{cfg: cfg, log: opts.Log, pool: pool, replicas: replicas, modules: mods, schema: opts.Migrations, limits: limits, observe: observe, jobWorkers: opts.JobWorkers}
 	if err := a.mount(mods); err != nil {
 		a.Close()
 		return nil, err
@@ -126,6 +134,13 @@ func (a *App) mount(mods []module.Module) error {
 	if err != nil {
 		return err
 	}
+	if a.pool != nil { // RouteTable has no database
+		a.jobs, err = NewJobs(a.cfg, a.pool, a.store, a.observe.metrics, a.log, ModuleWorkers(mods, deps, a.jobWorkers))
+		if err != nil {
+			return err
+		}
+		deps.Jobs = jobs.NewEnqueuer(a.jobs)
+	}
 	engine, err := a.engine()
 	if err != nil {
 		return err
@@ -137,6 +152,13 @@ func (a *App) mount(mods []module.Module) error {
 	}
 	if err := a.mountModules(mods, deps); err != nil {
 		return err
+	}
+	if a.jobs != nil && a.cfg.JobsConsoleEnabled {
+		secure := a.cfg.AppEnv == config.EnvProd || a.cfg.HSTS
+		if a.console, err = newConsole(a.jobs, deps.Guard, a.tokens, secure, a); err != nil {
+			return fmt.Errorf("jobs console: %w", err)
+		}
+		a.console.mount(engine)
 	}
 	if site != nil {
 		return site.Publish(a.router.Routes(), mods)
@@ -316,11 +338,16 @@ func (a *App) Store() *db.Store { return a.store }
 // RateLimiter returns the limiter of API requests and login attempts.
 func (a *App) RateLimiter() *ratelimit.Limiter { return a.limits.limiter }
 
+// Jobs returns the River client: it inserts jobs, and works them once started (with
+// WORKERS_ENABLED, Serve starts it).
+func (a *App) Jobs() *jobs.Client { return a.jobs }
+
 // Replicas returns the read replicas, nil without DATABASE_REPLICA_URLS.
 func (a *App) Replicas() *db.Replicas { return a.replicas }
 
 // Close releases the database pools and the rate limiter's Redis client.
 func (a *App) Close() {
+	a.console.close()
 	if a.replicas != nil {
 		a.replicas.Close()
 	}
@@ -353,6 +380,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		a.Close()
 		return err
 	}
+	if a.cfg.WorkersEnabled {
+		if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
+			a.Close()
+			return fmt.Errorf("start job workers: %w", err)
+		}
+		a.log.Info("working jobs", "queues", a.cfg.JobsQueues)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(middleware.EnvelopeListener(ln)) }()
 	a.ready.Store(true)
@@ -361,6 +395,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err := <-errc:
 		a.ready.Store(false)
+		_ = a.stopJobs(context.Background())
 		a.Close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
@@ -372,6 +407,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
+	// Running jobs finish within the same timeout as in-flight requests.
+	jobsErr := make(chan error, 1)
+	go func() { jobsErr <- a.stopJobs(shutCtx) }()
 	err := srv.Shutdown(shutCtx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("shutdown: in-flight requests still running after %s", a.cfg.ShutdownTimeout)
@@ -379,6 +417,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
+	}
+	if jerr := <-jobsErr; jerr != nil {
+		err = errors.Join(err, jerr)
 	}
 	a.Close()
 	a.log.Info("stopped")

@@ -40,6 +40,8 @@ func NewRoot() *cobra.Command {
 		newUserCmd(),
 		newTokensCmd(),
 		newGenCmd(),
+		newWorkerCmd(),
+		newJobsCmd(),
 	)
 	rejectUnknownSubcommands(root)
 	return root

@@ -9,7 +9,7 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/config"
 	"github.com/quarrydev/quarry/internal/db"
-	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/jobs"
 )
 
 func newTokensCmd() *cobra.Command {
@@ -17,10 +17,12 @@ func newTokensCmd() *cobra.Command {
 	var grace time.Duration
 	prune := &cobra.Command{
 		Use:   "prune",
-		Short: "Delete refresh tokens that expired (run it daily, e.g. from cron)",
+		Short: "Delete refresh tokens that expired, now (the job workers do it on schedule)",
 		Long: `Delete refresh tokens that expired more than --grace ago. Every refresh stores a new
 token and keeps the used one until it expires, so without pruning the table only grows.
-Expired tokens are refused anyway; deleting them changes no session.`,
+Expired tokens are refused anyway; deleting them changes no session. The job workers
+(api worker, or api serve with WORKERS_ENABLED) run the same deletion every
+JOBS_TOKEN_PRUNE_INTERVAL; this command is for a one-off cleanup.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := loadConfig(cmd)
@@ -40,9 +42,6 @@ Expired tokens are refused anyway; deleting them changes no session.`,
 	return cmd
 }
 
-// pruneBatch is how many tokens one statement of pruneTokens deletes at most.
-const pruneBatch = 1000
-
 // pruneTokens deletes the refresh tokens that expired before before and returns how
 // many. Errors: connecting to DATABASE_URL, or the delete.
 func pruneTokens(ctx context.Context, cfg *config.Config, before time.Time) (int64, error) {
@@ -53,16 +52,5 @@ func pruneTokens(ctx context.Context, cfg *config.Config, before time.Time) (int
 		return 0, err
 	}
 	defer pool.Close()
-	store := db.NewStore(pool)
-	var total int64
-	for {
-		n, err := store.DeleteExpiredRefreshTokens(ctx, sqlc.DeleteExpiredRefreshTokensParams{Before: before, BatchSize: pruneBatch})
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("delete expired refresh tokens (%d deleted): %w", total, err)
-		}
-		if n < pruneBatch {
-			return total, nil
-		}
-	}
+	return jobs.PruneTokens(ctx, db.NewStore(pool), before)
 }

@@ -61,12 +61,26 @@ func NewReplicatedStore(pool *Pool, replicas *Replicas, hooks ...QueryHook) *Sto
 func (s *Store) InTx(ctx context.Context, fn func(q Querier) error) error {
 	var tx txState
 	err := Translate(InTx(ctx, s.pool, pgx.TxOptions{}, func(ptx pgx.Tx) error {
+		tx.tx = ptx
 		return fn(queries{q: sqlc.New(ptx), hooks: s.hooks, tx: &tx})
 	}))
 	if err == nil && tx.wrote && s.replicas != nil {
 		s.replicas.recordWrite(ctx)
 	}
 	return err
+}
+
+// TxOf returns the transaction q runs in when q was handed out by [Store.InTx], so
+// work that is not a generated query (a background job enqueued with the writes) can
+// join it, and counts that work as a write of the transaction; false for the store's
+// own queries on the pool.
+func TxOf(q Querier) (pgx.Tx, bool) {
+	qs, ok := q.(queries)
+	if !ok || qs.tx == nil {
+		return nil, false
+	}
+	qs.tx.wrote = true
+	return qs.tx.tx, true
 }
 
 // queries wraps generated queries with translation and hooks; its methods are
@@ -80,7 +94,8 @@ type queries struct {
 
 // txState is what a transaction's queries tell its InTx.
 type txState struct {
-	wrote bool // a query that is not read-only ran
+	wrote bool   // a query that is not read-only ran
+	tx    pgx.Tx // the transaction, for TxOf
 }
 
 // wrote records that a query that is not read-only ran, when err is nil, and

@@ -34,6 +34,7 @@ var replicaReads = []string{
 	"ListUsersByIDAsc",
 	"ListUsersByIDDesc",
 	"PostExists",
+	"PruneAuditEvents",
 	"RefreshFamilyRevoked",
 	"UserEmailExists",
 	"UserExists",
@@ -305,6 +306,18 @@ func (q queries) PostExists(ctx context.Context, id int64) (bool, error) {
 		}
 	}
 	r0, err := q.q.PostExists(ctx, id)
+	return r0, done(err)
+}
+
+func (q queries) PruneAuditEvents(ctx context.Context, arg sqlc.PruneAuditEventsParams) (int64, error) {
+	ctx, done := q.start(ctx, "PruneAuditEvents")
+	if r := q.replicas.pick(ctx); r != nil {
+		r0, err := r.q.PruneAuditEvents(ctx, arg)
+		if !r.failed(ctx, err) {
+			return r0, done(err)
+		}
+	}
+	r0, err := q.q.PruneAuditEvents(ctx, arg)
 	return r0, done(err)
 }
 

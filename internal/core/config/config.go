@@ -106,6 +106,16 @@ type Core struct {
 
 	RateLimitBreakerFailures int           `koanf:"rate_limit_breaker_failures" validate:"min=1,max=1000" doc:"Redis failures in a row after which the rate limiter stops asking Redis for RATE_LIMIT_BREAKER_COOLOFF"`
 	RateLimitBreakerCooloff  time.Duration `koanf:"rate_limit_breaker_cooloff" validate:"gt=0" doc:"how long the rate limiter skips Redis once its breaker opened, before one request probes it"`
+
+	// Background jobs (internal/jobs).
+	WorkersEnabled         bool          `koanf:"workers_enabled" doc:"api serve also works background jobs; default true in dev, false otherwise (run api worker)"`
+	JobsQueues             []string      `koanf:"jobs_queues" validate:"min=1" doc:"queues worked and their concurrency, queue=N comma-separated (e.g. default=10,maintenance=2)"`
+	JobsPollInterval       time.Duration `koanf:"jobs_poll_interval" validate:"min=10ms,max=1m" doc:"how often a worker looks for jobs besides being notified of new ones"`
+	JobsTokenPruneInterval time.Duration `koanf:"jobs_token_prune_interval" validate:"min=0" doc:"how often expired refresh tokens are deleted; 0 turns it off"`
+	JobsTokenPruneGrace    time.Duration `koanf:"jobs_token_prune_grace" validate:"min=0" doc:"refresh tokens are deleted this long after they expired"`
+	JobsConsoleEnabled     bool          `koanf:"jobs_console_enabled" doc:"serve the jobs console at /admin/jobs (admins only)"`
+	AuditRetention         time.Duration `koanf:"audit_retention" validate:"omitempty,min=24h" doc:"audit events older than this are deleted by a periodic job; 0 (the default) keeps them forever"`
+	JobsAuditPruneInterval time.Duration `koanf:"jobs_audit_prune_interval" validate:"gt=0" doc:"how often the audit retention job runs (when AUDIT_RETENTION is set)"`
 }
 
 // DevDatabaseURL is the default database of a development machine.
@@ -161,6 +171,13 @@ func Defaults() Core {
 
 		RateLimitBreakerFailures: ratelimit.DefaultBreakerFailures,
 		RateLimitBreakerCooloff:  ratelimit.DefaultBreakerCooloff,
+
+		JobsQueues:             []string{"default=10", "maintenance=2"},
+		JobsPollInterval:       time.Second,
+		JobsTokenPruneInterval: time.Hour,
+		JobsTokenPruneGrace:    24 * time.Hour,
+		JobsConsoleEnabled:     true,
+		JobsAuditPruneInterval: time.Hour,
 	}
 	c.ReplicaMaxLag, c.ReplicaCheckInterval = 5*time.Second, time.Second
 	return c
@@ -281,6 +298,9 @@ func Load(opts Options) (*Config, error) {
 		sort.Strings(problems)
 		return nil, &Error{Problems: problems}
 	}
+	if !setBy(keys, "WORKERS_ENABLED", dotenv, dotenvEnv, env, flags) {
+		cfg.WorkersEnabled = cfg.AppEnv == EnvDev
+	}
 	if cfg.LogFormat == "" {
 		cfg.LogFormat = "text"
 		if cfg.AppEnv == EnvProd {
@@ -288,6 +308,19 @@ func Load(opts Options) (*Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// setBy reports whether any of sources sets the key named env (a known key).
+func setBy(keys *keySet, env string, sources ...map[string]string) bool {
+	if _, ok := keys.byEnv[env]; !ok {
+		return false
+	}
+	for _, src := range sources {
+		if _, ok := src[env]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // toolingKeys may appear in .env files for the tooling and tests; the app ignores them.

@@ -8,11 +8,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/riverqueue/river"
+
 	"github.com/quarrydev/quarry/internal/core/authn"
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
 	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/jobs"
 )
 
 // Tag names and describes a module's group of operations in the API document.
@@ -39,6 +42,15 @@ type Deps struct {
 	// RateLimits counts requests against budgets shared by every instance when Redis
 	// is configured (e.g. for login throttling).
 	RateLimits *ratelimit.Limiter
+	// Jobs enqueues background jobs in a store transaction (see jobs.Enqueuer).
+	Jobs *jobs.Enqueuer
+}
+
+// Worker is implemented by a module that has background jobs: RegisterWorkers adds
+// the workers of its job kinds to w. They run in `api serve` (WORKERS_ENABLED) and in
+// `api worker`, where deps holds only Store and Log.
+type Worker interface {
+	RegisterWorkers(w *river.Workers, deps Deps) error
 }
 
 // Module is a self-contained feature: its routes, types, service, config and errors.

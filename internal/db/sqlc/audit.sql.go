@@ -131,3 +131,21 @@ func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams
 	}
 	return items, nil
 }
+
+const pruneAuditEvents = `-- name: PruneAuditEvents :one
+SELECT audit_events_prune($1::bigint, $2::integer)::bigint AS deleted
+`
+
+type PruneAuditEventsParams struct {
+	KeepSeconds int64 `json:"keep_seconds"`
+	BatchSize   int32 `json:"batch_size"`
+}
+
+// PruneAuditEvents deletes up to batch_size audit events older than keep_seconds
+// (audit retention, at least a day), oldest first, and returns how many.
+func (q *Queries) PruneAuditEvents(ctx context.Context, arg PruneAuditEventsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, pruneAuditEvents, arg.KeepSeconds, arg.BatchSize)
+	var deleted int64
+	err := row.Scan(&deleted)
+	return deleted, err
+}

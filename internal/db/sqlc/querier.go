@@ -118,6 +118,9 @@ type Querier interface {
 	LockActiveAdmins(ctx context.Context) ([]int64, error)
 	// PostExists reports whether a post with the given id exists.
 	PostExists(ctx context.Context, id int64) (bool, error)
+	// PruneAuditEvents deletes up to batch_size audit events older than keep_seconds
+	// (audit retention, at least a day), oldest first, and returns how many.
+	PruneAuditEvents(ctx context.Context, arg PruneAuditEventsParams) (int64, error)
 	// RefreshFamilyRevoked reports whether any token of the family was revoked: a family
 	// is ended as a whole, so a token minted while a revocation was waiting for its lock
 	// must not outlive it.

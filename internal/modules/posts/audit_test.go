@@ -120,7 +120,7 @@ func TestChangeAndAuditEventCommitTogether(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{})
 	author := srv.SeedUser(t, "a@example.com", "user")
-	svc := posts.NewService(srv.App.Store(), nil, &posts.Config{MaxBulk: 10})
+	svc := posts.NewService(srv.App.Store(), nil, &posts.Config{MaxBulk: 10}, nil)
 	ok := context.Background()
 	broken := reqctx.With(ok, &reqctx.Info{RequestID: strings.Repeat("r", 129), ActorID: author}, nil)
 	countPosts := func() int64 {

@@ -28,7 +28,7 @@ func BenchmarkCreatePost(b *testing.B) {
 		b.Fatal(err)
 	}
 	store := db.NewStore(pool)
-	svc := posts.NewService(store, nil, &posts.Config{MaxBulk: 1})
+	svc := posts.NewService(store, nil, &posts.Config{MaxBulk: 1}, nil)
 	in := sqlc.CreatePostParams{AuthorID: author, Title: "A benchmark post", Body: "A short body of text.", Status: posts.StatusDraft}
 	reqCtx := reqctx.With(ctx, &reqctx.Info{RequestID: "0123456789abcdef01234567", ClientIP: "192.0.2.1", UserAgent: "bench/1.0", ActorID: author}, nil)
 

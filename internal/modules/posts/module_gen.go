@@ -5,6 +5,7 @@
 package posts
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/module"
 	"github.com/quarrydev/quarry/internal/core/paging"
+	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
 
@@ -35,6 +37,12 @@ type Rules struct {
 	// Scope narrows the list filters f for p; it returns true to answer an empty page
 	// (filters asking for rows p may not see).
 	Scope func(p authn.Principal, f *Filter) (empty bool)
+	// AfterWrite runs in the transaction of each single-row write, after the row is
+	// written: before is nil on create, the row as it was on update; an error rolls
+	// the write back. It may enqueue jobs with s.Enqueue (a module with jobs
+	// registers their workers by implementing module.Worker). Bulk creates (COPY)
+	// do not call it.
+	AfterWrite func(ctx context.Context, s *Service, q db.Querier, before *sqlc.Post, after sqlc.Post) error
 	// Routes returns routes of the module beyond the generated ones.
 	Routes func(deps module.Deps, svc *Service) []httpx.Route
 	// Describe replaces the description of generated routes, by operation id, to
@@ -72,7 +80,8 @@ func New() *Module {
 
 // Routes implements module.Module.
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
-	svc := NewService(deps.Store, deps.Cursors, m.cfg)
+	svc := NewService(deps.Store, deps.Cursors, m.cfg, deps.Jobs)
+	svc.afterWrite = m.rules.AfterWrite
 	if err := paging.CheckSortTag(ListPostsRequest{}, svc.list.Keys()); err != nil {
 		return nil, err
 	}

@@ -13,8 +13,10 @@ const (
 
 // customize sets what is particular to posts: drafts are seen only by their author
 // and admins — elsewhere they do not exist (404), and lists hold only published
-// posts unless they ask for the caller's own.
+// posts unless they ask for the caller's own; a publication is announced by a job
+// (see PublishedArgs).
 func (m *Module) customize() {
+	m.rules.AfterWrite = announce
 	m.rules.CanRead = func(p authn.Principal, post sqlc.Post) bool {
 		return post.Status == StatusPublished || m.rules.CanWrite(p, post)
 	}

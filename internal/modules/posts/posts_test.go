@@ -288,7 +288,7 @@ func TestBulkCreateIsAllOrNothing(t *testing.T) {
 	t.Parallel()
 	srv := apptest.New(t, apptest.Options{})
 	a := srv.SeedUser(t, "copy@example.com", "user")
-	svc := posts.NewService(srv.App.Store(), nil, &posts.Config{MaxBulk: 10})
+	svc := posts.NewService(srv.App.Store(), nil, &posts.Config{MaxBulk: 10}, nil)
 	if _, err := svc.BulkCreate(context.Background(), a+999, &posts.BulkCreatePostsRequest{Items: []posts.CreatePostRequest{{Title: "orphan"}}}); !errors.Is(err, posts.ErrAuthorNotFound) {
 		t.Fatalf("want ErrAuthorNotFound, got %v", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/authn"
@@ -15,20 +17,25 @@ import (
 	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
+	"github.com/quarrydev/quarry/internal/jobs"
 )
 
 // Service reads and writes posts through the generated queries; every change is
 // written in one transaction with its audit event (post.create, post.update,
-// post.delete, post.bulk_create).
+// post.delete, post.bulk_create), and with what Rules.AfterWrite adds.
 type Service struct {
 	rows    *crud.Resource[sqlc.Post]
 	list    *paging.Resource[Filter, sqlc.Post]
 	cursors *db.CursorCodec
 	cfg     *Config
+	jobs    *jobs.Enqueuer // nil: Enqueue does nothing
+	// afterWrite is Rules.AfterWrite (nil for none).
+	afterWrite func(ctx context.Context, s *Service, q db.Querier, before *sqlc.Post, after sqlc.Post) error
 }
 
-// NewService returns a Service reading and writing through store.
-func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config) *Service {
+// NewService returns a Service reading and writing through store and enqueuing jobs
+// with enq (nil for none, e.g. to build the route table).
+func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config, enq *jobs.Enqueuer) *Service {
 	return &Service{rows: &crud.Resource[sqlc.Post]{
 		Store: store, Type: "post", ID: func(r sqlc.Post) int64 { return r.ID },
 		Get: func(ctx context.Context, q db.Querier, id int64) (sqlc.Post, error) { return q.GetPost(ctx, id) },
@@ -41,14 +48,36 @@ func NewService(store *db.Store, cursors *db.CursorCodec, cfg *Config) *Service 
 			db.ConstraintPostsStatusCheck:  apperr.Invalid(apperr.FieldError{Field: "status", Reason: "check", Message: "status fails check posts_status_check"}),
 			db.ConstraintPostsTitleCheck:   apperr.Invalid(apperr.FieldError{Field: "title", Reason: "check", Message: "title fails check posts_title_check"}),
 		},
-	}, list: listing(), cursors: cursors, cfg: cfg}
+	}, list: listing(), cursors: cursors, cfg: cfg, jobs: enq}
+}
+
+// Enqueue inserts the job args in q's transaction, so it runs only if the write
+// commits; without an enqueuer it does nothing. Errors: the job queue's.
+func (s *Service) Enqueue(ctx context.Context, q db.Querier, args river.JobArgs) error {
+	if s.jobs == nil {
+		return nil
+	}
+	_, err := s.jobs.Enqueue(ctx, q, args, nil)
+	return err
+}
+
+// after runs afterWrite, when set, in the write's transaction q.
+func (s *Service) after(ctx context.Context, q db.Querier, before *sqlc.Post, row sqlc.Post) error {
+	if s.afterWrite == nil {
+		return nil
+	}
+	return s.afterWrite(ctx, s, q, before, row)
 }
 
 // Create inserts a post owned by author_id. Errors: the violations the
-// table's constraints map to; the audit log's.
+// table's constraints map to; Rules.AfterWrite's; the audit log's.
 func (s *Service) Create(ctx context.Context, author int64, in *CreatePostRequest) (sqlc.Post, error) {
 	return s.rows.Create(ctx, "", func(q db.Querier) (sqlc.Post, error) {
-		return q.CreatePost(ctx, sqlc.CreatePostParams{AuthorID: author, Title: in.Title, Body: valueOr(in.Body, ""), Status: valueOr(in.Status, "draft")})
+		row, err := q.CreatePost(ctx, sqlc.CreatePostParams{AuthorID: author, Title: in.Title, Body: valueOr(in.Body, ""), Status: valueOr(in.Status, "draft")})
+		if err != nil {
+			return row, err
+		}
+		return row, s.after(ctx, q, nil, row)
 	})
 }
 
@@ -56,14 +85,18 @@ func (s *Service) Create(ctx context.Context, author int64, in *CreatePostReques
 func (s *Service) Get(ctx context.Context, id int64) (sqlc.Post, error) { return s.rows.Find(ctx, id) }
 
 // Update changes the fields in gives; without any it changes and records nothing.
-// Errors: ErrPostNotFound; the violations the table's constraints map to; the audit log's.
+// Errors: ErrPostNotFound; the violations the table's constraints map to;
+// Rules.AfterWrite's; the audit log's.
 func (s *Service) Update(ctx context.Context, in *UpdatePostRequest) (sqlc.Post, error) {
 	return s.rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Post) (sqlc.Post, bool, error) {
 		if in.Title == nil && in.Body == nil && in.Status == nil {
 			return before, false, nil
 		}
 		row, err := q.UpdatePost(ctx, sqlc.UpdatePostParams{ID: in.ID, Title: in.Title, Body: in.Body, Status: in.Status})
-		return row, true, err
+		if err != nil {
+			return row, true, err
+		}
+		return row, true, s.after(ctx, q, &before, row)
 	})
 }
 
@@ -76,7 +109,8 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 }
 
 // BulkCreate inserts in.Items with COPY, all or none, and records one
-// post.bulk_create event holding the count (COPY returns no ids). Errors: a
+// post.bulk_create event holding the count (COPY returns no ids, so
+// Rules.AfterWrite is not called). Errors: a
 // validation error naming items above the configured maximum; the violations the
 // table's constraints map to; the audit log's.
 func (s *Service) BulkCreate(ctx context.Context, author int64, in *BulkCreatePostsRequest) (int64, error) {
