@@ -7,7 +7,7 @@ API   := $(GO) run ./cmd/api
 # Name of the migration `make generate` writes when schema/ changed.
 NAME  ?= schema_change
 
-.PHONY: all run build generate check test fmt vet sqlc-check store-check atlas-check migrations-check openapi-check docs-check bench bench-targets faults
+.PHONY: all run build generate check test fmt vet sqlc-check store-check atlas-check migrations-check openapi-check gen-check docs-check bench bench-targets faults
 
 all: check test
 
@@ -27,7 +27,7 @@ generate:
 
 ## check: formatting, vet, generated code, migrations (in sync and linted) and the API document up to date
 ## (LINT_BASE=ref lints the migrations not on ref; default: those not on the merge base with main)
-check: fmt vet sqlc-check store-check atlas-check migrations-check openapi-check
+check: fmt vet sqlc-check store-check atlas-check migrations-check gen-check openapi-check
 
 # fmt: every Go file, tracked or not yet (git's ignored files excepted).
 fmt:
@@ -55,6 +55,11 @@ migrations-check:
 	$(API) migrate validate
 	$(API) migrate diff --check ci_check
 	$(API) migrate lint $(if $(LINT_BASE),--base $(LINT_BASE))
+
+# gen-check: every generated module (internal/modules/*/module_gen.go) is what
+# `api gen module` writes for schema/ today.
+gen-check:
+	$(API) gen module --check
 
 openapi-check:
 	@$(API) openapi -o - | diff -u api/openapi.yaml - || { echo "api/openapi.yaml is stale: run 'make generate' and commit the result"; exit 1; }

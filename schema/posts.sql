@@ -11,6 +11,7 @@ CREATE TABLE posts (
     CONSTRAINT posts_pkey PRIMARY KEY (id),
     CONSTRAINT posts_author_id_fkey FOREIGN KEY (author_id) REFERENCES users (id) ON DELETE CASCADE,
     CONSTRAINT posts_title_check CHECK (char_length(title) BETWEEN 1 AND 200),
+    CONSTRAINT posts_body_check CHECK (char_length(body) <= 100000),
     CONSTRAINT posts_status_check CHECK (status IN ('draft', 'published'))
 );
 
@@ -33,3 +34,5 @@ CREATE INDEX posts_status_id_idx ON posts (status, id);
 CREATE INDEX posts_author_id_status_created_at_id_idx ON posts (author_id, status, created_at, id);
 
 CREATE INDEX posts_author_id_status_id_idx ON posts (author_id, status, id);
+
+COMMENT ON TABLE posts IS 'Posts written by users: drafts and published articles.';

@@ -24,7 +24,8 @@ import (
 const localClusterDir = ".data/postgres"
 
 func newDevCmd() *cobra.Command {
-	return &cobra.Command{
+	var watch, allowDestructive bool
+	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Prepare the database (start a local cluster if needed, create, migrate) and serve",
 		Long: `Prepare everything the API needs on a development machine, then serve.
@@ -32,7 +33,14 @@ func newDevCmd() *cobra.Command {
 If nothing answers at DATABASE_URL and it points at this machine, a project-local
 PostgreSQL cluster is started from the installed binaries under .data/postgres (and
 reused next time). The database is created when missing and every pending migration
-is applied. Only for APP_ENV=dev or test.`,
+is applied. Only for APP_ENV=dev or test.
+
+--watch follows schema/, queries/ and the Go files: on every change it regenerates
+(sqlc, generated modules, store wrapper, API document), brings the dev database to
+schema/ directly (no migration file; changes that drop tables or columns only with
+--allow-destructive), prints the migration "make generate NAME=…" would write,
+rebuilds and restarts the server. A failing step prints its error (with file:line
+from the compiler, sqlc or the schema) and the last good server keeps running.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := loadConfig(cmd)
@@ -55,9 +63,15 @@ is applied. Only for APP_ENV=dev or test.`,
 			if _, err := e.Apply(cmd.Context(), l.cfg.DatabaseURL, migrate.ApplyOptions{}); err != nil {
 				return err
 			}
+			if watch {
+				return (&watcher{dbURL: l.cfg.DatabaseURL, allowDestructive: allowDestructive, out: out}).run(cmd.Context())
+			}
 			return serve(cmd.Context(), l)
 		},
 	}
+	cmd.Flags().BoolVar(&watch, "watch", false, "rebuild and restart on every change of schema/, queries/ or Go files")
+	cmd.Flags().BoolVar(&allowDestructive, "allow-destructive", false, "with --watch: let the dev database lose dropped tables and columns")
+	return cmd
 }
 
 // prepareDatabase makes the database of dbURL exist: when its server does not answer

@@ -39,6 +39,7 @@ func NewRoot() *cobra.Command {
 		newOpenAPICmd(),
 		newUserCmd(),
 		newTokensCmd(),
+		newGenCmd(),
 		newWorkerCmd(),
 		newJobsCmd(),
 	)

@@ -39,6 +39,7 @@ const (
 	ConstraintOrdersStatusCheck                       Constraint = "orders_status_check"                          // check, orders.sql
 	ConstraintOrdersTotalCheck                        Constraint = "orders_total_check"                           // check, orders.sql
 	ConstraintPostsAuthorIDFkey                       Constraint = "posts_author_id_fkey"                         // foreign key, posts.sql
+	ConstraintPostsBodyCheck                          Constraint = "posts_body_check"                             // check, posts.sql
 	ConstraintPostsPkey                               Constraint = "posts_pkey"                                   // primary key, posts.sql
 	ConstraintPostsStatusCheck                        Constraint = "posts_status_check"                           // check, posts.sql
 	ConstraintPostsTitleCheck                         Constraint = "posts_title_check"                            // check, posts.sql

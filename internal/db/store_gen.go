@@ -136,12 +136,6 @@ func (q queries) CreatePost(ctx context.Context, arg sqlc.CreatePostParams) (sql
 	return r0, done(q.wrote(ctx, err))
 }
 
-func (q queries) CreatePostAudited(ctx context.Context, arg sqlc.CreatePostAuditedParams) (sqlc.CreatePostAuditedRow, error) {
-	ctx, done := q.start(ctx, "CreatePostAudited")
-	r0, err := q.q.CreatePostAudited(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
-}
-
 func (q queries) CreatePosts(ctx context.Context, arg []sqlc.CreatePostsParams) (int64, error) {
 	ctx, done := q.start(ctx, "CreatePosts")
 	r0, err := q.q.CreatePosts(ctx, arg)

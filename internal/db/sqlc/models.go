@@ -105,6 +105,7 @@ type OrderItem struct {
 	UnitPrice int64 `json:"unit_price"`
 }
 
+// Posts written by users: drafts and published articles.
 type Post struct {
 	ID        int64     `json:"id"`
 	AuthorID  int64     `json:"author_id"`

@@ -102,7 +102,7 @@ func TestWritesAreAudited(t *testing.T) {
 
 	// Bulk create: one event for the batch, with the count and the author.
 	items := []any{map[string]any{"title": "one"}, map[string]any{"title": "two"}, map[string]any{"title": "three"}}
-	apptest.Expect[posts.BulkCreateResult](t, send(a, "req-bulk", http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": items}), http.StatusCreated)
+	apptest.Expect[posts.BulkCreatePostsResult](t, send(a, "req-bulk", http.MethodPost, "/api/v1/posts/bulk", map[string]any{"items": items}), http.StatusCreated)
 	events = auditOf(t, srv)
 	if len(events) != 4 {
 		t.Fatalf("want 4 events in all, got %d", len(events))
@@ -134,7 +134,7 @@ func TestChangeAndAuditEventCommitTogether(t *testing.T) {
 	if _, err := svc.Create(broken, author, &posts.CreatePostRequest{Title: "lost"}); err == nil {
 		t.Fatal("Create must fail when its audit event cannot be written")
 	}
-	if _, err := svc.BulkCreate(broken, author, []posts.CreatePostRequest{{Title: "lost"}}); err == nil {
+	if _, err := svc.BulkCreate(broken, author, &posts.BulkCreatePostsRequest{Items: []posts.CreatePostRequest{{Title: "lost"}}}); err == nil {
 		t.Fatal("BulkCreate must fail when its audit event cannot be written")
 	}
 	if n, evs := countPosts(), len(auditOf(t, srv)); n != 0 || evs != 0 {

@@ -41,7 +41,7 @@ func BenchmarkCreatePost(b *testing.B) {
 			return store.InTx(ctx, func(q db.Querier) error { _, err := q.CreatePost(ctx, in); return err })
 		}},
 		{"service_audited", func() error {
-			_, err := svc.Create(reqCtx, author, &posts.CreatePostRequest{Title: in.Title, Body: in.Body})
+			_, err := svc.Create(reqCtx, author, &posts.CreatePostRequest{Title: in.Title, Body: &in.Body})
 			return err
 		}},
 	}

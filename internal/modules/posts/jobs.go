@@ -9,6 +9,7 @@ import (
 	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/module"
 	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/jobs"
 )
 
@@ -73,12 +74,12 @@ func (m *Module) RegisterWorkers(w *river.Workers, deps module.Deps) error {
 	return river.AddWorkerSafely(w, &publishedWorker{store: deps.Store})
 }
 
-// announce enqueues the announcement of post id in q's transaction; without an
-// enqueuer (a service built for the route table only) it does nothing.
-func (s *Service) announce(ctx context.Context, q db.Querier, id int64) error {
-	if s.jobs == nil {
+// announce is the posts' Rules.AfterWrite: a post created published, or a draft that
+// becomes published, is announced by a job enqueued in the write's transaction.
+// Errors: the job queue's.
+func announce(ctx context.Context, s *Service, q db.Querier, before *sqlc.Post, after sqlc.Post) error {
+	if after.Status != StatusPublished || (before != nil && before.Status == StatusPublished) {
 		return nil
 	}
-	_, err := s.jobs.Enqueue(ctx, q, PublishedArgs{PostID: id}, nil)
-	return err
+	return s.Enqueue(ctx, q, PublishedArgs{PostID: after.ID})
 }

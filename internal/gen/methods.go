@@ -1,0 +1,367 @@
+package gen
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// OwnerWord names the owner in messages: the owner column without _id (author).
+func (m *Model) OwnerWord() string { return strings.TrimSuffix(m.OwnerCol.Name, "_id") }
+
+// OwnerName is OwnerWord as a Go name (Author).
+func (m *Model) OwnerName() string { return goName(m.OwnerWord()) }
+
+// OwnerArg is the Go parameter holding the owner (author).
+func (m *Model) OwnerArg() string {
+	w := goName(m.OwnerWord())
+	return strings.ToLower(w[:1]) + w[1:]
+}
+
+// RefCols are the single-column foreign keys other than the parent's.
+func (m *Model) RefCols() []*Column {
+	var out []*Column
+	for _, c := range m.Columns {
+		if c.Ref != "" && c != m.ParentCol {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ReadDeps are the dependencies of the read routes.
+func (m *Model) ReadDeps() string {
+	switch m.Read {
+	case Public:
+		return "deps.Guard.OptionalAuth()"
+	case Admin:
+		return "deps.Guard.RequireAuth(), authn.RequireRole(authn.RoleAdmin)"
+	}
+	return "deps.Guard.RequireAuth()"
+}
+
+// WriteDeps are the dependencies of the write routes.
+func (m *Model) WriteDeps() string {
+	if m.Write == Admin {
+		return "deps.Guard.RequireAuth(), authn.RequireRole(authn.RoleAdmin)"
+	}
+	return "deps.Guard.RequireAuth()"
+}
+
+// ReadErrors lists the error statuses of a read route (list: the collection).
+func (m *Model) ReadErrors(list bool) string {
+	var s []string
+	if list {
+		s = append(s, "http.StatusBadRequest")
+	}
+	if !list || m.ParentCol != nil {
+		s = append(s, "http.StatusNotFound")
+	}
+	s = append(s, "http.StatusUnauthorized")
+	if m.Read == Admin {
+		s = append(s, "http.StatusForbidden")
+	}
+	return strings.Join(s, ", ")
+}
+
+// WriteErrors lists the error statuses of a write route (one: on one row).
+func (m *Model) WriteErrors(one bool) string {
+	var s []string
+	if one || m.ParentCol != nil {
+		s = append(s, "http.StatusNotFound")
+	}
+	s = append(s, "http.StatusUnauthorized")
+	if m.Write == Admin || (one && m.Write == Owner) {
+		s = append(s, "http.StatusForbidden")
+	}
+	if len(m.Uniques) > 0 {
+		s = append(s, "http.StatusConflict")
+	}
+	return strings.Join(s, ", ")
+}
+
+// CollectionPath is the route table's Path (and Nested) of the collection.
+func (m *Model) CollectionPath() string {
+	if m.ParentCol != nil {
+		return fmt.Sprintf("Nested: %q, Path: %q, ", m.Opts.Parent+"/:id", "/"+m.Opts.Name)
+	}
+	return ""
+}
+
+// BulkPath is the route table's Path (and Nested) of the bulk create.
+func (m *Model) BulkPath() string {
+	if m.ParentCol != nil {
+		return fmt.Sprintf("Nested: %q, Path: %q, ", m.Opts.Parent+"/:id", "/"+m.Opts.Name+"/bulk")
+	}
+	return `Path: "/bulk", `
+}
+
+// CreateDescription documents the create route.
+func (m *Model) CreateDescription() string {
+	var s []string
+	if m.OwnerCol != nil {
+		s = append(s, "The caller becomes the "+m.OwnerWord()+"; "+m.OwnerCol.Name+" in the body is ignored.")
+	}
+	if m.ParentCol != nil {
+		s = append(s, "The "+m.ParentSingular+" is the one of the path.")
+	}
+	if len(s) == 0 {
+		return "Inserts a " + m.Singular + "."
+	}
+	return strings.Join(s, " ")
+}
+
+// TypeImports are the imports types_gen.go needs.
+func (m *Model) TypeImports() []string {
+	var out []string
+	for _, c := range m.Columns {
+		if c.GoType == "time.Time" && !contains(out, "time") {
+			out = append(out, "time")
+		}
+	}
+	for _, c := range m.Columns {
+		if c.GoType == "uuid.UUID" && !contains(out, "github.com/google/uuid") {
+			out = append(out, "github.com/google/uuid")
+		}
+	}
+	return out
+}
+
+// ItemType is the element type of a bulk create.
+func (m *Model) ItemType() string {
+	if m.ParentCol != nil {
+		return m.Type + "Item"
+	}
+	return "Create" + m.Type + "Request"
+}
+
+// CreateParams returns the fields of the insert's parameters, read from src (a
+// create request, or a bulk item when bulk is "bulk").
+func (m *Model) CreateParams(src, kind string) string {
+	var s []string
+	for _, c := range m.Inserts {
+		var v string
+		switch {
+		case c == m.OwnerCol:
+			v = m.OwnerArg()
+		case c == m.ParentCol && kind == "bulk":
+			v = "in." + c.Field
+		case c == m.ParentCol:
+			v = src + "." + c.Field
+		case c.Value(), c.Null:
+			v = src + "." + c.Field
+		case c.Default != "":
+			v = "valueOr(" + src + "." + c.Field + ", " + c.Default + ")"
+		default:
+			v = "*" + src + "." + c.Field
+		}
+		s = append(s, c.Field+": "+v)
+	}
+	return strings.Join(s, ", ")
+}
+
+// HasDefaults reports whether a create fills a literal default.
+func (m *Model) HasDefaults() bool {
+	for _, c := range m.Inputs {
+		if c.Default != "" && !c.Null && !c.Value() {
+			return true
+		}
+	}
+	return false
+}
+
+// FirstList is the name of the default list query, whose parameters the others share.
+func (m *Model) FirstList() string { return m.ListQueries()[0].Name }
+
+// ListParams are the fields of the list queries' parameters, from Filter f.
+func (m *Model) ListParams() string {
+	s := m.filterParams()
+	if m.TimeSort != nil {
+		s = append(s, "After"+m.TimeSort.Field+": a.At")
+	}
+	return strings.Join(append(s, "AfterID: a.ID", "PageLimit: n"), ", ")
+}
+
+// CountParams are the fields of the count query's parameters.
+func (m *Model) CountParams() string {
+	return strings.Join(append(m.filterParams(), "MaxCount: max"), ", ")
+}
+
+func (m *Model) filterParams() []string {
+	var s []string
+	if m.ParentCol != nil {
+		s = append(s, m.ParentCol.Field+": f."+m.ParentCol.Field)
+	}
+	for _, c := range m.Filters {
+		s = append(s, c.Field+": f."+c.Field)
+	}
+	return s
+}
+
+// ParentNeedsRow reports whether tests insert a parent row (not when the parent is
+// users: the signed-in writer is one).
+func (m *Model) ParentNeedsRow() bool { return m.ParentCol != nil && m.Opts.Parent != "users" }
+
+// ParentSample is the insert of a parent row in the tests: every NOT NULL column
+// the parent's create takes, references to users as the writer.
+func (m *Model) ParentSample() string {
+	var s []string
+	for _, c := range m.ParentInsert {
+		if c.Null {
+			continue
+		}
+		v := sample(c, "1")
+		if c.Ref == "users" {
+			v = "w.ID"
+		}
+		s = append(s, c.Field+": "+v)
+	}
+	return strings.Join(s, ", ")
+}
+
+// TestImports are the extra imports of the tests.
+func (m *Model) TestImports() []string {
+	for _, c := range m.Inputs {
+		if c.GoType == "uuid.UUID" {
+			return []string{"github.com/google/uuid"}
+		}
+	}
+	return nil
+}
+
+// TestNeedsStrings reports whether the tests build over-long strings.
+func (m *Model) TestNeedsStrings() bool {
+	for _, c := range m.Inputs {
+		if c.GoType == "string" && c.Max > 0 && len(c.Enum) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// FirstUpdate is the first column an update may change that is not a foreign key.
+func (m *Model) FirstUpdate() *Column {
+	for _, c := range m.Updates {
+		if c.Ref == "" && (len(c.Enum) == 0 || len(c.Enum) > 1) {
+			return c
+		}
+	}
+	return nil
+}
+
+// Required are the create fields a request must give.
+func (m *Model) Required() []*Column {
+	var out []*Column
+	for _, c := range m.Inputs {
+		if !c.Null && c.Default == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Invalid is a value a create must refuse for a field.
+type Invalid struct{ Name, Value string }
+
+// Invalid returns, per constrained create field, a value its rules refuse.
+func (m *Model) Invalid() []Invalid {
+	var out []Invalid
+	for _, c := range m.Inputs {
+		switch {
+		case len(c.Enum) > 0:
+			out = append(out, Invalid{c.Name, `"not-one-of-them"`})
+		case c.GoType == "string" && c.Max > 0:
+			out = append(out, Invalid{c.Name, fmt.Sprintf("strings.Repeat(%q, %d)", "x", c.Max+1)})
+		case c.Ref != "":
+			out = append(out, Invalid{c.Name, "-1"})
+		}
+	}
+	return out
+}
+
+// TestUniques are the unique constraints the tests can violate through the API
+// (every column given by the client, the owner or the parent).
+func (m *Model) TestUniques() []Unique {
+	var out []Unique
+	for _, u := range m.Uniques {
+		ok := true
+		for _, c := range u.Columns {
+			if c.Auto {
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// sample returns a Go expression of a valid value of c, varying with the int
+// expression n.
+func sample(c *Column, n string) string {
+	switch {
+	case len(c.Enum) > 0:
+		return strconv.Quote(c.Enum[0])
+	case c.Ref == "users":
+		return "uid"
+	}
+	switch c.GoType {
+	case "string":
+		return fmt.Sprintf("genText(%q, %s, %d, %d)", c.Name, n, c.Min, c.Max)
+	case "bool":
+		return n + "%2 == 0"
+	case "time.Time":
+		return `"2026-01-02T03:04:05Z"`
+	case "uuid.UUID":
+		return "uuid.NewString()"
+	case "float64", "float32":
+		lo := bound(c, "min", "gt")
+		return fmt.Sprintf("(%s) + float64(%s)/8", lo, n)
+	}
+	lo := bound(c, "min", "gt")
+	if hi := bound(c, "max", "lt"); hi != "" {
+		return fmt.Sprintf("(%s) + %s%%((%s)-(%s))", lo, n, hi, lo)
+	}
+	return "(" + lo + ") + " + n
+}
+
+// bound returns the bound of c's rules named inclusive or exclusive (exclusive moved
+// one inward); "0" (or "" for upper bounds) when none.
+func bound(c *Column, inclusive, exclusive string) string {
+	for _, r := range c.Rules {
+		if v, ok := strings.CutPrefix(r, inclusive+"="); ok {
+			return v
+		}
+		if v, ok := strings.CutPrefix(r, exclusive+"="); ok {
+			if exclusive == "gt" {
+				return "(" + v + "+1)"
+			}
+			return v
+		}
+	}
+	if inclusive == "min" {
+		return "1"
+	}
+	return ""
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// WhoWrites tells, after a sentence, who may change a row.
+func (m *Model) WhoWrites() string {
+	switch m.Write {
+	case Owner:
+		return " Only the " + m.OwnerWord() + " or an admin may."
+	case Admin:
+		return " Only admins may."
+	}
+	return ""
+}
