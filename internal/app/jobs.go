@@ -29,6 +29,7 @@ func NewJobs(cfg *config.Config, pool *db.Pool, store *db.Store, m *metrics.Metr
 		PollInterval:       cfg.JobsPollInterval,
 		TokenPruneInterval: cfg.JobsTokenPruneInterval,
 		TokenPruneGrace:    cfg.JobsTokenPruneGrace,
+		KeyPruneInterval:   cfg.JobsKeyPruneInterval,
 		AuditRetention:     cfg.AuditRetention,
 		AuditPruneInterval: cfg.JobsAuditPruneInterval,
 		Register:           register,

@@ -53,6 +53,9 @@ type Config struct {
 	TokenPruneInterval time.Duration
 	// TokenPruneGrace keeps refresh tokens for this long after they expired.
 	TokenPruneGrace time.Duration
+	// KeyPruneInterval is how often expired idempotency keys are deleted; 0 turns
+	// the periodic job off.
+	KeyPruneInterval time.Duration
 	// AuditRetention is how long audit events are kept; 0 keeps them forever (no
 	// periodic job). At least a day otherwise.
 	AuditRetention time.Duration
@@ -109,6 +112,9 @@ func New(pool *db.Pool, store *db.Store, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	if err := river.AddWorkerSafely(workers, &pruneAuditWorker{store: store}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &pruneKeysWorker{store: store}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	if cfg.Register != nil {

@@ -513,3 +513,42 @@ func TestAuditRetentionDeletesOnlyOldEventsAndNothingElseCan(t *testing.T) {
 		t.Fatalf("%d events left, the oldest %s old; want the two younger than the retention", left, oldest)
 	}
 }
+
+func TestPeriodicPruneDeletesOnlyExpiredIdempotencyKeys(t *testing.T) {
+	store, pool := testdb.NewStore(t)
+	ctx := context.Background()
+	user, err := store.CreateUser(ctx, sqlc.CreateUserParams{Email: "keys@example.com", DisplayName: "K", PasswordHash: "x", Role: "user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, expires := range map[string]string{"expired": "-1 hour", "valid": "1 hour"} {
+		if _, err := pool.Exec(ctx, `INSERT INTO order_idempotency_keys (user_id, key, request_hash, expires_at)
+			VALUES ($1, $2, decode(repeat('ab', 32), 'hex'), now() + $3::interval)`, user.ID, key, expires); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newClient(t, store, pool, nil, jobs.Config{KeyPruneInterval: time.Hour})
+	start(t, c)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var done bool
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM river_job WHERE kind = 'prune_idempotency_keys' AND state = 'completed')`).Scan(&done); err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no completed idempotency key prune after 30s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rows, err := pool.Query(ctx, `SELECT key FROM order_idempotency_keys ORDER BY key`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(left) != 1 || left[0] != "valid" {
+		t.Fatalf("keys left %v (%v), want only the valid one", left, err)
+	}
+}

@@ -134,10 +134,45 @@ func (w *pruneAuditWorker) Timeout(*river.Job[PruneAuditArgs]) time.Duration {
 	return 30 * time.Minute
 }
 
+// PruneIdempotencyKeysArgs is the periodic job that deletes the orders' idempotency
+// keys that expired (an expired key is reclaimed by the next request that uses it
+// anyway; deleting them only saves space).
+type PruneIdempotencyKeysArgs struct{}
+
+// Kind is the job kind, as stored in river_job.kind.
+func (PruneIdempotencyKeysArgs) Kind() string { return "prune_idempotency_keys" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts: see maintenanceOpts.
+func (PruneIdempotencyKeysArgs) InsertOpts() river.InsertOpts { return maintenanceOpts() }
+
+type pruneKeysWorker struct {
+	river.WorkerDefaults[PruneIdempotencyKeysArgs]
+	store *db.Store
+}
+
+// Work deletes the expired keys in batches and records how many.
+func (w *pruneKeysWorker) Work(ctx context.Context, _ *river.Job[PruneIdempotencyKeysArgs]) error {
+	now := time.Now()
+	n, err := inBatches("delete expired idempotency keys", func(batch int32) (int64, error) {
+		return w.store.DeleteExpiredOrderIdempotencyKeys(ctx, sqlc.DeleteExpiredOrderIdempotencyKeysParams{Now: now, MaxRows: batch})
+	})
+	if err != nil {
+		return err
+	}
+	return river.RecordOutput(ctx, PruneResult{Deleted: n, Before: now.UTC()})
+}
+
 // periodicJobs returns the maintenance jobs cfg turns on, each run at start and then
 // every interval.
 func periodicJobs(cfg Config) []*river.PeriodicJob {
 	var out []*river.PeriodicJob
+	if cfg.KeyPruneInterval > 0 {
+		out = append(out, river.NewPeriodicJob(
+			river.PeriodicInterval(cfg.KeyPruneInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return PruneIdempotencyKeysArgs{}, nil },
+			&river.PeriodicJobOpts{ID: PruneIdempotencyKeysArgs{}.Kind(), RunOnStart: true},
+		))
+	}
 	if cfg.AuditRetention > 0 && cfg.AuditPruneInterval > 0 {
 		keep := int64(cfg.AuditRetention / time.Second)
 		out = append(out, river.NewPeriodicJob(

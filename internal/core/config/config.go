@@ -114,6 +114,7 @@ type Core struct {
 	JobsTokenPruneInterval time.Duration `koanf:"jobs_token_prune_interval" validate:"min=0" doc:"how often expired refresh tokens are deleted; 0 turns it off"`
 	JobsTokenPruneGrace    time.Duration `koanf:"jobs_token_prune_grace" validate:"min=0" doc:"refresh tokens are deleted this long after they expired"`
 	JobsConsoleEnabled     bool          `koanf:"jobs_console_enabled" doc:"serve the jobs console at /admin/jobs (admins only)"`
+	JobsKeyPruneInterval   time.Duration `koanf:"jobs_key_prune_interval" validate:"min=0" doc:"how often expired idempotency keys are deleted; 0 turns it off"`
 	AuditRetention         time.Duration `koanf:"audit_retention" validate:"omitempty,min=24h" doc:"audit events older than this are deleted by a periodic job; 0 (the default) keeps them forever"`
 	JobsAuditPruneInterval time.Duration `koanf:"jobs_audit_prune_interval" validate:"gt=0" doc:"how often the audit retention job runs (when AUDIT_RETENTION is set)"`
 }
@@ -178,6 +179,7 @@ func Defaults() Core {
 		JobsTokenPruneGrace:    24 * time.Hour,
 		JobsConsoleEnabled:     true,
 		JobsAuditPruneInterval: time.Hour,
+		JobsKeyPruneInterval:   time.Hour,
 	}
 	c.ReplicaMaxLag, c.ReplicaCheckInterval = 5*time.Second, time.Second
 	return c
