@@ -187,6 +187,15 @@ func (m *Model) CountParams() string {
 	return strings.Join(append(m.filterParams(), "MaxCount: max"), ", ")
 }
 
+// CountArgs is the count query's argument: its parameters struct, or the bare limit
+// when the table has no filters (sqlc then takes the one parameter as it is).
+func (m *Model) CountArgs() string {
+	if len(m.filterParams()) == 0 {
+		return "max"
+	}
+	return "sqlc.Count" + m.Plural + "Params{" + m.CountParams() + "}"
+}
+
 func (m *Model) filterParams() []string {
 	var s []string
 	if m.ParentCol != nil {

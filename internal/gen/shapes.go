@@ -38,6 +38,10 @@ func (m *Model) Shapes() []Shape {
 			s.Key, s.Params = append(s.Key, f.Name), append(s.Params, p)
 		}
 		s.Where = strings.Join(append(conds, eqs...), " AND ")
+		if s.Where == "" {
+			// A table without filters or parent has one shape, which tests nothing.
+			s.Where = "true"
+		}
 		out = append(out, s)
 	}
 	return out
