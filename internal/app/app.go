@@ -456,8 +456,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		a.log.Info("working jobs", "queues", a.cfg.JobsQueues)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(middleware.EnvelopeListener(ln)) }()
+	// Ready before the first request can be served: ln already accepts connections.
 	a.ready.Store(true)
+	go func() { errc <- srv.Serve(middleware.EnvelopeListener(ln)) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "env", a.cfg.AppEnv, "modules", module.Names(a.modules))
 
 	select {
