@@ -26,7 +26,6 @@ var replicaReads = []string{
 	"GetOrderIdempotencyKey",
 	"GetPost",
 	"GetProduct",
-	"GetProductBySku",
 	"GetUser",
 	"GetUserAuthState",
 	"GetUserByEmail",
@@ -265,18 +264,6 @@ func (q queries) GetProduct(ctx context.Context, id int64) (sqlc.Product, error)
 		}
 	}
 	r0, err := q.q.GetProduct(ctx, id)
-	return r0, done(err)
-}
-
-func (q queries) GetProductBySku(ctx context.Context, sku string) (sqlc.Product, error) {
-	ctx, done := q.start(ctx, "GetProductBySku")
-	if r := q.replicas.pick(ctx); r != nil {
-		r0, err := r.q.GetProductBySku(ctx, sku)
-		if !r.failed(ctx, err) {
-			return r0, done(err)
-		}
-	}
-	r0, err := q.q.GetProductBySku(ctx, sku)
 	return r0, done(err)
 }
 

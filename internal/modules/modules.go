@@ -17,8 +17,8 @@ func All() []module.Module {
 		auth.New(),
 		users.New(),
 		posts.New(),
-		products.New(),
 		orders.New(),
+		products.New(),
 		audit.New(),
 	}
 }
