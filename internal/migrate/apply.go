@@ -124,15 +124,11 @@ func (e *Engine) Apply(ctx context.Context, url string, opts ApplyOptions) (*App
 	if opts.LockRetries == 0 {
 		opts.LockRetries = DefaultLockRetries
 	}
-	conn, closeConn, err := openConn(ctx, url)
+	conn, drv, closeConn, err := openDriver(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	defer closeConn()
-	drv, err := postgres.Open(conn)
-	if err != nil {
-		return nil, fmt.Errorf("open migration driver: %w", err)
-	}
 	unlock, err := drv.(schema.Locker).Lock(ctx, lockName, opts.Wait)
 	if err != nil {
 		if errors.Is(err, schema.ErrLocked) {

@@ -188,20 +188,16 @@ func (e *Engine) Diff(ctx context.Context, serverURL string, opts DiffOptions) (
 	if err != nil {
 		return nil, err
 	}
-	devURL, dropDev, err := e.devDatabase(ctx, serverURL)
+	devURL, dropDev, err := e.DevDatabase(ctx, serverURL)
 	if err != nil {
 		return nil, err
 	}
 	defer dropDev()
-	conn, closeConn, err := openConn(ctx, devURL)
+	conn, drv, closeConn, err := openDriver(ctx, devURL)
 	if err != nil {
 		return nil, err
 	}
 	defer closeConn()
-	drv, err := postgres.Open(conn)
-	if err != nil {
-		return nil, fmt.Errorf("open migration driver: %w", err)
-	}
 	if err := drv.(migrate.CleanChecker).CheckClean(ctx, nil); err != nil {
 		return nil, fmt.Errorf("dev database %s: %w", db.RedactURL(devURL), err)
 	}
@@ -663,9 +659,11 @@ func onlyPublic(r *schema.Realm) bool {
 	return true
 }
 
-// devDatabase returns the dev database URL and a cleanup function: Config.DevURL as is,
-// or a throwaway database created on the server of serverURL.
-func (e *Engine) devDatabase(ctx context.Context, serverURL string) (string, func(), error) {
+// DevDatabase returns the URL of a clean database for replaying migrations and a
+// function that drops it: Config.DevURL as is when set (then the function does
+// nothing), otherwise a throwaway database created on the server of serverURL.
+// Errors: the server cannot be reached or refuses CREATE DATABASE.
+func (e *Engine) DevDatabase(ctx context.Context, serverURL string) (string, func(), error) {
 	if e.cfg.DevURL != "" {
 		return e.cfg.DevURL, func() {}, nil
 	}
@@ -678,7 +676,7 @@ func (e *Engine) devDatabase(ctx context.Context, serverURL string) (string, fun
 		return "", nil, fmt.Errorf("name dev database: %w", err)
 	}
 	name := "quarry_dev_" + hex.EncodeToString(b[:])
-	admin, closeAdmin, err := openConn(ctx, adminURL)
+	admin, closeAdmin, err := OpenConn(ctx, adminURL)
 	if err != nil {
 		return "", nil, err
 	}
@@ -693,7 +691,7 @@ func (e *Engine) devDatabase(ctx context.Context, serverURL string) (string, fun
 	drop := func() {
 		// A fresh context: the dev database is dropped even when ctx was canceled.
 		ctx := context.WithoutCancel(ctx)
-		admin, closeAdmin, err := openConn(ctx, adminURL)
+		admin, closeAdmin, err := OpenConn(ctx, adminURL)
 		if err != nil {
 			e.printf("warning: could not drop dev database %s: %v\n", name, err)
 			return

@@ -17,7 +17,7 @@ import (
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
-	_ "ariga.io/atlas/sql/postgres" // registers the PostgreSQL driver with Atlas
+	"ariga.io/atlas/sql/postgres"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -149,9 +149,10 @@ func (e *Engine) path(name string) string {
 	return e.cfg.MigrationsDir + string(os.PathSeparator) + name
 }
 
-// openConn returns one dedicated connection to url (session state such as advisory
-// locks lives on it) and a function closing it.
-func openConn(ctx context.Context, url string) (*sql.Conn, func(), error) {
+// OpenConn returns one dedicated connection to url (session state such as advisory
+// locks lives on it) and a function closing it. Errors: a malformed URL, or the
+// database cannot be reached.
+func OpenConn(ctx context.Context, url string) (*sql.Conn, func(), error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, nil, errors.New("parse database URL: malformed URL")
@@ -166,4 +167,19 @@ func openConn(ctx context.Context, url string) (*sql.Conn, func(), error) {
 		return nil, nil, fmt.Errorf("connect to %s: %w", db.RedactURL(url), err)
 	}
 	return conn, func() { conn.Close(); sqlDB.Close() }, nil
+}
+
+// openDriver returns a dedicated connection to url, Atlas's PostgreSQL driver on it and
+// a function closing the connection. Errors: those of OpenConn, or the driver's.
+func openDriver(ctx context.Context, url string) (*sql.Conn, migrate.Driver, func(), error) {
+	conn, closeConn, err := OpenConn(ctx, url)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	drv, err := postgres.Open(conn)
+	if err != nil {
+		closeConn()
+		return nil, nil, nil, fmt.Errorf("open migration driver: %w", err)
+	}
+	return conn, drv, closeConn, nil
 }

@@ -42,7 +42,7 @@ func (r *runner) setup(ctx context.Context) error {
 	if err := r.conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&r.pid); err != nil {
 		return fmt.Errorf("read backend pid: %w", err)
 	}
-	if m, closeM, err := openConn(ctx, r.url); err == nil {
+	if m, closeM, err := OpenConn(ctx, r.url); err == nil {
 		r.monitor, r.closeM = m, closeM
 	} else {
 		r.e.printf("warning: no second session to name lock blockers: %v\n", err)

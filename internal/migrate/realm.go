@@ -16,12 +16,12 @@ func (e *Engine) DesiredRealm(ctx context.Context, serverURL string) (*schema.Re
 	if err != nil {
 		return nil, err
 	}
-	devURL, dropDev, err := e.devDatabase(ctx, serverURL)
+	devURL, dropDev, err := e.DevDatabase(ctx, serverURL)
 	if err != nil {
 		return nil, err
 	}
 	defer dropDev()
-	conn, closeConn, err := openConn(ctx, devURL)
+	conn, closeConn, err := OpenConn(ctx, devURL)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"ariga.io/atlas/sql/migrate"
-	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
 )
 
@@ -33,15 +32,11 @@ func (e *Engine) Set(ctx context.Context, url, version string, wait time.Duratio
 	if !known {
 		return nil, fmt.Errorf("version %s: no migration file has it", version)
 	}
-	conn, closeConn, err := openConn(ctx, url)
+	conn, drv, closeConn, err := openDriver(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	defer closeConn()
-	drv, err := postgres.Open(conn)
-	if err != nil {
-		return nil, fmt.Errorf("open migration driver: %w", err)
-	}
 	if wait == 0 {
 		wait = time.Minute
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"ariga.io/atlas/sql/migrate"
-	"ariga.io/atlas/sql/postgres"
 )
 
 // Status describes how a database stands against the migration directory.
@@ -44,15 +43,11 @@ func (e *Engine) Status(ctx context.Context, url string) (*Status, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	conn, closeConn, err := openConn(ctx, url)
+	conn, drv, closeConn, err := openDriver(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	defer closeConn()
-	drv, err := postgres.Open(conn)
-	if err != nil {
-		return nil, fmt.Errorf("open migration driver: %w", err)
-	}
 	rrw := &revisions{conn: conn}
 	revs, err := rrw.ReadRevisions(ctx)
 	if err != nil {
