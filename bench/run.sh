@@ -27,6 +27,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 DURATION=${DURATION:-10}
 DURATION=${DURATION%s}
 WARMUP=${WARMUP:-2}
@@ -46,10 +48,6 @@ NOLOG=${NOLOG:-1}
 PROFILE=${PROFILE:-0}
 KEEP_DB=${KEEP_DB:-0}
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
 for v in DURATION WARMUP CONCURRENCY ROUNDS USERS POSTS DB_MAX_CONNS; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
 done
@@ -193,32 +191,7 @@ VACUUM ANALYZE posts;
 SQL
 psql "$BENCH_URL" -qX -v ON_ERROR_STOP=1 -v users="$USERS" -v posts="$POSTS" -f "$WORK/seed.sql" >/dev/null
 
-# 3. Servers: each on a free loopback port, all started once and kept up. Ports are
-# picked in 15000-29999, below the usual ephemeral ranges (Linux 32768+, BSD and macOS
-# 49152+), so that outgoing connections (to PostgreSQL, say) do not hold them.
-USED_PORTS=" "
-P=""
-free_port() { # sets P
-	local p
-	for _ in $(seq 1 200); do
-		p=$((15000 + RANDOM % 15000))
-		[[ $USED_PORTS == *" $p "* ]] && continue
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			USED_PORTS+="$p "
-			P=$p
-			return 0
-		fi
-	done
-	die "no free port found"
-}
-
-# Per-target values live in variables named URL_<target>, PID_<target>, … (bash 3 has
-# no associative arrays); put and get set and read them.
-put() { printf -v "$1_$2" '%s' "$3"; }
-get() {
-	local v="$1_$2"
-	printf '%s' "${!v:-}"
-}
+# 3. Servers: each on a free loopback port (free_port), all started once and kept up.
 
 # The servers' pools close connections idle for 2 s (checked every second) down to
 # their DB_MIN_CONNS: under load none is idle that long, and between its runs a server

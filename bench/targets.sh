@@ -26,6 +26,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 DURATION=${DURATION:-8}
 WARMUP=${WARMUP:-2}
 ROUNDS=${ROUNDS:-3}
@@ -42,10 +44,6 @@ PROFILE=${PROFILE:-0}
 KEEP_DB=${KEEP_DB:-0}
 RATE_LIMIT=1000000/1s
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
 for v in DURATION WARMUP ROUNDS CONCURRENCY FLOOD_GET_C FLOOD_LOGIN_C USERS POSTS DB_MAX_CONNS; do
 	[[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} >= 1)) || die "$v must be a whole number of at least 1, got '${!v}'"
 done
@@ -122,27 +120,7 @@ VACUUM ANALYZE users;
 VACUUM ANALYZE posts;
 SQL
 
-# 3. Servers, each on a free loopback port in 15000-29999.
-USED_PORTS=" "
-P=""
-free_port() {
-	local p
-	for _ in $(seq 1 200); do
-		p=$((15000 + RANDOM % 15000))
-		[[ $USED_PORTS == *" $p "* ]] && continue
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			USED_PORTS+="$p "
-			P=$p
-			return 0
-		fi
-	done
-	die "no free port found"
-}
-put() { printf -v "$1_$2" '%s' "$3"; }
-get() {
-	local v="$1_$2"
-	printf '%s' "${!v:-}"
-}
+# 3. Servers, each on a free loopback port (free_port).
 
 # start_api NAME BINARY [ENV...]: the API with every feature on (JSON access log to a
 # file, rate limiting with a budget the load never reaches, metrics, security headers).
