@@ -4,7 +4,6 @@
 package middleware
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -123,7 +122,10 @@ func Core(cfg CoreConfig) gin.HandlerFunc {
 		if cfg.InFlight != nil {
 			cfg.InFlight(1)
 		}
-		id := c.GetHeader(httpx.HeaderRequestID)
+		var id string
+		if v := c.Request.Header[headerRequestID]; len(v) > 0 {
+			id = v[0]
+		}
 		if !saneRequestID(id) {
 			id = ids.next()
 		}
@@ -132,8 +134,8 @@ func Core(cfg CoreConfig) gin.HandlerFunc {
 		for _, sh := range headers {
 			h[sh.key] = sh.value
 		}
-		info := &reqctx.Info{RequestID: id, ClientIP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
-		ctx, cancel := context.WithTimeout(reqctx.With(c.Request.Context(), info, log), cfg.RequestTimeout)
+		ctx, info, cancel := reqctx.WithTimeout(c.Request.Context(),
+			reqctx.Info{RequestID: id, ClientIP: c.ClientIP(), UserAgent: c.Request.UserAgent()}, log, cfg.RequestTimeout)
 		defer cancel()
 		c.Request = c.Request.WithContext(ctx)
 

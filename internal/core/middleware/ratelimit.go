@@ -51,10 +51,11 @@ const unavailableRetry = 5 * time.Second
 // when the limiter cannot decide and fails closed, 503 rate_limiter_unavailable with
 // Retry-After. tokens may be nil: every client is then keyed by address.
 func RateLimit(l *ratelimit.Limiter, rules ratelimit.Rules, tokens *authn.Tokens) gin.HandlerFunc {
-	// The RateLimit-Policy value of each policy, made once.
-	policies := map[string]string{rules.Default.Name: policyHeader(rules.Default)}
+	// The RateLimit-Policy value of each policy, made once and shared by every
+	// response (capacity one: an Add copies instead of writing into it).
+	policies := map[string][]string{rules.Default.Name: {policyHeader(rules.Default)}}
 	for _, p := range rules.Overrides {
-		policies[p.Name] = policyHeader(p)
+		policies[p.Name] = []string{policyHeader(p)}
 	}
 	return func(c *gin.Context) {
 		module, ok := apiModule(c.FullPath())
@@ -68,7 +69,7 @@ func RateLimit(l *ratelimit.Limiter, rules ratelimit.Rules, tokens *authn.Tokens
 			return
 		}
 		h := c.Writer.Header()
-		h[keyRateLimitPolicy] = []string{policies[p.Name]}
+		h[keyRateLimitPolicy] = policies[p.Name]
 		r, err := l.Allow(c.Request.Context(), clientKey(c, tokens), p)
 		if err != nil {
 			h.Set("Retry-After", strconv.FormatInt(ratelimit.RetryAfterSeconds(unavailableRetry), 10))

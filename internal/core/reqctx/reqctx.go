@@ -6,6 +6,7 @@ package reqctx
 import (
 	"context"
 	"log/slog"
+	"time"
 )
 
 // Info describes the request a context belongs to.
@@ -25,6 +26,29 @@ type key struct{}
 func With(ctx context.Context, info *Info, log *slog.Logger) context.Context {
 	info.log = log
 	return context.WithValue(ctx, key{}, info)
+}
+
+// WithTimeout returns a context carrying info (as With) that ends after timeout (as
+// context.WithTimeout), the Info it carries, which authentication may complete, and
+// the function that cancels it. The info and its context layer are one allocation.
+func WithTimeout(parent context.Context, info Info, log *slog.Logger, timeout time.Duration) (context.Context, *Info, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	rc := &requestCtx{Context: ctx, info: info}
+	rc.info.log = log
+	return rc, &rc.info, cancel
+}
+
+// requestCtx is a context carrying its request's Info.
+type requestCtx struct {
+	context.Context
+	info Info
+}
+
+func (c *requestCtx) Value(k any) any {
+	if k == (key{}) {
+		return &c.info
+	}
+	return c.Context.Value(k)
 }
 
 // From returns the request Info of ctx; an empty Info (not nil) outside a request.
