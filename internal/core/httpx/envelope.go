@@ -42,12 +42,16 @@ const CodeOK = "ok"
 const HeaderRequestID = "X-Request-ID"
 
 // WriteOK writes data in a success envelope with status (no body for 204).
-func WriteOK(c *gin.Context, status int, data any) {
+func WriteOK(c *gin.Context, status int, data any) { writeOK(c, status, data) }
+
+// writeOK is WriteOK for a payload of a static type: the envelope is encoded from a
+// pointer to it, one allocation for envelope and payload, the bytes the same.
+func writeOK[T any](c *gin.Context, status int, data T) {
 	if status == http.StatusNoContent {
 		c.Status(status)
 		return
 	}
-	writeJSON(c, status, Envelope[any]{Code: CodeOK, Msg: "OK", Data: data})
+	writeJSON(c, status, &Envelope[T]{Code: CodeOK, Msg: "OK", Data: data})
 }
 
 // jsonContentType is the Content-Type of every envelope, a shared value of capacity
