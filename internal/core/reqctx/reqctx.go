@@ -17,7 +17,10 @@ type Info struct {
 	// ActorID is the authenticated user; 0 for anonymous requests. Authentication sets
 	// it once it has verified the caller.
 	ActorID int64
-	log     *slog.Logger
+	// Auth is what authentication knows of the caller, set with ActorID (its type
+	// is the authenticating package's).
+	Auth any
+	log  *slog.Logger
 }
 
 type key struct{}
@@ -49,6 +52,12 @@ func (c *requestCtx) Value(k any) any {
 		return &c.info
 	}
 	return c.Context.Value(k)
+}
+
+// Lookup returns the request Info of ctx, and false outside a request.
+func Lookup(ctx context.Context) (*Info, bool) {
+	info, ok := ctx.Value(key{}).(*Info)
+	return info, ok
 }
 
 // From returns the request Info of ctx; an empty Info (not nil) outside a request.
