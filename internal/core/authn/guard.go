@@ -93,7 +93,7 @@ func (g *Guard) OptionalAuth() gin.HandlerFunc {
 
 // authenticate returns false when it answered the request.
 func (g *Guard) authenticate(c *gin.Context, required bool) bool {
-	raw, present := bearer(c.GetHeader("Authorization"))
+	raw, present := bearer(httpx.Header(c.Request, "Authorization"))
 	if !present {
 		if !required {
 			return true

@@ -103,5 +103,15 @@ func writeJSON(c *gin.Context, status int, v any) {
 	}
 }
 
+// Header returns the first value of r's header key, which must be in canonical form
+// (http.CanonicalHeaderKey): unlike Header.Get it does not canonicalize key again on
+// every request.
+func Header(r *http.Request, key string) string {
+	if v := r.Header[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // RequestID returns the id of the request ctx belongs to, or "".
 func RequestID(ctx context.Context) string { return reqctx.From(ctx).RequestID }

@@ -122,10 +122,7 @@ func Core(cfg CoreConfig) gin.HandlerFunc {
 		if cfg.InFlight != nil {
 			cfg.InFlight(1)
 		}
-		var id string
-		if v := c.Request.Header[headerRequestID]; len(v) > 0 {
-			id = v[0]
-		}
+		id := httpx.Header(c.Request, headerRequestID)
 		if !saneRequestID(id) {
 			id = ids.next()
 		}
@@ -135,7 +132,7 @@ func Core(cfg CoreConfig) gin.HandlerFunc {
 			h[sh.key] = sh.value
 		}
 		ctx, info, cancel := reqctx.WithTimeout(c.Request.Context(),
-			reqctx.Info{RequestID: id, ClientIP: c.ClientIP(), UserAgent: c.Request.UserAgent()}, log, cfg.RequestTimeout)
+			reqctx.Info{RequestID: id, ClientIP: c.ClientIP(), UserAgent: httpx.Header(c.Request, "User-Agent")}, log, cfg.RequestTimeout)
 		defer cancel()
 		c.Request = c.Request.WithContext(ctx)
 

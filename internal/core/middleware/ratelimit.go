@@ -104,7 +104,7 @@ func apiModule(pattern string) (string, bool) {
 // clientKey returns the key a request is counted under.
 func clientKey(c *gin.Context, tokens *authn.Tokens) string {
 	if tokens != nil {
-		if scheme, raw, ok := strings.Cut(c.GetHeader("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		if scheme, raw, ok := strings.Cut(httpx.Header(c.Request, "Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 			if _, id, err := tokens.Verify(strings.TrimSpace(raw)); err == nil {
 				return "u:" + strconv.FormatInt(id, 10)
 			}
@@ -119,6 +119,9 @@ func clientKey(c *gin.Context, tokens *authn.Tokens) string {
 
 // addressKey returns ip, or its /64 network for an IPv6 address.
 func addressKey(ip string) string {
+	if !strings.Contains(ip, ":") { // IPv4: no need to parse it
+		return ip
+	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil || !a.Is6() || a.Is4In6() {
 		return ip
