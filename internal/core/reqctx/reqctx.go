@@ -41,17 +41,66 @@ func WithTimeout(parent context.Context, info Info, log *slog.Logger, timeout ti
 	return rc, &rc.info, cancel
 }
 
-// requestCtx is a context carrying its request's Info.
+// requestCtx is a context carrying its request's Info and the values its
+// dependencies keep (SetSlot).
 type requestCtx struct {
 	context.Context
-	info Info
+	info  Info
+	slots [maxSlots]slot
 }
 
+// maxSlots is how many values a request keeps in its context; routes have a few
+// dependencies at most.
+const maxSlots = 4
+
+type slot struct {
+	name  string
+	value any
+}
+
+type slotsKey struct{}
+
 func (c *requestCtx) Value(k any) any {
-	if k == (key{}) {
+	switch k {
+	case key{}:
 		return &c.info
+	case slotsKey{}:
+		return c
 	}
 	return c.Context.Value(k)
+}
+
+// SetSlot keeps value under name for the rest of the request ctx belongs to, in
+// place of what was kept under name before, and reports whether it could: false
+// outside a context made by WithTimeout or when its places are all taken. Values are
+// set and read by the goroutine serving the request.
+func SetSlot(ctx context.Context, name string, value any) bool {
+	rc, ok := ctx.Value(slotsKey{}).(*requestCtx)
+	if !ok {
+		return false
+	}
+	for i := range rc.slots {
+		if s := &rc.slots[i]; s.name == name || s.name == "" {
+			s.name, s.value = name, value
+			return true
+		}
+	}
+	return false
+}
+
+// GetSlot returns the value SetSlot kept under name in ctx's request, and false when
+// there is none.
+func GetSlot(ctx context.Context, name string) (any, bool) {
+	rc, ok := ctx.Value(slotsKey{}).(*requestCtx)
+	if !ok {
+		return nil, false
+	}
+	for _, s := range rc.slots {
+		if s.name == name {
+			return s.value, true
+		}
+	}
+	return nil, false
 }
 
 // Lookup returns the request Info of ctx, and false outside a request.
