@@ -240,16 +240,6 @@ func (m *Model) TestImports() []string {
 	return nil
 }
 
-// TestNeedsStrings reports whether the tests build over-long strings.
-func (m *Model) TestNeedsStrings() bool {
-	for _, c := range m.Inputs {
-		if c.GoType == "string" && c.Max > 0 && len(c.Enum) == 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // FirstUpdate is the first column an update may change that is not a foreign key.
 func (m *Model) FirstUpdate() *Column {
 	for _, c := range m.Updates {
