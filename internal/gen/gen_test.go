@@ -2,15 +2,19 @@ package gen_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"ariga.io/atlas/sql/schema"
 
+	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/gen"
 	"github.com/quarrydev/quarry/internal/migrate"
 	"github.com/quarrydev/quarry/internal/testdb"
@@ -263,5 +267,59 @@ func TestListSchemaFilesAddsNewFilesLast(t *testing.T) {
 	}
 	if added, err := gen.ListSchemaFiles(root, "schema"); err != nil || len(added) != 0 {
 		t.Fatalf("second run added %v, %v", added, err)
+	}
+}
+
+// The audit image built in SQL is the one audit.Record encodes: every column by name,
+// sensitive ones redacted, timestamps as Go writes them in UTC, NULL as null; a row
+// wider than one jsonb_build_object call allows is built in parts.
+func TestAuditAfterMatchesRecord(t *testing.T) {
+	t.Parallel()
+	var cols, sets []string
+	for i := range 60 {
+		cols = append(cols, fmt.Sprintf("    c%02d integer NOT NULL DEFAULT %d,", i, i))
+	}
+	wide := "CREATE TABLE wides (\n    id bigint GENERATED ALWAYS AS IDENTITY,\n" + strings.Join(cols, "\n") + `
+    api_token  text        NOT NULL,
+    ratio      double precision NOT NULL,
+    done       boolean     NOT NULL,
+    due_at     timestamptz,
+    created_at timestamptz NOT NULL,
+    CONSTRAINT wides_pkey PRIMARY KEY (id)
+);`
+	m, err := gen.NewModel(realm(t, map[string]string{"wides.sql": wide}), gen.Options{Name: "wides"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := testdb.New(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, wide); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 1, 2, 3, 4, 5, 100000000, time.UTC)
+	for i := range 60 {
+		sets = append(sets, fmt.Sprintf(`"c%02d": %d`, i, i))
+	}
+	want := fmt.Sprintf(`{"id": 1, %s, "api_token": %q, "ratio": 0.25, "done": true, "due_at": null, "created_at": %q}`,
+		strings.Join(sets, ", "), audit.Redacted, created.Format(time.RFC3339Nano))
+	var got []byte
+	err = pool.QueryRow(ctx, `WITH created AS (
+    INSERT INTO wides (api_token, ratio, done, created_at) VALUES ('s3cret', 0.25, true, $1) RETURNING *
+) SELECT `+m.AuditAfter()+` FROM created`, created).Scan(&got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(got, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(want), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("audit image:\n%s\nwant\n%s", got, want)
+	}
+	if !strings.Contains(m.AuditAfter(), "|| jsonb_build_object(") {
+		t.Fatal("a row of more than 50 columns must be built in parts")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/quarrydev/quarry/internal/core/audit"
 )
 
 // OwnerWord names the owner in messages: the owner column without _id (author).
@@ -238,16 +240,6 @@ func (m *Model) TestImports() []string {
 	return nil
 }
 
-// TestNeedsStrings reports whether the tests build over-long strings.
-func (m *Model) TestNeedsStrings() bool {
-	for _, c := range m.Inputs {
-		if c.GoType == "string" && c.Max > 0 && len(c.Enum) == 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // FirstUpdate is the first column an update may change that is not a foreign key.
 func (m *Model) FirstUpdate() *Column {
 	for _, c := range m.Updates {
@@ -373,4 +365,35 @@ func (m *Model) WhoWrites() string {
 		return " Only admins may."
 	}
 	return ""
+}
+
+// auditPairsPerCall is how many key/value pairs one jsonb_build_object call takes
+// (PostgreSQL allows a function 100 arguments).
+const auditPairsPerCall = 50
+
+// AuditAfter returns the SQL expression, over the columns of a row just written, of
+// its audit image as audit.Record stores it: a JSON object keyed by column name (the
+// JSON tags of the sqlc row), timestamps as encoding/json writes them in UTC
+// (RFC 3339 with "Z" and without trailing zeros in the fraction), and the value of
+// every column audit.Sensitive names replaced by audit.Redacted. A row of more than
+// auditPairsPerCall columns is built in parts joined with ||.
+func (m *Model) AuditAfter() string {
+	var calls []string
+	for start := 0; start < len(m.Columns); start += auditPairsPerCall {
+		var pairs []string
+		for _, c := range m.Columns[start:min(start+auditPairsPerCall, len(m.Columns))] {
+			v := c.Name
+			switch {
+			case audit.Sensitive(c.Name):
+				v = "'" + audit.Redacted + "'::text"
+			case c.GoType == "time.Time":
+				// A timestamp without time zone is written without an offset and
+				// with the fraction's trailing zeros cut, as Go writes it.
+				v = "(to_jsonb(" + c.Name + " AT TIME ZONE 'UTC') #>> '{}') || 'Z'"
+			}
+			pairs = append(pairs, "'"+c.Name+"', "+v)
+		}
+		calls = append(calls, "jsonb_build_object(\n               "+strings.Join(pairs, ",\n               ")+")")
+	}
+	return strings.Join(calls, "\n           || ")
 }

@@ -40,10 +40,22 @@ type Querier interface {
 	CreateOrderItems(ctx context.Context, arg CreateOrderItemsParams) ([]CreateOrderItemsRow, error)
 	// CreatePost inserts a post and returns it.
 	CreatePost(ctx context.Context, arg CreatePostParams) (Post, error)
+	// CreatePostAudited inserts a post, appends its post.create audit event in the
+	// same statement (so both commit or neither does, in one round trip) and returns the
+	// post. The event holds what audit.Record would write: the row as after (see
+	// the generator's AuditAfter) and the origin audit_* from audit.OriginOf; occurred_at
+	// is the transaction's now(), like the row's own timestamps.
+	CreatePostAudited(ctx context.Context, arg CreatePostAuditedParams) (CreatePostAuditedRow, error)
 	// CreatePosts inserts many posts with COPY and returns the number of rows copied.
 	CreatePosts(ctx context.Context, arg []CreatePostsParams) (int64, error)
 	// CreateProduct inserts a product and returns it.
 	CreateProduct(ctx context.Context, arg CreateProductParams) (Product, error)
+	// CreateProductAudited inserts a product, appends its product.create audit event in the
+	// same statement (so both commit or neither does, in one round trip) and returns the
+	// product. The event holds what audit.Record would write: the row as after (see
+	// the generator's AuditAfter) and the origin audit_* from audit.OriginOf; occurred_at
+	// is the transaction's now(), like the row's own timestamps.
+	CreateProductAudited(ctx context.Context, arg CreateProductAuditedParams) (CreateProductAuditedRow, error)
 	// CreateProducts inserts many products with COPY and returns the number of rows copied.
 	CreateProducts(ctx context.Context, arg []CreateProductsParams) (int64, error)
 	// CreateRefreshToken stores the hash of a new refresh token of family family_id.

@@ -69,16 +69,22 @@ func (s *Service) after(ctx context.Context, q db.Querier, before *sqlc.Product,
 	return s.afterWrite(ctx, s, q, before, row)
 }
 
-// Create inserts a product. Errors: the violations the
-// table's constraints map to; Rules.AfterWrite's; the audit log's.
+// Create inserts a product with its audit event in one statement
+// (CreateProductAudited): one round trip, or, with Rules.AfterWrite, that statement and
+// the hook in one transaction. Errors: the violations the table's constraints map to;
+// Rules.AfterWrite's; the audit log's.
 func (s *Service) Create(ctx context.Context, in *CreateProductRequest) (sqlc.Product, error) {
-	return s.rows.Create(ctx, "", func(q db.Querier) (sqlc.Product, error) {
-		row, err := q.CreateProduct(ctx, sqlc.CreateProductParams{Sku: in.Sku, Name: in.Name, Price: *in.Price, Stock: valueOr(in.Stock, 0)})
-		if err != nil {
-			return row, err
-		}
-		return row, s.after(ctx, q, nil, row)
-	})
+	o := audit.OriginOf(ctx, 0)
+	p := sqlc.CreateProductAuditedParams{Sku: in.Sku, Name: in.Name, Price: *in.Price, Stock: valueOr(in.Stock, 0),
+		AuditActorID: o.ActorID, AuditRequestID: o.RequestID, AuditClientIp: o.ClientIP, AuditUserAgent: o.UserAgent}
+	var after func(q db.Querier, row sqlc.Product) error
+	if s.afterWrite != nil {
+		after = func(q db.Querier, row sqlc.Product) error { return s.afterWrite(ctx, s, q, nil, row) }
+	}
+	return s.rows.Insert(ctx, func(q db.Querier) (sqlc.Product, error) {
+		row, err := q.CreateProductAudited(ctx, p)
+		return sqlc.Product(row), err
+	}, after)
 }
 
 // Get returns product id. Errors: ErrProductNotFound.
