@@ -16,7 +16,6 @@ import (
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/crud"
-	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -109,7 +108,6 @@ type Service struct {
 	users  *crud.Resource[sqlc.User]
 	hasher *password.Hasher
 	log    *slog.Logger
-	list   *paging.Resource[Filter, User]
 }
 
 // New returns a Service. log receives what a caller cannot act on (unreadable
@@ -135,7 +133,7 @@ func New(store *db.Store, hasher *password.Hasher, log *slog.Logger) *Service {
 			db.ConstraintUsersRoleCheck:        invalid("role"),
 		},
 	}
-	return &Service{store: store, users: users, hasher: hasher, log: log, list: Listing()}
+	return &Service{store: store, users: users, hasher: hasher, log: log}
 }
 
 // CreateInput is a new account.
@@ -221,17 +219,15 @@ func (s *Service) Deactivate(ctx context.Context, id int64) (User, error) {
 // change locks account id, asks plan for the update to make given its current state
 // (nil: none), applies it and records action with the account before and after, in
 // one transaction. It returns the account as it is at the end. When touchesAdmins,
-// the change may take away an admin: the active admins are locked first (in id
-// order, so that concurrent changes queue rather than deadlock), and a change that
-// would leave none is refused. Errors: ErrUserNotFound; ErrLastAdmin; a validation
-// error naming a field the database rejects; the audit log's errors.
+// the change may take away an admin: the active admins are locked first (LockAdmins)
+// and a change that leaves none is refused (KeepAdmin). Errors: ErrUserNotFound;
+// ErrLastAdmin; a validation error naming a field the database rejects; the audit
+// log's errors.
 func (s *Service) change(ctx context.Context, action string, id int64, touchesAdmins bool, plan func(sqlc.User) *sqlc.UpdateUserParams) (User, error) {
 	users := *s.users
-	var admins []int64
 	if touchesAdmins {
 		users.Lock = func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) {
-			var err error
-			if admins, err = q.LockActiveAdmins(ctx); err != nil {
+			if err := LockAdmins(ctx, q); err != nil {
 				return sqlc.User{}, err
 			}
 			return s.users.Lock(ctx, q, id)
@@ -242,24 +238,40 @@ func (s *Service) change(ctx context.Context, action string, id int64, touchesAd
 		if p == nil {
 			return before, false, nil
 		}
-		if touchesAdmins && removesLastAdmin(before, *p, admins) {
-			return before, false, ErrLastAdmin.Wrap(fmt.Errorf("user %d is the last active admin", id))
-		}
 		after, err := q.UpdateUser(ctx, *p)
-		return after, true, err
+		if err != nil {
+			return after, true, err
+		}
+		return after, true, KeepAdmin(ctx, q, before, after)
 	})
 	return public(u), err
 }
 
-// removesLastAdmin reports whether update p of account before takes away the only
-// active admin of admins.
-func removesLastAdmin(before sqlc.User, p sqlc.UpdateUserParams, admins []int64) bool {
-	if before.Role != RoleAdmin || !before.IsActive {
-		return false
+// LockAdmins locks the active admins until the end of q's transaction, in id order
+// so that concurrent callers queue rather than deadlock. A change that may take away
+// an admin calls it before it locks the account it changes, then KeepAdmin after the
+// change. Errors: the database's.
+func LockAdmins(ctx context.Context, q db.Querier) error {
+	_, err := q.LockActiveAdmins(ctx)
+	return err
+}
+
+// KeepAdmin checks the change of an account from before to after, made in q's
+// transaction after LockAdmins: it returns ErrLastAdmin when the change took away the
+// last active admin (the caller then rolls it back). Errors: ErrLastAdmin; the
+// database's.
+func KeepAdmin(ctx context.Context, q db.Querier, before, after sqlc.User) error {
+	if before.Role != RoleAdmin || !before.IsActive || after.Role == RoleAdmin && after.IsActive {
+		return nil
 	}
-	demoted := p.Role != nil && *p.Role != RoleAdmin
-	deactivated := p.IsActive != nil && !*p.IsActive
-	return (demoted || deactivated) && len(admins) <= 1
+	admins, err := q.LockActiveAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if len(admins) == 0 {
+		return ErrLastAdmin.Wrap(fmt.Errorf("user %d is the last active admin", before.ID))
+	}
+	return nil
 }
 
 // Authenticate checks email and plain and returns the account. An unknown email, a
