@@ -415,7 +415,13 @@ func (m *Model) RowDeps(base string, checks ...string) string {
 	if m.Self && (base == "read" && m.Read == Owner || base == "write" && m.Write == Owner) {
 		deps = append(deps, "requireSelfOrAdmin")
 	}
-	return "append(" + strings.Join(append(deps, checks...), ", ") + ")"
+	for _, c := range checks {
+		deps = append(deps, c)
+		if c == "load" && m.ParentCol != nil {
+			deps = append(deps, "inParent")
+		}
+	}
+	return "append(" + strings.Join(deps, ", ") + ")"
 }
 
 // Writes reports whether the module has a generated write route.

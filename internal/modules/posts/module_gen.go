@@ -6,6 +6,7 @@ package posts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -157,6 +158,19 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 		routes = append(routes, m.rules.Routes(deps, svc)...)
 	}
 	return routes, nil
+}
+
+// Visible implements module.Visibility: nil when p may read post id (through
+// q), ErrPostNotFound when it is missing or hidden from p. Errors: also the store's.
+func (m *Module) Visible(ctx context.Context, q db.Querier, p authn.Principal, id int64) error {
+	row, err := q.GetPost(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrPostNotFound.Wrap(err)
+	}
+	if err != nil {
+		return err
+	}
+	return check(m.rules.CanRead == nil || m.rules.CanRead(p, row), ErrPostNotFound)
 }
 
 // check returns nil when ok, otherwise err.

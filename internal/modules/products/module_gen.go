@@ -6,6 +6,7 @@ package products
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -153,6 +154,19 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 		routes = append(routes, m.rules.Routes(deps, svc)...)
 	}
 	return routes, nil
+}
+
+// Visible implements module.Visibility: nil when p may read product id (through
+// q), ErrProductNotFound when it is missing or hidden from p. Errors: also the store's.
+func (m *Module) Visible(ctx context.Context, q db.Querier, p authn.Principal, id int64) error {
+	row, err := q.GetProduct(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrProductNotFound.Wrap(err)
+	}
+	if err != nil {
+		return err
+	}
+	return check(m.rules.CanRead == nil || m.rules.CanRead(p, row), ErrProductNotFound)
 }
 
 // check returns nil when ok, otherwise err.

@@ -6,6 +6,7 @@ package users
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -129,6 +130,23 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 		routes = append(routes, m.rules.Routes(deps, svc)...)
 	}
 	return routes, nil
+}
+
+// Visible implements module.Visibility: nil when p may read user id (through
+// q), ErrUserNotFound when it is missing or hidden from p, apperr.ErrForbidden
+// when it is another user's and p is no admin. Errors: also the store's.
+func (m *Module) Visible(ctx context.Context, q db.Querier, p authn.Principal, id int64) error {
+	if !p.IsAdmin() && p.UserID != id {
+		return apperr.ErrForbidden
+	}
+	row, err := q.GetUser(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrUserNotFound.Wrap(err)
+	}
+	if err != nil {
+		return err
+	}
+	return check(m.rules.CanRead == nil || m.rules.CanRead(p, row), ErrUserNotFound)
 }
 
 // check returns nil when ok, otherwise err.
