@@ -29,9 +29,9 @@ func TestLastAdminIsRefusedOverHTTP(t *testing.T) {
 	}
 }
 
-// TestLastAdminUnderConcurrency: admins demoting and deactivating each other at once,
-// through the generated update and the deactivate route: of each pair exactly one
-// change is refused (409 last_admin), and an active admin is always left.
+// TestLastAdminUnderConcurrency: two admins demoting or deactivating themselves at
+// once, through the generated update and the deactivate route: exactly one change
+// is refused (409 last_admin), and an active admin is always left.
 func TestLastAdminUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
@@ -39,10 +39,10 @@ func TestLastAdminUnderConcurrency(t *testing.T) {
 		other := c.create(fmt.Sprintf("admin%d@example.com", round), "Other")
 		c.patch(other.ID, map[string]any{"role": "admin"})
 		demote := func(id int64) *apptest.Response {
-			return c.srv.Do(http.MethodPatch, fmt.Sprintf("%s/%d", base, id), map[string]any{"role": "user"}, c.auth...)
+			return c.srv.Do(http.MethodPatch, fmt.Sprintf("%s/%d", base, id), map[string]any{"role": "user"}, c.srv.Bearer(t, id)...)
 		}
 		deactivate := func(id int64) *apptest.Response {
-			return c.srv.Do(http.MethodPost, fmt.Sprintf("%s/%d/deactivate", base, id), nil, c.auth...)
+			return c.srv.Do(http.MethodPost, fmt.Sprintf("%s/%d/deactivate", base, id), nil, c.srv.Bearer(t, id)...)
 		}
 		// Rounds alternate: both demoted, or one demoted while the other is deactivated.
 		first, second := demote, demote
