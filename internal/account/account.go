@@ -1,9 +1,11 @@
 // Package account owns the rows of the users table: creating an account (hashing its
-// password, recording the audit event), changing it, deactivating and promoting it,
-// checking and changing its password, the roles and the password bounds, and the
-// errors of all that. The users and auth modules and the command line call it; no one
-// else writes users rows. The password hash never leaves this package: every User it
-// returns is without it.
+// password, recording the audit event), deactivating and promoting it, checking and
+// changing its password, the roles, the last-admin rule (LockAdmins, KeepAdmin) and
+// the password bounds, and the errors of all that. The users and auth modules and the
+// command line call it; the only other writer of users rows is the users module's
+// generated update of profile, role and activation, which applies the last-admin rule
+// through it. The password hash never leaves this package and the users module's own
+// code: every User returned is without it.
 package account
 
 import (
@@ -179,35 +181,12 @@ func (s *Service) GetByEmail(ctx context.Context, email string) (User, error) {
 	return public(u), s.translate(err)
 }
 
-// UpdateInput holds the fields to change; nil fields stay as they are. Who may
-// change what is decided before the service is called.
-type UpdateInput struct {
-	DisplayName *string
-	Role        *string
-	IsActive    *bool
-}
-
-// Update changes the given fields of account id, records user.update with the
-// account before and after, and returns it. Without any field it returns the
-// account unchanged and records nothing. Errors: ErrUserNotFound; ErrLastAdmin when
-// the change would leave no active admin; a validation error naming a field the
-// database rejects; the audit log's errors.
-func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (User, error) {
-	if in.DisplayName == nil && in.Role == nil && in.IsActive == nil {
-		return s.Get(ctx, id)
-	}
-	touchesAdmins := in.Role != nil || in.IsActive != nil
-	return s.change(ctx, ActionUpdate, id, touchesAdmins, func(sqlc.User) *sqlc.UpdateUserParams {
-		return &sqlc.UpdateUserParams{ID: id, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive}
-	})
-}
-
 // Deactivate marks account id inactive, records user.deactivate with the account
 // before and after, and returns it; an account already inactive is returned
 // unchanged and nothing is recorded. Errors: ErrUserNotFound; ErrLastAdmin for the
 // last active admin; the audit log's errors.
 func (s *Service) Deactivate(ctx context.Context, id int64) (User, error) {
-	return s.change(ctx, ActionDeactivate, id, true, func(before sqlc.User) *sqlc.UpdateUserParams {
+	return s.change(ctx, ActionDeactivate, id, func(before sqlc.User) *sqlc.UpdateUserParams {
 		if !before.IsActive {
 			return nil
 		}
@@ -216,22 +195,19 @@ func (s *Service) Deactivate(ctx context.Context, id int64) (User, error) {
 	})
 }
 
-// change locks account id, asks plan for the update to make given its current state
-// (nil: none), applies it and records action with the account before and after, in
-// one transaction. It returns the account as it is at the end. When touchesAdmins,
-// the change may take away an admin: the active admins are locked first (LockAdmins)
-// and a change that leaves none is refused (KeepAdmin). Errors: ErrUserNotFound;
-// ErrLastAdmin; a validation error naming a field the database rejects; the audit
-// log's errors.
-func (s *Service) change(ctx context.Context, action string, id int64, touchesAdmins bool, plan func(sqlc.User) *sqlc.UpdateUserParams) (User, error) {
+// change locks the active admins (LockAdmins), then account id, asks plan for the
+// update to make given its current state (nil: none), applies it, refuses it when it
+// leaves no active admin (KeepAdmin) and records action with the account before and
+// after, in one transaction. It returns the account as it is at the end. Errors:
+// ErrUserNotFound; ErrLastAdmin; a validation error naming a field the database
+// rejects; the audit log's errors.
+func (s *Service) change(ctx context.Context, action string, id int64, plan func(sqlc.User) *sqlc.UpdateUserParams) (User, error) {
 	users := *s.users
-	if touchesAdmins {
-		users.Lock = func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) {
-			if err := LockAdmins(ctx, q); err != nil {
-				return sqlc.User{}, err
-			}
-			return s.users.Lock(ctx, q, id)
+	users.Lock = func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) {
+		if err := LockAdmins(ctx, q); err != nil {
+			return sqlc.User{}, err
 		}
+		return s.users.Lock(ctx, q, id)
 	}
 	u, err := users.Change(ctx, action, id, func(q db.Querier, before sqlc.User) (sqlc.User, bool, error) {
 		p := plan(before)
@@ -249,8 +225,9 @@ func (s *Service) change(ctx context.Context, action string, id int64, touchesAd
 
 // LockAdmins locks the active admins until the end of q's transaction, in id order
 // so that concurrent callers queue rather than deadlock. A change that may take away
-// an admin calls it before it locks the account it changes, then KeepAdmin after the
-// change. Errors: the database's.
+// an admin (Deactivate here, a role or activation change in the users module) calls
+// it before it locks the account it changes, then KeepAdmin after the change.
+// Errors: the database's.
 func LockAdmins(ctx context.Context, q db.Querier) error {
 	_, err := q.LockActiveAdmins(ctx)
 	return err
