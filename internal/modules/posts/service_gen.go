@@ -31,6 +31,8 @@ type Service struct {
 	jobs    *jobs.Enqueuer // nil: Enqueue does nothing
 	// afterWrite is Rules.AfterWrite (nil for none).
 	afterWrite func(ctx context.Context, s *Service, q db.Querier, before *sqlc.Post, after sqlc.Post) error
+	// beforeUpdate is Rules.BeforeUpdate (nil for none).
+	beforeUpdate func(ctx context.Context, s *Service, q db.Querier, in *UpdatePostRequest) error
 }
 
 // NewService returns a Service reading and writing through store and enqueuing jobs
@@ -91,10 +93,22 @@ func (s *Service) Create(ctx context.Context, author int64, in *CreatePostReques
 func (s *Service) Get(ctx context.Context, id int64) (sqlc.Post, error) { return s.rows.Find(ctx, id) }
 
 // Update changes the fields in gives; without any it changes and records nothing.
+// Rules.BeforeUpdate runs first in the transaction, before the row is locked.
 // Errors: ErrPostNotFound; the violations the table's constraints map to;
-// Rules.AfterWrite's; the audit log's.
+// Rules.BeforeUpdate's and Rules.AfterWrite's; the audit log's.
 func (s *Service) Update(ctx context.Context, in *UpdatePostRequest) (sqlc.Post, error) {
-	return s.rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Post) (sqlc.Post, bool, error) {
+	rows := s.rows
+	if s.beforeUpdate != nil {
+		r := *s.rows
+		r.Lock = func(ctx context.Context, q db.Querier, id int64) (sqlc.Post, error) {
+			if err := s.beforeUpdate(ctx, s, q, in); err != nil {
+				return sqlc.Post{}, err
+			}
+			return s.rows.Lock(ctx, q, id)
+		}
+		rows = &r
+	}
+	return rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Post) (sqlc.Post, bool, error) {
 		if in.Title == nil && in.Body == nil && in.Status == nil {
 			return before, false, nil
 		}

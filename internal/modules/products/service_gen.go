@@ -30,6 +30,8 @@ type Service struct {
 	jobs    *jobs.Enqueuer // nil: Enqueue does nothing
 	// afterWrite is Rules.AfterWrite (nil for none).
 	afterWrite func(ctx context.Context, s *Service, q db.Querier, before *sqlc.Product, after sqlc.Product) error
+	// beforeUpdate is Rules.BeforeUpdate (nil for none).
+	beforeUpdate func(ctx context.Context, s *Service, q db.Querier, in *UpdateProductRequest) error
 }
 
 // NewService returns a Service reading and writing through store and enqueuing jobs
@@ -93,10 +95,22 @@ func (s *Service) Get(ctx context.Context, id int64) (sqlc.Product, error) {
 }
 
 // Update changes the fields in gives; without any it changes and records nothing.
+// Rules.BeforeUpdate runs first in the transaction, before the row is locked.
 // Errors: ErrProductNotFound; the violations the table's constraints map to;
-// Rules.AfterWrite's; the audit log's.
+// Rules.BeforeUpdate's and Rules.AfterWrite's; the audit log's.
 func (s *Service) Update(ctx context.Context, in *UpdateProductRequest) (sqlc.Product, error) {
-	return s.rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Product) (sqlc.Product, bool, error) {
+	rows := s.rows
+	if s.beforeUpdate != nil {
+		r := *s.rows
+		r.Lock = func(ctx context.Context, q db.Querier, id int64) (sqlc.Product, error) {
+			if err := s.beforeUpdate(ctx, s, q, in); err != nil {
+				return sqlc.Product{}, err
+			}
+			return s.rows.Lock(ctx, q, id)
+		}
+		rows = &r
+	}
+	return rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Product) (sqlc.Product, bool, error) {
 		if in.Sku == nil && in.Name == nil && in.Price == nil && in.Stock == nil {
 			return before, false, nil
 		}
