@@ -149,6 +149,36 @@ INSERT INTO posts (author_id, title, body, status)
 VALUES (@author_id, @title, @body, @status)
 RETURNING id, author_id, title, body, status, created_at, updated_at;
 
+-- name: CreatePostAudited :one
+-- CreatePostAudited inserts a post, appends its post.create audit event in the
+-- same statement (so both commit or neither does, in one round trip) and returns the
+-- post. The event holds what audit.Record would write: the row as after (see
+-- the generator's AuditAfter) and the origin audit_* from audit.OriginOf; occurred_at
+-- is the transaction's now(), like the row's own timestamps.
+WITH created AS (
+    INSERT INTO posts (author_id, title, body, status)
+    VALUES (@author_id, @title, @body, @status)
+    RETURNING id, author_id, title, body, status, created_at, updated_at
+), event AS (
+    INSERT INTO audit_events (
+        actor_id, action, resource_type, resource_id, after,
+        request_id, client_ip, user_agent, outcome
+    )
+    SELECT sqlc.narg('audit_actor_id')::bigint, 'post.create', 'post', id::text,
+           jsonb_build_object(
+               'id', id,
+               'author_id', author_id,
+               'title', title,
+               'body', body,
+               'status', status,
+               'created_at', (to_jsonb(created_at AT TIME ZONE 'UTC') #>> '{}') || 'Z',
+               'updated_at', (to_jsonb(updated_at AT TIME ZONE 'UTC') #>> '{}') || 'Z'),
+           sqlc.narg('audit_request_id')::text, sqlc.narg('audit_client_ip')::inet,
+           sqlc.narg('audit_user_agent')::text, 'success'
+    FROM created
+)
+SELECT id, author_id, title, body, status, created_at, updated_at FROM created;
+
 -- name: UpdatePost :one
 -- UpdatePost sets the fields given (non-NULL), leaves the others unchanged, bumps
 -- updated_at and returns the post.

@@ -76,6 +76,36 @@ INSERT INTO products (sku, name, price, stock)
 VALUES (@sku, @name, @price, @stock)
 RETURNING id, sku, name, price, stock, created_at, updated_at;
 
+-- name: CreateProductAudited :one
+-- CreateProductAudited inserts a product, appends its product.create audit event in the
+-- same statement (so both commit or neither does, in one round trip) and returns the
+-- product. The event holds what audit.Record would write: the row as after (see
+-- the generator's AuditAfter) and the origin audit_* from audit.OriginOf; occurred_at
+-- is the transaction's now(), like the row's own timestamps.
+WITH created AS (
+    INSERT INTO products (sku, name, price, stock)
+    VALUES (@sku, @name, @price, @stock)
+    RETURNING id, sku, name, price, stock, created_at, updated_at
+), event AS (
+    INSERT INTO audit_events (
+        actor_id, action, resource_type, resource_id, after,
+        request_id, client_ip, user_agent, outcome
+    )
+    SELECT sqlc.narg('audit_actor_id')::bigint, 'product.create', 'product', id::text,
+           jsonb_build_object(
+               'id', id,
+               'sku', sku,
+               'name', name,
+               'price', price,
+               'stock', stock,
+               'created_at', (to_jsonb(created_at AT TIME ZONE 'UTC') #>> '{}') || 'Z',
+               'updated_at', (to_jsonb(updated_at AT TIME ZONE 'UTC') #>> '{}') || 'Z'),
+           sqlc.narg('audit_request_id')::text, sqlc.narg('audit_client_ip')::inet,
+           sqlc.narg('audit_user_agent')::text, 'success'
+    FROM created
+)
+SELECT id, sku, name, price, stock, created_at, updated_at FROM created;
+
 -- name: UpdateProduct :one
 -- UpdateProduct sets the fields given (non-NULL), leaves the others unchanged, bumps
 -- updated_at and returns the product.

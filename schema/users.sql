@@ -30,6 +30,8 @@ CREATE TABLE users (
     CONSTRAINT users_role_check CHECK (role IN ('user', 'admin'))
 );
 
+COMMENT ON TABLE users IS 'User accounts: profiles, roles and activation (sign-up is in auth).';
+
 -- Email addresses are unique regardless of case.
 CREATE UNIQUE INDEX users_email_key ON users (lower(email));
 

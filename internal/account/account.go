@@ -1,9 +1,11 @@
 // Package account owns the rows of the users table: creating an account (hashing its
-// password, recording the audit event), changing it, deactivating and promoting it,
-// checking and changing its password, the roles and the password bounds, and the
-// errors of all that. The users and auth modules and the command line call it; no one
-// else writes users rows. The password hash never leaves this package: every User it
-// returns is without it.
+// password, recording the audit event), deactivating and promoting it, checking and
+// changing its password, the roles, the last-admin rule (LockAdmins, KeepAdmin) and
+// the password bounds, and the errors of all that. The users and auth modules and the
+// command line call it; the only other writer of users rows is the users module's
+// generated update of profile, role and activation, which applies the last-admin rule
+// through it. The password hash never leaves this package and the users module's own
+// code: every User returned is without it.
 package account
 
 import (
@@ -16,7 +18,6 @@ import (
 	"github.com/quarrydev/quarry/internal/core/apperr"
 	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/core/crud"
-	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/db"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
@@ -109,7 +110,6 @@ type Service struct {
 	users  *crud.Resource[sqlc.User]
 	hasher *password.Hasher
 	log    *slog.Logger
-	list   *paging.Resource[Filter, User]
 }
 
 // New returns a Service. log receives what a caller cannot act on (unreadable
@@ -135,7 +135,7 @@ func New(store *db.Store, hasher *password.Hasher, log *slog.Logger) *Service {
 			db.ConstraintUsersRoleCheck:        invalid("role"),
 		},
 	}
-	return &Service{store: store, users: users, hasher: hasher, log: log, list: Listing()}
+	return &Service{store: store, users: users, hasher: hasher, log: log}
 }
 
 // CreateInput is a new account.
@@ -181,35 +181,12 @@ func (s *Service) GetByEmail(ctx context.Context, email string) (User, error) {
 	return public(u), s.translate(err)
 }
 
-// UpdateInput holds the fields to change; nil fields stay as they are. Who may
-// change what is decided before the service is called.
-type UpdateInput struct {
-	DisplayName *string
-	Role        *string
-	IsActive    *bool
-}
-
-// Update changes the given fields of account id, records user.update with the
-// account before and after, and returns it. Without any field it returns the
-// account unchanged and records nothing. Errors: ErrUserNotFound; ErrLastAdmin when
-// the change would leave no active admin; a validation error naming a field the
-// database rejects; the audit log's errors.
-func (s *Service) Update(ctx context.Context, id int64, in UpdateInput) (User, error) {
-	if in.DisplayName == nil && in.Role == nil && in.IsActive == nil {
-		return s.Get(ctx, id)
-	}
-	touchesAdmins := in.Role != nil || in.IsActive != nil
-	return s.change(ctx, ActionUpdate, id, touchesAdmins, func(sqlc.User) *sqlc.UpdateUserParams {
-		return &sqlc.UpdateUserParams{ID: id, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive}
-	})
-}
-
 // Deactivate marks account id inactive, records user.deactivate with the account
 // before and after, and returns it; an account already inactive is returned
 // unchanged and nothing is recorded. Errors: ErrUserNotFound; ErrLastAdmin for the
 // last active admin; the audit log's errors.
 func (s *Service) Deactivate(ctx context.Context, id int64) (User, error) {
-	return s.change(ctx, ActionDeactivate, id, true, func(before sqlc.User) *sqlc.UpdateUserParams {
+	return s.change(ctx, ActionDeactivate, id, func(before sqlc.User) *sqlc.UpdateUserParams {
 		if !before.IsActive {
 			return nil
 		}
@@ -218,48 +195,60 @@ func (s *Service) Deactivate(ctx context.Context, id int64) (User, error) {
 	})
 }
 
-// change locks account id, asks plan for the update to make given its current state
-// (nil: none), applies it and records action with the account before and after, in
-// one transaction. It returns the account as it is at the end. When touchesAdmins,
-// the change may take away an admin: the active admins are locked first (in id
-// order, so that concurrent changes queue rather than deadlock), and a change that
-// would leave none is refused. Errors: ErrUserNotFound; ErrLastAdmin; a validation
-// error naming a field the database rejects; the audit log's errors.
-func (s *Service) change(ctx context.Context, action string, id int64, touchesAdmins bool, plan func(sqlc.User) *sqlc.UpdateUserParams) (User, error) {
+// change locks the active admins (LockAdmins), then account id, asks plan for the
+// update to make given its current state (nil: none), applies it, refuses it when it
+// leaves no active admin (KeepAdmin) and records action with the account before and
+// after, in one transaction. It returns the account as it is at the end. Errors:
+// ErrUserNotFound; ErrLastAdmin; a validation error naming a field the database
+// rejects; the audit log's errors.
+func (s *Service) change(ctx context.Context, action string, id int64, plan func(sqlc.User) *sqlc.UpdateUserParams) (User, error) {
 	users := *s.users
-	var admins []int64
-	if touchesAdmins {
-		users.Lock = func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) {
-			var err error
-			if admins, err = q.LockActiveAdmins(ctx); err != nil {
-				return sqlc.User{}, err
-			}
-			return s.users.Lock(ctx, q, id)
+	users.Lock = func(ctx context.Context, q db.Querier, id int64) (sqlc.User, error) {
+		if err := LockAdmins(ctx, q); err != nil {
+			return sqlc.User{}, err
 		}
+		return s.users.Lock(ctx, q, id)
 	}
 	u, err := users.Change(ctx, action, id, func(q db.Querier, before sqlc.User) (sqlc.User, bool, error) {
 		p := plan(before)
 		if p == nil {
 			return before, false, nil
 		}
-		if touchesAdmins && removesLastAdmin(before, *p, admins) {
-			return before, false, ErrLastAdmin.Wrap(fmt.Errorf("user %d is the last active admin", id))
-		}
 		after, err := q.UpdateUser(ctx, *p)
-		return after, true, err
+		if err != nil {
+			return after, true, err
+		}
+		return after, true, KeepAdmin(ctx, q, before, after)
 	})
 	return public(u), err
 }
 
-// removesLastAdmin reports whether update p of account before takes away the only
-// active admin of admins.
-func removesLastAdmin(before sqlc.User, p sqlc.UpdateUserParams, admins []int64) bool {
-	if before.Role != RoleAdmin || !before.IsActive {
-		return false
+// LockAdmins locks the active admins until the end of q's transaction, in id order
+// so that concurrent callers queue rather than deadlock. A change that may take away
+// an admin (Deactivate here, a role or activation change in the users module) calls
+// it before it locks the account it changes, then KeepAdmin after the change.
+// Errors: the database's.
+func LockAdmins(ctx context.Context, q db.Querier) error {
+	_, err := q.LockActiveAdmins(ctx)
+	return err
+}
+
+// KeepAdmin checks the change of an account from before to after, made in q's
+// transaction after LockAdmins: it returns ErrLastAdmin when the change took away the
+// last active admin (the caller then rolls it back). Errors: ErrLastAdmin; the
+// database's.
+func KeepAdmin(ctx context.Context, q db.Querier, before, after sqlc.User) error {
+	if before.Role != RoleAdmin || !before.IsActive || after.Role == RoleAdmin && after.IsActive {
+		return nil
 	}
-	demoted := p.Role != nil && *p.Role != RoleAdmin
-	deactivated := p.IsActive != nil && !*p.IsActive
-	return (demoted || deactivated) && len(admins) <= 1
+	admins, err := q.LockActiveAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if len(admins) == 0 {
+		return ErrLastAdmin.Wrap(fmt.Errorf("user %d is the last active admin", before.ID))
+	}
+	return nil
 }
 
 // Authenticate checks email and plain and returns the account. An unknown email, a

@@ -5,7 +5,30 @@ import (
 	"errors"
 	"sync"
 	"testing"
+
+	"github.com/quarrydev/quarry/internal/db"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
+
+// update changes account id as the users module's update does: LockAdmins, the
+// change, then KeepAdmin, in one transaction.
+func update(ctx context.Context, s *Service, id int64, p sqlc.UpdateUserParams) error {
+	return s.store.InTx(ctx, func(q db.Querier) error {
+		if err := LockAdmins(ctx, q); err != nil {
+			return err
+		}
+		before, err := q.GetUserForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		p.ID = id
+		after, err := q.UpdateUser(ctx, p)
+		if err != nil {
+			return err
+		}
+		return KeepAdmin(ctx, q, before, after)
+	})
+}
 
 func TestLastActiveAdminStays(t *testing.T) {
 	t.Parallel()
@@ -46,8 +69,8 @@ func TestLastActiveAdminStays(t *testing.T) {
 	// The last admin can be neither demoted nor deactivated, by any route.
 	for name, err := range map[string]error{
 		"deactivate": func() error { _, err := s.Deactivate(ctx, last); return err }(),
-		"demote":     func() error { _, err := s.Update(ctx, last, UpdateInput{Role: &user}); return err }(),
-		"is_active":  func() error { _, err := s.Update(ctx, last, UpdateInput{IsActive: &inactive}); return err }(),
+		"demote":     update(ctx, s, last, sqlc.UpdateUserParams{Role: &user}),
+		"is_active":  update(ctx, s, last, sqlc.UpdateUserParams{IsActive: &inactive}),
 	} {
 		if !errors.Is(err, ErrLastAdmin) {
 			t.Errorf("%s the last admin: %v, want ErrLastAdmin", name, err)
@@ -58,10 +81,10 @@ func TestLastActiveAdminStays(t *testing.T) {
 	}
 	// Once there is another admin, it can go; and plain users always can.
 	promoted := RoleAdmin
-	if _, err := s.Update(ctx, plain, UpdateInput{Role: &promoted}); err != nil {
+	if err := update(ctx, s, plain, sqlc.UpdateUserParams{Role: &promoted}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Update(ctx, last, UpdateInput{Role: &user}); err != nil {
+	if err := update(ctx, s, last, sqlc.UpdateUserParams{Role: &user}); err != nil {
 		t.Errorf("demoting an admin while another is active: %v", err)
 	}
 }

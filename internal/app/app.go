@@ -335,6 +335,14 @@ func (a *App) mountCore() (*openapi.Site, error) {
 // nested ones under the resource they name. It fails naming the module, on a route
 // nested under a disabled module or one that conflicts with a mounted route.
 func (a *App) mountModules(mods []module.Module, deps module.Deps) error {
+	deps.Module = func(name string) module.Module {
+		for _, m := range mods {
+			if m.Name() == name {
+				return m
+			}
+		}
+		return nil
+	}
 	for _, m := range mods {
 		routes, err := m.Routes(deps)
 		if err != nil {

@@ -183,6 +183,15 @@ func merge(stored, given gen.Options, cmd *cobra.Command) gen.Options {
 	if f.Changed("parent") {
 		out.Parent = given.Parent
 	}
+	if f.Changed("ops") {
+		out.Ops = given.Ops
+	}
+	if f.Changed("hide") {
+		out.Hide = given.Hide
+	}
+	if f.Changed("immutable") {
+		out.Immutable = given.Immutable
+	}
 	return out
 }
 

@@ -135,6 +135,12 @@ func (q queries) CreatePost(ctx context.Context, arg sqlc.CreatePostParams) (sql
 	return r0, q.end(ctx, "CreatePost", started, q.wrote(ctx, err))
 }
 
+func (q queries) CreatePostAudited(ctx context.Context, arg sqlc.CreatePostAuditedParams) (sqlc.CreatePostAuditedRow, error) {
+	ctx, done := q.start(ctx, "CreatePostAudited")
+	r0, err := q.q.CreatePostAudited(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
+}
+
 func (q queries) CreatePosts(ctx context.Context, arg []sqlc.CreatePostsParams) (int64, error) {
 	ctx, started := q.start(ctx, "CreatePosts")
 	r0, err := q.q.CreatePosts(ctx, arg)
@@ -145,6 +151,12 @@ func (q queries) CreateProduct(ctx context.Context, arg sqlc.CreateProductParams
 	ctx, started := q.start(ctx, "CreateProduct")
 	r0, err := q.q.CreateProduct(ctx, arg)
 	return r0, q.end(ctx, "CreateProduct", started, q.wrote(ctx, err))
+}
+
+func (q queries) CreateProductAudited(ctx context.Context, arg sqlc.CreateProductAuditedParams) (sqlc.CreateProductAuditedRow, error) {
+	ctx, done := q.start(ctx, "CreateProductAudited")
+	r0, err := q.q.CreateProductAudited(ctx, arg)
+	return r0, done(q.wrote(ctx, err))
 }
 
 func (q queries) CreateProducts(ctx context.Context, arg []sqlc.CreateProductsParams) (int64, error) {

@@ -16,6 +16,9 @@ func Flags(fs *pflag.FlagSet, o *Options) {
 	fs.StringSliceVar(&o.Sort, "sort", nil, "sort columns, the default first: id and at most one timestamptz column (default created_at,id)")
 	fs.StringSliceVar(&o.Filter, "filter", nil, "optional list filters (default: foreign keys, booleans and IN-checked columns; - for none)")
 	fs.StringVar(&o.Parent, "parent", "", "module to nest under, through the table's foreign key to its table")
+	fs.StringSliceVar(&o.Ops, "ops", nil, "generic operations to generate: get, list, create, update, delete, bulk (default all)")
+	fs.StringSliceVar(&o.Hide, "hide", nil, "columns clients never see nor write (default: names with password, secret or token, or ending in _hash; - for none)")
+	fs.StringSliceVar(&o.Immutable, "immutable", nil, "columns set on create that updates never change")
 }
 
 // CommandLine returns the command that generates o, with the options given
@@ -36,6 +39,11 @@ func CommandLine(o Options) string {
 		add("filter", cmpOr(strings.Join(o.Filter, ","), "-"))
 	}
 	add("parent", o.Parent)
+	add("ops", strings.Join(o.Ops, ","))
+	if o.Hide != nil {
+		add("hide", cmpOr(strings.Join(o.Hide, ","), "-"))
+	}
+	add("immutable", strings.Join(o.Immutable, ","))
 	return strings.Join(args, " ")
 }
 

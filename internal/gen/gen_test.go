@@ -2,15 +2,19 @@ package gen_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"ariga.io/atlas/sql/schema"
 
+	"github.com/quarrydev/quarry/internal/core/audit"
 	"github.com/quarrydev/quarry/internal/gen"
 	"github.com/quarrydev/quarry/internal/migrate"
 	"github.com/quarrydev/quarry/internal/testdb"
@@ -75,7 +79,8 @@ func TestRefusalsNameTheProblem(t *testing.T) {
 	r := realm(t, map[string]string{"zz.sql": `
 CREATE TABLE nopk (a bigint);
 CREATE TABLE docs (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, data jsonb NOT NULL);
-CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL);`})
+CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL);
+CREATE TABLE keys (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, api_token text NOT NULL);`})
 	for _, tc := range []struct {
 		opts gen.Options
 		want []string
@@ -87,6 +92,14 @@ CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body tex
 		{gen.Options{Name: "notes", Sort: []string{"body"}}, []string{"--sort body"}},
 		{gen.Options{Name: "notes", Read: "everyone"}, []string{"--read everyone"}},
 		{gen.Options{Name: "notes", Parent: "posts"}, []string{"no foreign key to posts"}},
+		{gen.Options{Name: "notes", Ops: []string{"get", "list", "update"}}, []string{"--ops without create"}},
+		{gen.Options{Name: "notes", Ops: []string{"list"}}, []string{"get is needed"}},
+		{gen.Options{Name: "notes", Ops: []string{"get", "purge"}}, []string{"--ops purge"}},
+		{gen.Options{Name: "notes", Owner: "id"}, []string{"--owner id"}},
+		{gen.Options{Name: "notes", Hide: []string{"id"}}, []string{"--hide id"}},
+		{gen.Options{Name: "notes", Immutable: []string{"title"}}, []string{"--immutable title"}},
+		// api_token is hidden by its name; the generic create could not fill it.
+		{gen.Options{Name: "keys"}, []string{"--hide api_token", "--ops"}},
 	} {
 		_, err := gen.NewModel(r, tc.opts)
 		var refused *gen.ErrRefused
@@ -146,6 +159,75 @@ func TestModelDefaultsAndValidationFromTheTable(t *testing.T) {
 	for _, c := range p.Inputs {
 		if c.Name == "status" && c.Binding(true) != "omitnil,oneof=draft published" {
 			t.Fatalf("status binding: %s", c.Binding(true))
+		}
+	}
+}
+
+// TestUsersModel: users is generated with its rows as their own owners, without a
+// generic create, and with its password hash hidden by default.
+func TestUsersModel(t *testing.T) {
+	t.Parallel()
+	r := realm(t, map[string]string{})
+	m, err := gen.NewModel(r, gen.Options{Name: "users", Owner: "id", Read: "owner", Write: "owner",
+		Ops: []string{"get", "list", "update"}, Immutable: []string{"email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(cs []*gen.Column) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		what      string
+		got, want []string
+	}{
+		{"hidden", names(m.Hidden), []string{"password_hash"}},
+		{"visible", names(m.Visible), []string{"id", "email", "display_name", "role", "is_active", "created_at", "updated_at"}},
+		{"inputs", names(m.Inputs), []string{"email", "display_name", "role", "is_active"}},
+		{"updates", names(m.Updates), []string{"display_name", "role", "is_active"}},
+		{"sets", names(m.Sets), []string{"email", "display_name", "password_hash", "role", "is_active"}},
+		{"filters", names(m.Filters), []string{"role", "is_active"}},
+	} {
+		if !reflect.DeepEqual(tc.got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.what, tc.got, tc.want)
+		}
+	}
+	if !m.Self || m.Op(gen.OpCreate) || m.Op(gen.OpDelete) || m.Op(gen.OpBulk) || !m.Op(gen.OpUpdate) {
+		t.Fatalf("self %v, ops create %v delete %v bulk %v update %v", m.Self, m.Op(gen.OpCreate), m.Op(gen.OpDelete), m.Op(gen.OpBulk), m.Op(gen.OpUpdate))
+	}
+	m.Command = "api gen module users"
+	files, err := gen.Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		src := string(f.Data)
+		switch f.Path {
+		case "queries/users.sql":
+			// Lists do not read the hash; no generic create, delete or COPY.
+			for _, q := range strings.Split(src, "-- name: ")[1:] {
+				if strings.HasPrefix(q, "ListUsers") && strings.Contains(q, "password_hash") {
+					t.Errorf("a list reads the hash:\n%s", q)
+				}
+				for _, absent := range []string{"CreateUser ", "CreateUsers ", "DeleteUser "} {
+					if strings.HasPrefix(q, absent) {
+						t.Errorf("query %s is generated", absent)
+					}
+				}
+			}
+		case "internal/modules/users/types_gen.go":
+			if strings.Contains(src, "PasswordHash string") || strings.Contains(src, `json:"password_hash"`) {
+				t.Errorf("a client type carries the hash:\n%s", src)
+			}
+		case "internal/modules/users/module_gen.go":
+			for _, op := range []string{`"createUser"`, `"deleteUser"`, `"bulkCreateUsers"`} {
+				if strings.Contains(src, op) {
+					t.Errorf("route %s is generated", op)
+				}
+			}
 		}
 	}
 }
@@ -214,6 +296,8 @@ func TestCommandLineRoundTrip(t *testing.T) {
 		{Name: "comments", Parent: "posts"},
 		{Name: "notes", Table: "my_notes", Owner: "user_id", Read: "owner", Write: "admin", Sort: []string{"id"}, Filter: []string{}},
 		{Name: "tags", Filter: []string{"kind", "active"}},
+		{Name: "users", Owner: "id", Ops: []string{"get", "list", "update"}, Hide: []string{"password_hash"}, Immutable: []string{"email"}},
+		{Name: "keys", Hide: []string{}},
 	} {
 		got, err := gen.ParseCommand(gen.CommandLine(o))
 		if err != nil {
@@ -221,6 +305,9 @@ func TestCommandLineRoundTrip(t *testing.T) {
 		}
 		if o.Filter != nil && len(o.Filter) == 0 {
 			o.Filter = []string{"-"}
+		}
+		if o.Hide != nil && len(o.Hide) == 0 {
+			o.Hide = []string{"-"}
 		}
 		if !reflect.DeepEqual(got, o) {
 			t.Errorf("%q parses to %+v, want %+v", gen.CommandLine(o), got, o)
@@ -263,5 +350,59 @@ func TestListSchemaFilesAddsNewFilesLast(t *testing.T) {
 	}
 	if added, err := gen.ListSchemaFiles(root, "schema"); err != nil || len(added) != 0 {
 		t.Fatalf("second run added %v, %v", added, err)
+	}
+}
+
+// The audit image built in SQL is the one audit.Record encodes: every column by name,
+// sensitive ones redacted, timestamps as Go writes them in UTC, NULL as null; a row
+// wider than one jsonb_build_object call allows is built in parts.
+func TestAuditAfterMatchesRecord(t *testing.T) {
+	t.Parallel()
+	var cols, sets []string
+	for i := range 60 {
+		cols = append(cols, fmt.Sprintf("    c%02d integer NOT NULL DEFAULT %d,", i, i))
+	}
+	wide := "CREATE TABLE wides (\n    id bigint GENERATED ALWAYS AS IDENTITY,\n" + strings.Join(cols, "\n") + `
+    api_token  text        NOT NULL DEFAULT '',
+    ratio      double precision NOT NULL,
+    done       boolean     NOT NULL,
+    due_at     timestamptz,
+    created_at timestamptz NOT NULL,
+    CONSTRAINT wides_pkey PRIMARY KEY (id)
+);`
+	m, err := gen.NewModel(realm(t, map[string]string{"wides.sql": wide}), gen.Options{Name: "wides"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := testdb.New(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, wide); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 1, 2, 3, 4, 5, 100000000, time.UTC)
+	for i := range 60 {
+		sets = append(sets, fmt.Sprintf(`"c%02d": %d`, i, i))
+	}
+	want := fmt.Sprintf(`{"id": 1, %s, "api_token": %q, "ratio": 0.25, "done": true, "due_at": null, "created_at": %q}`,
+		strings.Join(sets, ", "), audit.Redacted, created.Format(time.RFC3339Nano))
+	var got []byte
+	err = pool.QueryRow(ctx, `WITH created AS (
+    INSERT INTO wides (api_token, ratio, done, created_at) VALUES ('s3cret', 0.25, true, $1) RETURNING *
+) SELECT `+m.AuditAfter()+` FROM created`, created).Scan(&got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(got, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(want), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("audit image:\n%s\nwant\n%s", got, want)
+	}
+	if !strings.Contains(m.AuditAfter(), "|| jsonb_build_object(") {
+		t.Fatal("a row of more than 50 columns must be built in parts")
 	}
 }

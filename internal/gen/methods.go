@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/quarrydev/quarry/internal/core/audit"
 )
 
 // OwnerWord names the owner in messages: the owner column without _id (author).
@@ -29,8 +31,13 @@ func (m *Model) RefCols() []*Column {
 	return out
 }
 
-// ReadDeps are the dependencies of the read routes.
-func (m *Model) ReadDeps() string {
+// ReadDeps are the dependencies of the read routes (list: of the collection, which
+// only admins read when the row is the principal).
+func (m *Model) ReadDeps(list bool) string {
+	switch {
+	case list && m.Self && m.Read == Owner:
+		return "deps.Guard.RequireAuth(), authn.RequireRole(authn.RoleAdmin)"
+	}
 	switch m.Read {
 	case Public:
 		return "deps.Guard.OptionalAuth()"
@@ -58,7 +65,7 @@ func (m *Model) ReadErrors(list bool) string {
 		s = append(s, "http.StatusNotFound")
 	}
 	s = append(s, "http.StatusUnauthorized")
-	if m.Read == Admin {
+	if m.Read == Admin || m.Self && m.Read == Owner {
 		s = append(s, "http.StatusForbidden")
 	}
 	return strings.Join(s, ", ")
@@ -162,6 +169,9 @@ func (m *Model) CreateParams(src, kind string) string {
 
 // HasDefaults reports whether a create fills a literal default.
 func (m *Model) HasDefaults() bool {
+	if !m.Op(OpCreate) && !m.Op(OpBulk) {
+		return false
+	}
 	for _, c := range m.Inputs {
 		if c.Default != "" && !c.Null && !c.Value() {
 			return true
@@ -273,9 +283,15 @@ func (m *Model) Required() []*Column {
 type Invalid struct{ Name, Value string }
 
 // Invalid returns, per constrained create field, a value its rules refuse.
-func (m *Model) Invalid() []Invalid {
+func (m *Model) Invalid() []Invalid { return invalid(m.Inputs) }
+
+// InvalidUpdates returns, per constrained update field, a value its rules refuse.
+func (m *Model) InvalidUpdates() []Invalid { return invalid(m.Updates) }
+
+// invalid returns, per constrained column of cols, a value its rules refuse.
+func invalid(cols []*Column) []Invalid {
 	var out []Invalid
-	for _, c := range m.Inputs {
+	for _, c := range cols {
 		switch {
 		case len(c.Enum) > 0:
 			out = append(out, Invalid{c.Name, `"not-one-of-them"`})
@@ -366,11 +382,82 @@ func contains(s []string, v string) bool {
 
 // WhoWrites tells, after a sentence, who may change a row.
 func (m *Model) WhoWrites() string {
-	switch m.Write {
-	case Owner:
+	switch {
+	case m.Write == Owner && m.Self:
+		return " Only the " + m.Singular + " themselves or an admin may."
+	case m.Write == Owner:
 		return " Only the " + m.OwnerWord() + " or an admin may."
-	case Admin:
+	case m.Write == Admin:
 		return " Only admins may."
 	}
 	return ""
+}
+
+// auditPairsPerCall is how many key/value pairs one jsonb_build_object call takes
+// (PostgreSQL allows a function 100 arguments).
+const auditPairsPerCall = 50
+
+// AuditAfter returns the SQL expression, over the columns of a row just written, of
+// its audit image as audit.Record stores it: a JSON object keyed by column name (the
+// JSON tags of the sqlc row), timestamps as encoding/json writes them in UTC
+// (RFC 3339 with "Z" and without trailing zeros in the fraction), and the value of
+// every column audit.Sensitive names replaced by audit.Redacted. A row of more than
+// auditPairsPerCall columns is built in parts joined with ||.
+func (m *Model) AuditAfter() string {
+	var calls []string
+	for start := 0; start < len(m.Columns); start += auditPairsPerCall {
+		var pairs []string
+		for _, c := range m.Columns[start:min(start+auditPairsPerCall, len(m.Columns))] {
+			v := c.Name
+			switch {
+			case audit.Sensitive(c.Name):
+				v = "'" + audit.Redacted + "'::text"
+			case c.GoType == "time.Time":
+				// A timestamp without time zone is written without an offset and
+				// with the fraction's trailing zeros cut, as Go writes it.
+				v = "(to_jsonb(" + c.Name + " AT TIME ZONE 'UTC') #>> '{}') || 'Z'"
+			}
+			pairs = append(pairs, "'"+c.Name+"', "+v)
+		}
+		calls = append(calls, "jsonb_build_object(\n               "+strings.Join(pairs, ",\n               ")+")")
+	}
+	return strings.Join(calls, "\n           || ")
+}
+
+// ListType is the element type of the list queries' pages: the table's row, or,
+// when columns are hidden (lists do not read them), the response type.
+func (m *Model) ListType() string {
+	if len(m.Hidden) > 0 {
+		return m.Type
+	}
+	return "sqlc." + m.Type
+}
+
+// Public returns the Go expression of row expression r as clients see it.
+func (m *Model) Public(r string) string {
+	if len(m.Hidden) > 0 {
+		return "public" + m.Type + "(" + r + ")"
+	}
+	return m.Type + "(" + r + ")"
+}
+
+// RowDeps returns the dependencies of a route on one row: base, then, when the row
+// is the principal, the self-or-admin check, then the row's loading and checks.
+func (m *Model) RowDeps(base string, checks ...string) string {
+	deps := []string{base + "[:len(" + base + "):len(" + base + ")]"}
+	if m.Self && (base == "read" && m.Read == Owner || base == "write" && m.Write == Owner) {
+		deps = append(deps, "requireSelfOrAdmin")
+	}
+	for _, c := range checks {
+		deps = append(deps, c)
+		if c == "load" && m.ParentCol != nil {
+			deps = append(deps, "inParent")
+		}
+	}
+	return "append(" + strings.Join(deps, ", ") + ")"
+}
+
+// Writes reports whether the module has a generated write route.
+func (m *Model) Writes() bool {
+	return len(m.Updates) > 0 || m.Op(OpCreate) || m.Op(OpDelete) || m.Op(OpBulk)
 }

@@ -47,7 +47,30 @@ type Options struct {
 	// Parent is the module whose resource this one is nested under, through the
 	// table's foreign key to the parent's table.
 	Parent string
+	// Ops lists the generic operations generated: get, list, create, update, delete,
+	// bulk (default all). The queries of create, delete and bulk exist only with
+	// their operation, so a module that writes those its own way keeps its own.
+	Ops []string
+	// Hide lists the columns clients never see nor write (default: columns whose
+	// name says password, secret or token, or ends in _hash; "-" for none). The
+	// generated single-row queries still return them, for the module's own code;
+	// lists do not read them.
+	Hide []string
+	// Immutable lists columns clients set on create but an update never changes.
+	Immutable []string
 }
+
+// Operations the generator can write (Options.Ops).
+const (
+	OpGet    = "get"
+	OpList   = "list"
+	OpCreate = "create"
+	OpUpdate = "update"
+	OpDelete = "delete"
+	OpBulk   = "bulk"
+)
+
+var allOps = []string{OpGet, OpList, OpCreate, OpUpdate, OpDelete, OpBulk}
 
 // Column is one column of the table as the generated code sees it.
 type Column struct {
@@ -97,14 +120,25 @@ type Model struct {
 	ParentInsert               []*Column
 	Inserts                    []*Column
 	Inputs                     []*Column
-	Updates                    []*Column
-	UpdatedAt                  *Column
-	Filters                    []*Column
-	SortCols                   []*Column
-	TimeSort                   *Column
-	Uniques                    []Unique
-	Checks                     []Check
-	Read, Write                string
+	// Updates are the columns an update request may change; Sets those the update
+	// query may set (Updates plus hidden and immutable columns, for the module's
+	// own code).
+	Updates, Sets []*Column
+	// Hidden are the columns clients never see nor write; Visible the others, the
+	// columns of responses and of the list queries.
+	Hidden, Visible []*Column
+	// Self reports that the row is the principal (the owner column is users.id):
+	// reads and writes of one row are the user's own or an admin's, lists admins'.
+	Self bool
+	// ops are the operations generated.
+	ops         []string
+	UpdatedAt   *Column
+	Filters     []*Column
+	SortCols    []*Column
+	TimeSort    *Column
+	Uniques     []Unique
+	Checks      []Check
+	Read, Write string
 	// Description documents the module's tag: the table's comment, when it has one.
 	Description string
 	// indexes are the column lists of the table's indexes (and primary key).
@@ -235,6 +269,60 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 		m.ParentType = goName(m.ParentSingular)
 		m.ParentTable = ptable
 	}
+	// Operations.
+	m.ops = allOps
+	if len(opts.Ops) > 0 {
+		m.ops = nil
+		for _, op := range opts.Ops {
+			if !slices.Contains(allOps, op) {
+				return nil, refuse("--ops %s: use get, list, create, update, delete or bulk", op)
+			}
+			m.ops = append(m.ops, op)
+		}
+		if !m.Op(OpGet) {
+			return nil, refuse("--ops: get is needed (the other routes of one row load it)")
+		}
+	}
+	// Hidden and immutable columns.
+	hidden := map[*Column]bool{}
+	if opts.Hide == nil {
+		for _, c := range m.Columns {
+			if secretName(c.Name) {
+				hidden[c] = true
+			}
+		}
+	}
+	for _, h := range opts.Hide {
+		if h == "" || h == "-" {
+			continue
+		}
+		c, err := col("hide", h)
+		if err != nil {
+			return nil, err
+		}
+		if c == m.ID {
+			return nil, refuse("--hide id: rows are addressed by their id")
+		}
+		hidden[c] = true
+	}
+	immutable := map[*Column]bool{}
+	for _, name := range opts.Immutable {
+		c, err := col("immutable", name)
+		if err != nil {
+			return nil, err
+		}
+		immutable[c] = true
+	}
+	for _, c := range m.Columns {
+		if hidden[c] {
+			m.Hidden = append(m.Hidden, c)
+			if (m.Op(OpCreate) || m.Op(OpBulk)) && !c.Auto && !c.Null && c.Default == "" {
+				return nil, refuse("--hide %s: the generic create cannot fill this NOT NULL column without default; leave create and bulk out (--ops) and create rows in the module's own code", c.Name)
+			}
+			continue
+		}
+		m.Visible = append(m.Visible, c)
+	}
 	// Owner.
 	switch opts.Owner {
 	case "-":
@@ -253,7 +341,16 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 		if c.GoType != "int64" || c.Null {
 			return nil, refuse("--owner %s: the owner column must be a NOT NULL bigint referencing users", c.Name)
 		}
-		m.OwnerCol = c
+		if c == m.ID && tname != "users" {
+			return nil, refuse("--owner id: only the rows of users are their own owner")
+		}
+		if hidden[c] {
+			return nil, refuse("--owner %s: the owner column cannot be hidden", c.Name)
+		}
+		m.OwnerCol, m.Self = c, c == m.ID
+	}
+	if !m.Self && !m.Op(OpCreate) {
+		return nil, refuse("--ops without create: the generated tests create the rows they read through it (only users, the principals, exist without it)")
 	}
 	// Policies.
 	m.Read, m.Write = cmpOr(opts.Read, Public), opts.Write
@@ -284,10 +381,18 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 		if c == m.OwnerCol || c == m.ParentCol {
 			continue
 		}
-		m.Inputs = append(m.Inputs, c)
-		if c.Ref == "" || c.Ref != "users" {
-			m.Updates = append(m.Updates, c)
+		if !hidden[c] {
+			m.Inputs = append(m.Inputs, c)
 		}
+		if c.Ref != "users" {
+			m.Sets = append(m.Sets, c)
+			if !hidden[c] && !immutable[c] {
+				m.Updates = append(m.Updates, c)
+			}
+		}
+	}
+	if !m.Op(OpUpdate) {
+		m.Updates, m.Sets = nil, nil
 	}
 	// Sorts.
 	sorts := opts.Sort
@@ -304,6 +409,8 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 		}
 		switch {
 		case c == m.ID:
+		case hidden[c]:
+			return nil, refuse("--sort %s: a hidden column is not a sort key", s)
 		case c.GoType == "time.Time" && !c.Null && m.TimeSort == nil:
 			m.TimeSort = c
 		default:
@@ -314,7 +421,7 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 	// Filters.
 	if opts.Filter == nil {
 		for _, c := range m.Columns {
-			if c == m.ParentCol || c.Auto || c.Null {
+			if c == m.ParentCol || c.Auto || c.Null || hidden[c] {
 				continue
 			}
 			if c.Ref != "" || c.GoType == "bool" || len(c.Enum) > 0 {
@@ -330,13 +437,13 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 			if err != nil {
 				return nil, err
 			}
-			if c == m.ParentCol || c.GoType == "time.Time" {
-				return nil, refuse("--filter %s: filters are equality tests on a column other than the parent's key and timestamps", f)
+			if c == m.ParentCol || c.GoType == "time.Time" || hidden[c] {
+				return nil, refuse("--filter %s: filters are equality tests on a visible column other than the parent's key and timestamps", f)
 			}
 			m.Filters = append(m.Filters, c)
 		}
 	}
-	if m.Read == Owner && !slices.Contains(m.Filters, m.OwnerCol) {
+	if m.Read == Owner && !m.Self && !slices.Contains(m.Filters, m.OwnerCol) {
 		m.Filters = append(m.Filters, m.OwnerCol)
 	}
 	if len(m.Filters) > 4 {
@@ -370,6 +477,20 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// Op reports whether operation op is generated.
+func (m *Model) Op(op string) bool { return slices.Contains(m.ops, op) }
+
+// secretName reports whether a column's name says it holds a secret: such columns
+// are hidden by default.
+func secretName(name string) bool {
+	for _, w := range []string{"password", "secret", "token"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return strings.HasSuffix(name, "_hash")
 }
 
 func findTable(realm *schema.Realm, name string) *schema.Table {

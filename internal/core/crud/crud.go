@@ -1,6 +1,6 @@
 // Package crud is the part of a resource's service that is the same for every
-// table: read a row by id, and create, change or delete one in a transaction with
-// its audit event, mapping the database's errors to the resource's. A module
+// table: read a row by id, and create, change or delete one atomically with its audit
+// event, mapping the database's errors to the resource's. A module
 // declares a Resource and keeps only its own rules.
 package crud
 
@@ -65,6 +65,27 @@ func (r *Resource[R]) Create(ctx context.Context, action string, insert func(q d
 		return audit.Record(ctx, q, audit.Entry{
 			Action: or(action, r.Type+".create"), ResourceType: r.Type, ResourceID: audit.ID(r.ID(row)), After: row,
 		})
+	})
+	return row, err
+}
+
+// Insert runs insert, one statement that writes a row together with its audit event
+// (e.g. an INSERT and the event's INSERT in a data-modifying WITH), and then after
+// with the row, in one transaction. Without after, the statement runs alone outside a
+// transaction, atomic on its own: one round trip. Errors: insert's and after's,
+// translated.
+func (r *Resource[R]) Insert(ctx context.Context, insert func(q db.Querier) (R, error), after func(q db.Querier, row R) error) (R, error) {
+	if after == nil {
+		row, err := insert(r.Store)
+		return row, r.Translate(err)
+	}
+	var row R
+	err := r.Store.InTx(ctx, func(q db.Querier) error {
+		var err error
+		if row, err = insert(q); err != nil {
+			return r.Translate(err)
+		}
+		return r.Translate(after(q, row))
 	})
 	return row, err
 }

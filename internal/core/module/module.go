@@ -3,6 +3,7 @@
 package module
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -44,6 +45,20 @@ type Deps struct {
 	RateLimits *ratelimit.Limiter
 	// Jobs enqueues background jobs in a store transaction (see jobs.Enqueuer).
 	Jobs *jobs.Enqueuer
+	// Module returns the enabled module named name, nil when it is not enabled (e.g. a
+	// nested module asks for its parent's Visibility).
+	Module func(name string) Module
+}
+
+// Visibility is implemented by a module whose rows not every caller may read. A
+// module nested under it checks the parent row of each request with it, so that a
+// hidden parent hides its children too.
+type Visibility interface {
+	// Visible returns nil when p may read row id of the module, read through q; the
+	// module's not-found error when the row is missing or hidden from p, as its own
+	// routes answer; and the errors its routes answer otherwise (say, forbidden) or
+	// the store's.
+	Visible(ctx context.Context, q db.Querier, p authn.Principal, id int64) error
 }
 
 // Worker is implemented by a module that has background jobs: RegisterWorkers adds

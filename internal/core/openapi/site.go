@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
 	swaggerui "github.com/swaggest/swgui/v5/static"
@@ -87,7 +88,35 @@ type Site struct {
 	page   []byte
 	assets map[string]*asset
 
-	json, yaml []byte // set by Publish
+	doc atomic.Pointer[published] // set by Publish
+}
+
+// published is the document of a route table, encoded on first request: encoding
+// the whole document as JSON and YAML allocates many times its size, which a server
+// that is never asked for it should not spend (nor keep as heap) at start-up.
+type published struct {
+	info   Info
+	routes []httpx.MountedRoute
+	tags   []module.Tag
+
+	once       sync.Once
+	json, yaml []byte
+	err        error
+}
+
+// encode builds and encodes the document once; it returns the error of the first try.
+func (p *published) encode() error {
+	p.once.Do(func() {
+		doc, err := Build(p.info, p.routes, p.tags)
+		if err == nil {
+			p.json, err = JSON(doc)
+		}
+		if err == nil {
+			p.yaml, err = YAML(doc)
+		}
+		p.err = err
+	})
+	return p.err
 }
 
 // NewSite returns a Site for a document described by info. It fails when the
@@ -112,18 +141,16 @@ func NewSite(info Info) (*Site, error) {
 	return s, nil
 }
 
-// Publish builds the document of routes with the tags of mods (see New) and serves it
-// from then on. It fails as Build does.
+// Publish serves the document of routes with the tags of mods (see New) from then
+// on. It builds the document to fail now as Build does, and encodes it on the first
+// request for it.
 func (s *Site) Publish(routes []httpx.MountedRoute, mods []module.Module) error {
-	doc, err := Build(s.info, routes, Tags(mods))
-	if err != nil {
+	tags := Tags(mods)
+	if _, err := Build(s.info, routes, tags); err != nil {
 		return err
 	}
-	if s.json, err = JSON(doc); err != nil {
-		return err
-	}
-	s.yaml, err = YAML(doc)
-	return err
+	s.doc.Store(&published{info: s.info, routes: routes, tags: tags})
+	return nil
 }
 
 // errNotPublished answers requests served before Publish.
@@ -137,14 +164,14 @@ func (s *Site) Routes() []httpx.Route {
 			Method: http.MethodGet, Path: "/openapi.json", OperationID: "getOpenAPIJSON",
 			Summary:      "The API document (JSON)",
 			Description:  "This OpenAPI 3.1 document, generated from the route table; it lists the enabled modules only.",
-			Raw:          s.document(TypeJSON, func() []byte { return s.json }),
+			Raw:          s.document(TypeJSON, func(p *published) []byte { return p.json }),
 			ContentTypes: []string{TypeJSON},
 		},
 		{
 			Method: http.MethodGet, Path: "/openapi.yaml", OperationID: "getOpenAPIYAML",
 			Summary:      "The API document (YAML)",
 			Description:  "The same document as /openapi.json, as YAML.",
-			Raw:          s.document(TypeYAML, func() []byte { return s.yaml }),
+			Raw:          s.document(TypeYAML, func(p *published) []byte { return p.yaml }),
 			ContentTypes: []string{TypeYAML},
 		},
 		{
@@ -165,14 +192,18 @@ func (s *Site) Routes() []httpx.Route {
 	}
 }
 
-func (s *Site) document(contentType string, body func() []byte) gin.HandlerFunc {
+func (s *Site) document(contentType string, body func(*published) []byte) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		b := body()
-		if b == nil {
+		p := s.doc.Load()
+		if p == nil {
 			httpx.Fail(c, errNotPublished)
 			return
 		}
-		c.Data(http.StatusOK, contentType+"; charset=utf-8", b)
+		if err := p.encode(); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.Data(http.StatusOK, contentType+"; charset=utf-8", body(p))
 	}
 }
 

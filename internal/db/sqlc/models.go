@@ -180,6 +180,7 @@ type RiverQueue struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 }
 
+// User accounts: profiles, roles and activation (sign-up is in auth).
 type User struct {
 	ID           int64     `json:"id"`
 	Email        string    `json:"email"`

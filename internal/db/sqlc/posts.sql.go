@@ -7,6 +7,7 @@ package sqlc
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -62,6 +63,82 @@ func (q *Queries) CreatePost(ctx context.Context, arg CreatePostParams) (Post, e
 		arg.Status,
 	)
 	var i Post
+	err := row.Scan(
+		&i.ID,
+		&i.AuthorID,
+		&i.Title,
+		&i.Body,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const createPostAudited = `-- name: CreatePostAudited :one
+WITH created AS (
+    INSERT INTO posts (author_id, title, body, status)
+    VALUES ($1, $2, $3, $4)
+    RETURNING id, author_id, title, body, status, created_at, updated_at
+), event AS (
+    INSERT INTO audit_events (
+        actor_id, action, resource_type, resource_id, after,
+        request_id, client_ip, user_agent, outcome
+    )
+    SELECT $5::bigint, 'post.create', 'post', id::text,
+           jsonb_build_object(
+               'id', id,
+               'author_id', author_id,
+               'title', title,
+               'body', body,
+               'status', status,
+               'created_at', (to_jsonb(created_at AT TIME ZONE 'UTC') #>> '{}') || 'Z',
+               'updated_at', (to_jsonb(updated_at AT TIME ZONE 'UTC') #>> '{}') || 'Z'),
+           $6::text, $7::inet,
+           $8::text, 'success'
+    FROM created
+)
+SELECT id, author_id, title, body, status, created_at, updated_at FROM created
+`
+
+type CreatePostAuditedParams struct {
+	AuthorID       int64       `json:"author_id"`
+	Title          string      `json:"title"`
+	Body           string      `json:"body"`
+	Status         string      `json:"status"`
+	AuditActorID   *int64      `json:"audit_actor_id"`
+	AuditRequestID *string     `json:"audit_request_id"`
+	AuditClientIp  *netip.Addr `json:"audit_client_ip"`
+	AuditUserAgent *string     `json:"audit_user_agent"`
+}
+
+type CreatePostAuditedRow struct {
+	ID        int64     `json:"id"`
+	AuthorID  int64     `json:"author_id"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// CreatePostAudited inserts a post, appends its post.create audit event in the
+// same statement (so both commit or neither does, in one round trip) and returns the
+// post. The event holds what audit.Record would write: the row as after (see
+// the generator's AuditAfter) and the origin audit_* from audit.OriginOf; occurred_at
+// is the transaction's now(), like the row's own timestamps.
+func (q *Queries) CreatePostAudited(ctx context.Context, arg CreatePostAuditedParams) (CreatePostAuditedRow, error) {
+	row := q.db.QueryRow(ctx, createPostAudited,
+		arg.AuthorID,
+		arg.Title,
+		arg.Body,
+		arg.Status,
+		arg.AuditActorID,
+		arg.AuditRequestID,
+		arg.AuditClientIp,
+		arg.AuditUserAgent,
+	)
+	var i CreatePostAuditedRow
 	err := row.Scan(
 		&i.ID,
 		&i.AuthorID,

@@ -7,6 +7,7 @@ package sqlc
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -47,6 +48,82 @@ func (q *Queries) CreateProduct(ctx context.Context, arg CreateProductParams) (P
 		arg.Stock,
 	)
 	var i Product
+	err := row.Scan(
+		&i.ID,
+		&i.Sku,
+		&i.Name,
+		&i.Price,
+		&i.Stock,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const createProductAudited = `-- name: CreateProductAudited :one
+WITH created AS (
+    INSERT INTO products (sku, name, price, stock)
+    VALUES ($1, $2, $3, $4)
+    RETURNING id, sku, name, price, stock, created_at, updated_at
+), event AS (
+    INSERT INTO audit_events (
+        actor_id, action, resource_type, resource_id, after,
+        request_id, client_ip, user_agent, outcome
+    )
+    SELECT $5::bigint, 'product.create', 'product', id::text,
+           jsonb_build_object(
+               'id', id,
+               'sku', sku,
+               'name', name,
+               'price', price,
+               'stock', stock,
+               'created_at', (to_jsonb(created_at AT TIME ZONE 'UTC') #>> '{}') || 'Z',
+               'updated_at', (to_jsonb(updated_at AT TIME ZONE 'UTC') #>> '{}') || 'Z'),
+           $6::text, $7::inet,
+           $8::text, 'success'
+    FROM created
+)
+SELECT id, sku, name, price, stock, created_at, updated_at FROM created
+`
+
+type CreateProductAuditedParams struct {
+	Sku            string      `json:"sku"`
+	Name           string      `json:"name"`
+	Price          int64       `json:"price"`
+	Stock          int32       `json:"stock"`
+	AuditActorID   *int64      `json:"audit_actor_id"`
+	AuditRequestID *string     `json:"audit_request_id"`
+	AuditClientIp  *netip.Addr `json:"audit_client_ip"`
+	AuditUserAgent *string     `json:"audit_user_agent"`
+}
+
+type CreateProductAuditedRow struct {
+	ID        int64     `json:"id"`
+	Sku       string    `json:"sku"`
+	Name      string    `json:"name"`
+	Price     int64     `json:"price"`
+	Stock     int32     `json:"stock"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// CreateProductAudited inserts a product, appends its product.create audit event in the
+// same statement (so both commit or neither does, in one round trip) and returns the
+// product. The event holds what audit.Record would write: the row as after (see
+// the generator's AuditAfter) and the origin audit_* from audit.OriginOf; occurred_at
+// is the transaction's now(), like the row's own timestamps.
+func (q *Queries) CreateProductAudited(ctx context.Context, arg CreateProductAuditedParams) (CreateProductAuditedRow, error) {
+	row := q.db.QueryRow(ctx, createProductAudited,
+		arg.Sku,
+		arg.Name,
+		arg.Price,
+		arg.Stock,
+		arg.AuditActorID,
+		arg.AuditRequestID,
+		arg.AuditClientIp,
+		arg.AuditUserAgent,
+	)
+	var i CreateProductAuditedRow
 	err := row.Scan(
 		&i.ID,
 		&i.Sku,

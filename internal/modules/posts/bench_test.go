@@ -2,6 +2,8 @@ package posts_test
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"testing"
 
 	"github.com/quarrydev/quarry/internal/core/reqctx"
@@ -12,8 +14,10 @@ import (
 )
 
 // BenchmarkCreatePost measures what the audit log adds to a write: the service's
-// Create (transaction, insert, audit event) against the bare generated insert, and
-// against the same insert in a transaction, on one database.
+// Create (the post and its audit event in one statement; NewService sets no
+// AfterWrite) against the bare generated insert, the same insert in a transaction,
+// and the insert and an audit event (the post encoded as after) in a transaction, the
+// bare create of bench/bare, on one database.
 //
 //	go test -run '^$' -bench CreatePost -benchtime 3s ./internal/modules/posts/
 func BenchmarkCreatePost(b *testing.B) {
@@ -39,6 +43,22 @@ func BenchmarkCreatePost(b *testing.B) {
 		{"store", func() error { _, err := store.CreatePost(ctx, in); return err }},
 		{"store_in_tx", func() error {
 			return store.InTx(ctx, func(q db.Querier) error { _, err := q.CreatePost(ctx, in); return err })
+		}},
+		{"store_in_tx_with_event", func() error {
+			return store.InTx(ctx, func(q db.Querier) error {
+				p, err := q.CreatePost(ctx, in)
+				if err != nil {
+					return err
+				}
+				after, err := json.Marshal(p)
+				if err != nil {
+					return err
+				}
+				id := strconv.FormatInt(p.ID, 10)
+				return q.CreateAuditEvent(ctx, sqlc.CreateAuditEventParams{
+					ActorID: &author, Action: "post.create", ResourceType: "post", ResourceID: &id, After: after, Outcome: "success",
+				})
+			})
 		}},
 		{"service_audited", func() error {
 			_, err := svc.Create(reqCtx, author, &posts.CreatePostRequest{Title: in.Title, Body: &in.Body})

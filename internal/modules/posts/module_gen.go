@@ -6,6 +6,7 @@ package posts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -43,11 +44,19 @@ type Rules struct {
 	// registers their workers by implementing module.Worker). Bulk creates (COPY)
 	// do not call it.
 	AfterWrite func(ctx context.Context, s *Service, q db.Querier, before *sqlc.Post, after sqlc.Post) error
+	// BeforeUpdate runs in the transaction of an update before the row is locked: it
+	// may narrow in (say, drop fields the caller may not change) and take the locks
+	// that must come before the row's, always in the same order, so that concurrent
+	// writes queue rather than deadlock. An error rolls the update back.
+	BeforeUpdate func(ctx context.Context, s *Service, q db.Querier, in *UpdatePostRequest) error
 	// Routes returns routes of the module beyond the generated ones.
 	Routes func(deps module.Deps, svc *Service) []httpx.Route
 	// Describe replaces the description of generated routes, by operation id, to
 	// document the rules above.
 	Describe map[string]string
+	// Statuses adds error statuses the rules above answer to generated routes, by
+	// operation id.
+	Statuses map[string][]int
 }
 
 // Config is the posts module's configuration (keys POSTS_*).
@@ -82,6 +91,7 @@ func New() *Module {
 func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 	svc := NewService(deps.Store, deps.Cursors, m.cfg, deps.Jobs)
 	svc.afterWrite = m.rules.AfterWrite
+	svc.beforeUpdate = m.rules.BeforeUpdate
 	if err := paging.CheckSortTag(ListPostsRequest{}, svc.list.Keys()); err != nil {
 		return nil, err
 	}
@@ -142,11 +152,25 @@ func (m *Module) Routes(deps module.Deps) ([]httpx.Route, error) {
 		if d, ok := m.rules.Describe[rt.OperationID]; ok {
 			routes[i].Description = d
 		}
+		routes[i].Errors = append(routes[i].Errors, m.rules.Statuses[rt.OperationID]...)
 	}
 	if m.rules.Routes != nil {
 		routes = append(routes, m.rules.Routes(deps, svc)...)
 	}
 	return routes, nil
+}
+
+// Visible implements module.Visibility: nil when p may read post id (through
+// q), ErrPostNotFound when it is missing or hidden from p. Errors: also the store's.
+func (m *Module) Visible(ctx context.Context, q db.Querier, p authn.Principal, id int64) error {
+	row, err := q.GetPost(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrPostNotFound.Wrap(err)
+	}
+	if err != nil {
+		return err
+	}
+	return check(m.rules.CanRead == nil || m.rules.CanRead(p, row), ErrPostNotFound)
 }
 
 // check returns nil when ok, otherwise err.

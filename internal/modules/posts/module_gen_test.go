@@ -3,6 +3,8 @@
 package posts_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +15,9 @@ import (
 	"testing"
 
 	"github.com/quarrydev/quarry/internal/app/apptest"
+	"github.com/quarrydev/quarry/internal/core/audit"
+	"github.com/quarrydev/quarry/internal/core/reqctx"
+	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/modules/posts"
 	"github.com/quarrydev/quarry/internal/testdb"
 )
@@ -101,6 +106,94 @@ func TestGeneratedPostRoundTrip(t *testing.T) {
 	apptest.Expect[any](t, f.writer.Do(http.MethodDelete, path, nil), http.StatusNoContent)
 	apptest.ExpectError(t, f.writer.Do(http.MethodGet, path, nil), http.StatusNotFound, "post_not_found")
 	apptest.ExpectError(t, f.writer.Do(http.MethodDelete, path, nil), http.StatusNotFound, "post_not_found")
+}
+
+// genEvents returns the audit events of posts, newest first.
+func genEvents(t *testing.T, f genPostFixture) []sqlc.AuditEvent {
+	t.Helper()
+	typ := "post"
+	events, err := sqlc.New(f.srv.App.Pool()).ListAuditEvents(context.Background(), sqlc.ListAuditEventsParams{ResourceType: &typ, PageLimit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// genJSON decodes raw JSON keeping every digit of numbers.
+func genJSON(t *testing.T, raw []byte) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
+	}
+	return v
+}
+
+// A create records one post.create event holding what audit.Record writes: the
+// caller as actor, the request's origin and the row as after, encoded as audit.Redact
+// encodes it with timestamps in UTC.
+func TestGeneratedPostCreateIsAudited(t *testing.T) {
+	t.Parallel()
+	f := newGenPostFixture(t)
+	created := apptest.Expect[posts.Post](t, f.writer.Do(http.MethodPost, f.coll, genBody(1, f.writer.ID),
+		"X-Request-ID", "gen-create", "User-Agent", "gen-test/1"), http.StatusCreated).Data
+	row, err := f.srv.App.Store().GetPost(context.Background(), created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row.CreatedAt = row.CreatedAt.UTC()
+	row.UpdatedAt = row.UpdatedAt.UTC()
+	want, err := audit.Redact(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := genEvents(t, f)
+	if len(events) != 1 {
+		t.Fatalf("a create must record one event, got %d", len(events))
+	}
+	e := events[0]
+	switch {
+	case e.Action != "post.create" || e.Outcome != "success" || e.ResourceID == nil || *e.ResourceID != fmt.Sprint(created.ID):
+		t.Fatalf("event %s %s %v, want post.create success %d", e.Action, e.Outcome, e.ResourceID, created.ID)
+	case e.ActorID == nil || *e.ActorID != f.writer.ID:
+		t.Fatalf("actor %v, want %d", e.ActorID, f.writer.ID)
+	case e.RequestID == nil || *e.RequestID != "gen-create" || e.UserAgent == nil || *e.UserAgent != "gen-test/1" || e.ClientIp == nil || e.ClientIp.String() != "192.0.2.1":
+		t.Fatalf("origin %v %v %v", e.RequestID, e.UserAgent, e.ClientIp)
+	case e.Before != nil || !reflect.DeepEqual(genJSON(t, e.After), genJSON(t, want)):
+		t.Fatalf("before %s, after %s; want null and %s", e.Before, e.After, want)
+	}
+}
+
+// A create whose audit event cannot be written (here its request id breaks a check of
+// audit_events) writes no row either.
+func TestGeneratedPostCreateFailsWithItsEvent(t *testing.T) {
+	t.Parallel()
+	f := newGenPostFixture(t)
+	svc := posts.NewService(f.srv.App.Store(), nil, &posts.Config{MaxBulk: 10}, nil)
+	broken := reqctx.With(context.Background(), &reqctx.Info{RequestID: strings.Repeat("r", 129), ActorID: f.writer.ID}, nil)
+	var in posts.CreatePostRequest
+	raw, err := json.Marshal(genBody(1, f.writer.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Create(broken, f.writer.ID, &in); err == nil {
+		t.Fatal("Create must fail when its audit event cannot be written")
+	}
+	var n int64
+	if err := f.srv.App.Pool().QueryRow(context.Background(), "SELECT count(*) FROM posts").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if evs := genEvents(t, f); n != 0 || len(evs) != 0 {
+		t.Fatalf("after a failed create: %d posts, %d events; want none", n, len(evs))
+	}
+	if _, err := svc.Create(context.Background(), f.writer.ID, &in); err != nil {
+		t.Fatalf("the same create with a valid origin: %v", err)
+	}
 }
 
 func TestGeneratedPostNotFound(t *testing.T) {

@@ -31,6 +31,8 @@ type Service struct {
 	jobs    *jobs.Enqueuer // nil: Enqueue does nothing
 	// afterWrite is Rules.AfterWrite (nil for none).
 	afterWrite func(ctx context.Context, s *Service, q db.Querier, before *sqlc.Post, after sqlc.Post) error
+	// beforeUpdate is Rules.BeforeUpdate (nil for none).
+	beforeUpdate func(ctx context.Context, s *Service, q db.Querier, in *UpdatePostRequest) error
 }
 
 // NewService returns a Service reading and writing through store and enqueuing jobs
@@ -69,26 +71,44 @@ func (s *Service) after(ctx context.Context, q db.Querier, before *sqlc.Post, ro
 	return s.afterWrite(ctx, s, q, before, row)
 }
 
-// Create inserts a post owned by author_id. Errors: the violations the
-// table's constraints map to; Rules.AfterWrite's; the audit log's.
+// Create inserts a post owned by author_id with its audit event in one statement
+// (CreatePostAudited): one round trip, or, with Rules.AfterWrite, that statement and
+// the hook in one transaction. Errors: the violations the table's constraints map to;
+// Rules.AfterWrite's; the audit log's.
 func (s *Service) Create(ctx context.Context, author int64, in *CreatePostRequest) (sqlc.Post, error) {
-	return s.rows.Create(ctx, "", func(q db.Querier) (sqlc.Post, error) {
-		row, err := q.CreatePost(ctx, sqlc.CreatePostParams{AuthorID: author, Title: in.Title, Body: valueOr(in.Body, ""), Status: valueOr(in.Status, "draft")})
-		if err != nil {
-			return row, err
-		}
-		return row, s.after(ctx, q, nil, row)
-	})
+	o := audit.OriginOf(ctx, 0)
+	p := sqlc.CreatePostAuditedParams{AuthorID: author, Title: in.Title, Body: valueOr(in.Body, ""), Status: valueOr(in.Status, "draft"),
+		AuditActorID: o.ActorID, AuditRequestID: o.RequestID, AuditClientIp: o.ClientIP, AuditUserAgent: o.UserAgent}
+	var after func(q db.Querier, row sqlc.Post) error
+	if s.afterWrite != nil {
+		after = func(q db.Querier, row sqlc.Post) error { return s.afterWrite(ctx, s, q, nil, row) }
+	}
+	return s.rows.Insert(ctx, func(q db.Querier) (sqlc.Post, error) {
+		row, err := q.CreatePostAudited(ctx, p)
+		return sqlc.Post(row), err
+	}, after)
 }
 
 // Get returns post id. Errors: ErrPostNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (sqlc.Post, error) { return s.rows.Find(ctx, id) }
 
 // Update changes the fields in gives; without any it changes and records nothing.
+// Rules.BeforeUpdate runs first in the transaction, before the row is locked.
 // Errors: ErrPostNotFound; the violations the table's constraints map to;
-// Rules.AfterWrite's; the audit log's.
+// Rules.BeforeUpdate's and Rules.AfterWrite's; the audit log's.
 func (s *Service) Update(ctx context.Context, in *UpdatePostRequest) (sqlc.Post, error) {
-	return s.rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Post) (sqlc.Post, bool, error) {
+	rows := s.rows
+	if s.beforeUpdate != nil {
+		r := *s.rows
+		r.Lock = func(ctx context.Context, q db.Querier, id int64) (sqlc.Post, error) {
+			if err := s.beforeUpdate(ctx, s, q, in); err != nil {
+				return sqlc.Post{}, err
+			}
+			return s.rows.Lock(ctx, q, id)
+		}
+		rows = &r
+	}
+	return rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Post) (sqlc.Post, bool, error) {
 		if in.Title == nil && in.Body == nil && in.Status == nil {
 			return before, false, nil
 		}

@@ -30,6 +30,8 @@ type Service struct {
 	jobs    *jobs.Enqueuer // nil: Enqueue does nothing
 	// afterWrite is Rules.AfterWrite (nil for none).
 	afterWrite func(ctx context.Context, s *Service, q db.Querier, before *sqlc.Product, after sqlc.Product) error
+	// beforeUpdate is Rules.BeforeUpdate (nil for none).
+	beforeUpdate func(ctx context.Context, s *Service, q db.Querier, in *UpdateProductRequest) error
 }
 
 // NewService returns a Service reading and writing through store and enqueuing jobs
@@ -69,16 +71,22 @@ func (s *Service) after(ctx context.Context, q db.Querier, before *sqlc.Product,
 	return s.afterWrite(ctx, s, q, before, row)
 }
 
-// Create inserts a product. Errors: the violations the
-// table's constraints map to; Rules.AfterWrite's; the audit log's.
+// Create inserts a product with its audit event in one statement
+// (CreateProductAudited): one round trip, or, with Rules.AfterWrite, that statement and
+// the hook in one transaction. Errors: the violations the table's constraints map to;
+// Rules.AfterWrite's; the audit log's.
 func (s *Service) Create(ctx context.Context, in *CreateProductRequest) (sqlc.Product, error) {
-	return s.rows.Create(ctx, "", func(q db.Querier) (sqlc.Product, error) {
-		row, err := q.CreateProduct(ctx, sqlc.CreateProductParams{Sku: in.Sku, Name: in.Name, Price: *in.Price, Stock: valueOr(in.Stock, 0)})
-		if err != nil {
-			return row, err
-		}
-		return row, s.after(ctx, q, nil, row)
-	})
+	o := audit.OriginOf(ctx, 0)
+	p := sqlc.CreateProductAuditedParams{Sku: in.Sku, Name: in.Name, Price: *in.Price, Stock: valueOr(in.Stock, 0),
+		AuditActorID: o.ActorID, AuditRequestID: o.RequestID, AuditClientIp: o.ClientIP, AuditUserAgent: o.UserAgent}
+	var after func(q db.Querier, row sqlc.Product) error
+	if s.afterWrite != nil {
+		after = func(q db.Querier, row sqlc.Product) error { return s.afterWrite(ctx, s, q, nil, row) }
+	}
+	return s.rows.Insert(ctx, func(q db.Querier) (sqlc.Product, error) {
+		row, err := q.CreateProductAudited(ctx, p)
+		return sqlc.Product(row), err
+	}, after)
 }
 
 // Get returns product id. Errors: ErrProductNotFound.
@@ -87,10 +95,22 @@ func (s *Service) Get(ctx context.Context, id int64) (sqlc.Product, error) {
 }
 
 // Update changes the fields in gives; without any it changes and records nothing.
+// Rules.BeforeUpdate runs first in the transaction, before the row is locked.
 // Errors: ErrProductNotFound; the violations the table's constraints map to;
-// Rules.AfterWrite's; the audit log's.
+// Rules.BeforeUpdate's and Rules.AfterWrite's; the audit log's.
 func (s *Service) Update(ctx context.Context, in *UpdateProductRequest) (sqlc.Product, error) {
-	return s.rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Product) (sqlc.Product, bool, error) {
+	rows := s.rows
+	if s.beforeUpdate != nil {
+		r := *s.rows
+		r.Lock = func(ctx context.Context, q db.Querier, id int64) (sqlc.Product, error) {
+			if err := s.beforeUpdate(ctx, s, q, in); err != nil {
+				return sqlc.Product{}, err
+			}
+			return s.rows.Lock(ctx, q, id)
+		}
+		rows = &r
+	}
+	return rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Product) (sqlc.Product, bool, error) {
 		if in.Sku == nil && in.Name == nil && in.Price == nil && in.Stock == nil {
 			return before, false, nil
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -14,10 +13,7 @@ import (
 	"github.com/quarrydev/quarry/internal/account"
 	"github.com/quarrydev/quarry/internal/app/apptest"
 	"github.com/quarrydev/quarry/internal/modules/users"
-	"github.com/quarrydev/quarry/internal/testdb"
 )
-
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 const base = "/api/v1/users"
 
