@@ -136,9 +136,9 @@ func (q queries) CreatePost(ctx context.Context, arg sqlc.CreatePostParams) (sql
 }
 
 func (q queries) CreatePostAudited(ctx context.Context, arg sqlc.CreatePostAuditedParams) (sqlc.CreatePostAuditedRow, error) {
-	ctx, done := q.start(ctx, "CreatePostAudited")
+	ctx, started := q.start(ctx, "CreatePostAudited")
 	r0, err := q.q.CreatePostAudited(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreatePostAudited", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreatePosts(ctx context.Context, arg []sqlc.CreatePostsParams) (int64, error) {
@@ -154,9 +154,9 @@ func (q queries) CreateProduct(ctx context.Context, arg sqlc.CreateProductParams
 }
 
 func (q queries) CreateProductAudited(ctx context.Context, arg sqlc.CreateProductAuditedParams) (sqlc.CreateProductAuditedRow, error) {
-	ctx, done := q.start(ctx, "CreateProductAudited")
+	ctx, started := q.start(ctx, "CreateProductAudited")
 	r0, err := q.q.CreateProductAudited(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreateProductAudited", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreateProducts(ctx context.Context, arg []sqlc.CreateProductsParams) (int64, error) {
