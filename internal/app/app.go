@@ -256,16 +256,11 @@ func (a *App) deps() (module.Deps, error) {
 // UpdateUser or DeleteUser empties the cache (again at commit, by the notification, in
 // case a request read the old state meanwhile).
 func forgetChangedUsers(states *authn.StateCache) db.QueryHook {
-	return func(ctx context.Context, name string) (context.Context, func(error)) {
-		if name != "UpdateUser" && name != "DeleteUser" {
-			return ctx, func(error) {}
+	return db.QueryHook{End: func(_ context.Context, name string, _ time.Duration, err error) {
+		if err == nil && (name == "UpdateUser" || name == "DeleteUser") {
+			states.ForgetAll()
 		}
-		return ctx, func(err error) {
-			if err == nil {
-				states.ForgetAll()
-			}
-		}
-	}
+	}}
 }
 
 // engine returns the gin engine with the middleware chain every request passes.

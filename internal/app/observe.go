@@ -47,7 +47,7 @@ func newTracing(ctx context.Context, cfg *config.Config, exp sdktrace.SpanExport
 func (o *observability) queryHooks() []db.QueryHook {
 	var hooks []db.QueryHook
 	for _, h := range []db.QueryHook{o.metrics.QueryHook(), o.tracing.QueryHook()} {
-		if h != nil {
+		if h.Start != nil || h.End != nil {
 			hooks = append(hooks, h)
 		}
 	}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,11 +15,17 @@ import (
 // already translated into this package's vocabulary (see [Translate]).
 type Querier = sqlc.Querier
 
-// QueryHook observes one query: it is called with the query's name (e.g. "GetPost")
-// before the query runs and returns the context to run it with and a function the
-// store calls with the query's translated error (nil on success). Metrics and spans
-// per query are hooks.
-type QueryHook func(ctx context.Context, name string) (context.Context, func(err error))
+// QueryHook observes queries by name (e.g. "GetPost"). Metrics and spans per query
+// are hooks. Both functions are optional; the store calls them directly, with no
+// closure or allocation per query.
+type QueryHook struct {
+	// Start is called before the query runs and returns the context to run it
+	// with (e.g. one carrying a span).
+	Start func(ctx context.Context, name string) context.Context
+	// End is called once the query ran, with the context the Start functions
+	// returned, the time the query took and its translated error (nil on success).
+	End func(ctx context.Context, name string, elapsed time.Duration, err error)
+}
 
 // Store is what services use of the database: the generated queries on the pool
 // (embedded [Querier]) and [Store.InTx] for several of them in one transaction.
@@ -112,22 +119,32 @@ func (q queries) wrote(ctx context.Context, err error) error {
 	return err
 }
 
-// start runs the hooks for query name and returns the context to run it with and
-// the function that finishes it: it translates the error, tells the hooks and
-// returns it.
-func (q queries) start(ctx context.Context, name string) (context.Context, func(error) error) {
+// start runs the hooks' Start for query name and returns the context to run it
+// with and the time it started (zero without hooks), to hand to end.
+func (q queries) start(ctx context.Context, name string) (context.Context, time.Time) {
 	if len(q.hooks) == 0 {
-		return ctx, Translate
+		return ctx, time.Time{}
 	}
-	ends := make([]func(error), len(q.hooks))
-	for i, h := range q.hooks {
-		ctx, ends[i] = h(ctx, name)
-	}
-	return ctx, func(err error) error {
-		err = Translate(err)
-		for i := len(ends) - 1; i >= 0; i-- {
-			ends[i](err)
+	for _, h := range q.hooks {
+		if h.Start != nil {
+			ctx = h.Start(ctx, name)
 		}
+	}
+	return ctx, time.Now()
+}
+
+// end finishes query name that start began at started: it translates err, tells
+// the hooks' End (in reverse order) and returns it.
+func (q queries) end(ctx context.Context, name string, started time.Time, err error) error {
+	err = Translate(err)
+	if len(q.hooks) == 0 {
 		return err
 	}
+	elapsed := time.Since(started)
+	for i := len(q.hooks) - 1; i >= 0; i-- {
+		if h := q.hooks[i]; h.End != nil {
+			h.End(ctx, name, elapsed, err)
+		}
+	}
+	return err
 }

@@ -54,616 +54,616 @@ var replicaReads = []string{
 }
 
 func (q queries) ClaimOrderIdempotencyKey(ctx context.Context, arg sqlc.ClaimOrderIdempotencyKeyParams) (int64, error) {
-	ctx, done := q.start(ctx, "ClaimOrderIdempotencyKey")
+	ctx, started := q.start(ctx, "ClaimOrderIdempotencyKey")
 	r0, err := q.q.ClaimOrderIdempotencyKey(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "ClaimOrderIdempotencyKey", started, q.wrote(ctx, err))
 }
 
 func (q queries) CompleteOrderIdempotencyKey(ctx context.Context, arg sqlc.CompleteOrderIdempotencyKeyParams) error {
-	ctx, done := q.start(ctx, "CompleteOrderIdempotencyKey")
-	return done(q.wrote(ctx, q.q.CompleteOrderIdempotencyKey(ctx, arg)))
+	ctx, started := q.start(ctx, "CompleteOrderIdempotencyKey")
+	return q.end(ctx, "CompleteOrderIdempotencyKey", started, q.wrote(ctx, q.q.CompleteOrderIdempotencyKey(ctx, arg)))
 }
 
 func (q queries) CountOrders(ctx context.Context, arg sqlc.CountOrdersParams) (int64, error) {
-	ctx, done := q.start(ctx, "CountOrders")
+	ctx, started := q.start(ctx, "CountOrders")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.CountOrders(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "CountOrders", started, err)
 		}
 	}
 	r0, err := q.q.CountOrders(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "CountOrders", started, err)
 }
 
 func (q queries) CountPosts(ctx context.Context, arg sqlc.CountPostsParams) (int64, error) {
-	ctx, done := q.start(ctx, "CountPosts")
+	ctx, started := q.start(ctx, "CountPosts")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.CountPosts(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "CountPosts", started, err)
 		}
 	}
 	r0, err := q.q.CountPosts(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "CountPosts", started, err)
 }
 
 func (q queries) CountProducts(ctx context.Context, maxCount int32) (int64, error) {
-	ctx, done := q.start(ctx, "CountProducts")
+	ctx, started := q.start(ctx, "CountProducts")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.CountProducts(ctx, maxCount)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "CountProducts", started, err)
 		}
 	}
 	r0, err := q.q.CountProducts(ctx, maxCount)
-	return r0, done(err)
+	return r0, q.end(ctx, "CountProducts", started, err)
 }
 
 func (q queries) CountUsers(ctx context.Context, arg sqlc.CountUsersParams) (int64, error) {
-	ctx, done := q.start(ctx, "CountUsers")
+	ctx, started := q.start(ctx, "CountUsers")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.CountUsers(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "CountUsers", started, err)
 		}
 	}
 	r0, err := q.q.CountUsers(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "CountUsers", started, err)
 }
 
 func (q queries) CreateAuditEvent(ctx context.Context, arg sqlc.CreateAuditEventParams) error {
-	ctx, done := q.start(ctx, "CreateAuditEvent")
-	return done(q.wrote(ctx, q.q.CreateAuditEvent(ctx, arg)))
+	ctx, started := q.start(ctx, "CreateAuditEvent")
+	return q.end(ctx, "CreateAuditEvent", started, q.wrote(ctx, q.q.CreateAuditEvent(ctx, arg)))
 }
 
 func (q queries) CreateOrder(ctx context.Context, arg sqlc.CreateOrderParams) (sqlc.Order, error) {
-	ctx, done := q.start(ctx, "CreateOrder")
+	ctx, started := q.start(ctx, "CreateOrder")
 	r0, err := q.q.CreateOrder(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreateOrder", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreateOrderItems(ctx context.Context, arg sqlc.CreateOrderItemsParams) ([]sqlc.CreateOrderItemsRow, error) {
-	ctx, done := q.start(ctx, "CreateOrderItems")
+	ctx, started := q.start(ctx, "CreateOrderItems")
 	r0, err := q.q.CreateOrderItems(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreateOrderItems", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreatePost(ctx context.Context, arg sqlc.CreatePostParams) (sqlc.Post, error) {
-	ctx, done := q.start(ctx, "CreatePost")
+	ctx, started := q.start(ctx, "CreatePost")
 	r0, err := q.q.CreatePost(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreatePost", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreatePostAudited(ctx context.Context, arg sqlc.CreatePostAuditedParams) (sqlc.CreatePostAuditedRow, error) {
-	ctx, done := q.start(ctx, "CreatePostAudited")
+	ctx, started := q.start(ctx, "CreatePostAudited")
 	r0, err := q.q.CreatePostAudited(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreatePostAudited", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreatePosts(ctx context.Context, arg []sqlc.CreatePostsParams) (int64, error) {
-	ctx, done := q.start(ctx, "CreatePosts")
+	ctx, started := q.start(ctx, "CreatePosts")
 	r0, err := q.q.CreatePosts(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreatePosts", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreateProduct(ctx context.Context, arg sqlc.CreateProductParams) (sqlc.Product, error) {
-	ctx, done := q.start(ctx, "CreateProduct")
+	ctx, started := q.start(ctx, "CreateProduct")
 	r0, err := q.q.CreateProduct(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreateProduct", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreateProductAudited(ctx context.Context, arg sqlc.CreateProductAuditedParams) (sqlc.CreateProductAuditedRow, error) {
-	ctx, done := q.start(ctx, "CreateProductAudited")
+	ctx, started := q.start(ctx, "CreateProductAudited")
 	r0, err := q.q.CreateProductAudited(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreateProductAudited", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreateProducts(ctx context.Context, arg []sqlc.CreateProductsParams) (int64, error) {
-	ctx, done := q.start(ctx, "CreateProducts")
+	ctx, started := q.start(ctx, "CreateProducts")
 	r0, err := q.q.CreateProducts(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreateProducts", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreateRefreshToken(ctx context.Context, arg sqlc.CreateRefreshTokenParams) (sqlc.RefreshToken, error) {
-	ctx, done := q.start(ctx, "CreateRefreshToken")
+	ctx, started := q.start(ctx, "CreateRefreshToken")
 	r0, err := q.q.CreateRefreshToken(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreateRefreshToken", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreateUser(ctx context.Context, arg sqlc.CreateUserParams) (sqlc.User, error) {
-	ctx, done := q.start(ctx, "CreateUser")
+	ctx, started := q.start(ctx, "CreateUser")
 	r0, err := q.q.CreateUser(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreateUser", started, q.wrote(ctx, err))
 }
 
 func (q queries) CreateUsers(ctx context.Context, arg []sqlc.CreateUsersParams) (int64, error) {
-	ctx, done := q.start(ctx, "CreateUsers")
+	ctx, started := q.start(ctx, "CreateUsers")
 	r0, err := q.q.CreateUsers(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "CreateUsers", started, q.wrote(ctx, err))
 }
 
 func (q queries) DecrementProductStock(ctx context.Context, arg sqlc.DecrementProductStockParams) (int64, error) {
-	ctx, done := q.start(ctx, "DecrementProductStock")
+	ctx, started := q.start(ctx, "DecrementProductStock")
 	r0, err := q.q.DecrementProductStock(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "DecrementProductStock", started, q.wrote(ctx, err))
 }
 
 func (q queries) DeleteExpiredOrderIdempotencyKeys(ctx context.Context, arg sqlc.DeleteExpiredOrderIdempotencyKeysParams) (int64, error) {
-	ctx, done := q.start(ctx, "DeleteExpiredOrderIdempotencyKeys")
+	ctx, started := q.start(ctx, "DeleteExpiredOrderIdempotencyKeys")
 	r0, err := q.q.DeleteExpiredOrderIdempotencyKeys(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "DeleteExpiredOrderIdempotencyKeys", started, q.wrote(ctx, err))
 }
 
 func (q queries) DeleteExpiredRefreshTokens(ctx context.Context, arg sqlc.DeleteExpiredRefreshTokensParams) (int64, error) {
-	ctx, done := q.start(ctx, "DeleteExpiredRefreshTokens")
+	ctx, started := q.start(ctx, "DeleteExpiredRefreshTokens")
 	r0, err := q.q.DeleteExpiredRefreshTokens(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "DeleteExpiredRefreshTokens", started, q.wrote(ctx, err))
 }
 
 func (q queries) DeletePost(ctx context.Context, id int64) (int64, error) {
-	ctx, done := q.start(ctx, "DeletePost")
+	ctx, started := q.start(ctx, "DeletePost")
 	r0, err := q.q.DeletePost(ctx, id)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "DeletePost", started, q.wrote(ctx, err))
 }
 
 func (q queries) DeleteProduct(ctx context.Context, id int64) (int64, error) {
-	ctx, done := q.start(ctx, "DeleteProduct")
+	ctx, started := q.start(ctx, "DeleteProduct")
 	r0, err := q.q.DeleteProduct(ctx, id)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "DeleteProduct", started, q.wrote(ctx, err))
 }
 
 func (q queries) DeleteUser(ctx context.Context, id int64) (int64, error) {
-	ctx, done := q.start(ctx, "DeleteUser")
+	ctx, started := q.start(ctx, "DeleteUser")
 	r0, err := q.q.DeleteUser(ctx, id)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "DeleteUser", started, q.wrote(ctx, err))
 }
 
 func (q queries) GetOrder(ctx context.Context, id int64) (sqlc.Order, error) {
-	ctx, done := q.start(ctx, "GetOrder")
+	ctx, started := q.start(ctx, "GetOrder")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.GetOrder(ctx, id)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "GetOrder", started, err)
 		}
 	}
 	r0, err := q.q.GetOrder(ctx, id)
-	return r0, done(err)
+	return r0, q.end(ctx, "GetOrder", started, err)
 }
 
 func (q queries) GetOrderForUpdate(ctx context.Context, id int64) (sqlc.Order, error) {
-	ctx, done := q.start(ctx, "GetOrderForUpdate")
+	ctx, started := q.start(ctx, "GetOrderForUpdate")
 	r0, err := q.q.GetOrderForUpdate(ctx, id)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "GetOrderForUpdate", started, q.wrote(ctx, err))
 }
 
 func (q queries) GetOrderIdempotencyKey(ctx context.Context, arg sqlc.GetOrderIdempotencyKeyParams) (sqlc.OrderIdempotencyKey, error) {
-	ctx, done := q.start(ctx, "GetOrderIdempotencyKey")
+	ctx, started := q.start(ctx, "GetOrderIdempotencyKey")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.GetOrderIdempotencyKey(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "GetOrderIdempotencyKey", started, err)
 		}
 	}
 	r0, err := q.q.GetOrderIdempotencyKey(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "GetOrderIdempotencyKey", started, err)
 }
 
 func (q queries) GetPost(ctx context.Context, id int64) (sqlc.Post, error) {
-	ctx, done := q.start(ctx, "GetPost")
+	ctx, started := q.start(ctx, "GetPost")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.GetPost(ctx, id)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "GetPost", started, err)
 		}
 	}
 	r0, err := q.q.GetPost(ctx, id)
-	return r0, done(err)
+	return r0, q.end(ctx, "GetPost", started, err)
 }
 
 func (q queries) GetPostForUpdate(ctx context.Context, id int64) (sqlc.Post, error) {
-	ctx, done := q.start(ctx, "GetPostForUpdate")
+	ctx, started := q.start(ctx, "GetPostForUpdate")
 	r0, err := q.q.GetPostForUpdate(ctx, id)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "GetPostForUpdate", started, q.wrote(ctx, err))
 }
 
 func (q queries) GetProduct(ctx context.Context, id int64) (sqlc.Product, error) {
-	ctx, done := q.start(ctx, "GetProduct")
+	ctx, started := q.start(ctx, "GetProduct")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.GetProduct(ctx, id)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "GetProduct", started, err)
 		}
 	}
 	r0, err := q.q.GetProduct(ctx, id)
-	return r0, done(err)
+	return r0, q.end(ctx, "GetProduct", started, err)
 }
 
 func (q queries) GetProductForUpdate(ctx context.Context, id int64) (sqlc.Product, error) {
-	ctx, done := q.start(ctx, "GetProductForUpdate")
+	ctx, started := q.start(ctx, "GetProductForUpdate")
 	r0, err := q.q.GetProductForUpdate(ctx, id)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "GetProductForUpdate", started, q.wrote(ctx, err))
 }
 
 func (q queries) GetRefreshTokenForUpdate(ctx context.Context, tokenHash []byte) (sqlc.RefreshToken, error) {
-	ctx, done := q.start(ctx, "GetRefreshTokenForUpdate")
+	ctx, started := q.start(ctx, "GetRefreshTokenForUpdate")
 	r0, err := q.q.GetRefreshTokenForUpdate(ctx, tokenHash)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "GetRefreshTokenForUpdate", started, q.wrote(ctx, err))
 }
 
 func (q queries) GetUser(ctx context.Context, id int64) (sqlc.User, error) {
-	ctx, done := q.start(ctx, "GetUser")
+	ctx, started := q.start(ctx, "GetUser")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.GetUser(ctx, id)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "GetUser", started, err)
 		}
 	}
 	r0, err := q.q.GetUser(ctx, id)
-	return r0, done(err)
+	return r0, q.end(ctx, "GetUser", started, err)
 }
 
 func (q queries) GetUserAuthState(ctx context.Context, id int64) (sqlc.GetUserAuthStateRow, error) {
-	ctx, done := q.start(ctx, "GetUserAuthState")
+	ctx, started := q.start(ctx, "GetUserAuthState")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.GetUserAuthState(ctx, id)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "GetUserAuthState", started, err)
 		}
 	}
 	r0, err := q.q.GetUserAuthState(ctx, id)
-	return r0, done(err)
+	return r0, q.end(ctx, "GetUserAuthState", started, err)
 }
 
 func (q queries) GetUserByEmail(ctx context.Context, email string) (sqlc.User, error) {
-	ctx, done := q.start(ctx, "GetUserByEmail")
+	ctx, started := q.start(ctx, "GetUserByEmail")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.GetUserByEmail(ctx, email)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "GetUserByEmail", started, err)
 		}
 	}
 	r0, err := q.q.GetUserByEmail(ctx, email)
-	return r0, done(err)
+	return r0, q.end(ctx, "GetUserByEmail", started, err)
 }
 
 func (q queries) GetUserForUpdate(ctx context.Context, id int64) (sqlc.User, error) {
-	ctx, done := q.start(ctx, "GetUserForUpdate")
+	ctx, started := q.start(ctx, "GetUserForUpdate")
 	r0, err := q.q.GetUserForUpdate(ctx, id)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "GetUserForUpdate", started, q.wrote(ctx, err))
 }
 
 func (q queries) ListAuditEvents(ctx context.Context, arg sqlc.ListAuditEventsParams) ([]sqlc.AuditEvent, error) {
-	ctx, done := q.start(ctx, "ListAuditEvents")
+	ctx, started := q.start(ctx, "ListAuditEvents")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListAuditEvents(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListAuditEvents", started, err)
 		}
 	}
 	r0, err := q.q.ListAuditEvents(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListAuditEvents", started, err)
 }
 
 func (q queries) ListOrderItems(ctx context.Context, orderIds []int64) ([]sqlc.ListOrderItemsRow, error) {
-	ctx, done := q.start(ctx, "ListOrderItems")
+	ctx, started := q.start(ctx, "ListOrderItems")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListOrderItems(ctx, orderIds)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListOrderItems", started, err)
 		}
 	}
 	r0, err := q.q.ListOrderItems(ctx, orderIds)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListOrderItems", started, err)
 }
 
 func (q queries) ListOrdersByCreatedAtAsc(ctx context.Context, arg sqlc.ListOrdersByCreatedAtAscParams) ([]sqlc.Order, error) {
-	ctx, done := q.start(ctx, "ListOrdersByCreatedAtAsc")
+	ctx, started := q.start(ctx, "ListOrdersByCreatedAtAsc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListOrdersByCreatedAtAsc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListOrdersByCreatedAtAsc", started, err)
 		}
 	}
 	r0, err := q.q.ListOrdersByCreatedAtAsc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListOrdersByCreatedAtAsc", started, err)
 }
 
 func (q queries) ListOrdersByCreatedAtDesc(ctx context.Context, arg sqlc.ListOrdersByCreatedAtDescParams) ([]sqlc.Order, error) {
-	ctx, done := q.start(ctx, "ListOrdersByCreatedAtDesc")
+	ctx, started := q.start(ctx, "ListOrdersByCreatedAtDesc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListOrdersByCreatedAtDesc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListOrdersByCreatedAtDesc", started, err)
 		}
 	}
 	r0, err := q.q.ListOrdersByCreatedAtDesc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListOrdersByCreatedAtDesc", started, err)
 }
 
 func (q queries) ListPostsByCreatedAtAsc(ctx context.Context, arg sqlc.ListPostsByCreatedAtAscParams) ([]sqlc.Post, error) {
-	ctx, done := q.start(ctx, "ListPostsByCreatedAtAsc")
+	ctx, started := q.start(ctx, "ListPostsByCreatedAtAsc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListPostsByCreatedAtAsc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListPostsByCreatedAtAsc", started, err)
 		}
 	}
 	r0, err := q.q.ListPostsByCreatedAtAsc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListPostsByCreatedAtAsc", started, err)
 }
 
 func (q queries) ListPostsByCreatedAtDesc(ctx context.Context, arg sqlc.ListPostsByCreatedAtDescParams) ([]sqlc.Post, error) {
-	ctx, done := q.start(ctx, "ListPostsByCreatedAtDesc")
+	ctx, started := q.start(ctx, "ListPostsByCreatedAtDesc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListPostsByCreatedAtDesc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListPostsByCreatedAtDesc", started, err)
 		}
 	}
 	r0, err := q.q.ListPostsByCreatedAtDesc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListPostsByCreatedAtDesc", started, err)
 }
 
 func (q queries) ListPostsByIDAsc(ctx context.Context, arg sqlc.ListPostsByIDAscParams) ([]sqlc.Post, error) {
-	ctx, done := q.start(ctx, "ListPostsByIDAsc")
+	ctx, started := q.start(ctx, "ListPostsByIDAsc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListPostsByIDAsc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListPostsByIDAsc", started, err)
 		}
 	}
 	r0, err := q.q.ListPostsByIDAsc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListPostsByIDAsc", started, err)
 }
 
 func (q queries) ListPostsByIDDesc(ctx context.Context, arg sqlc.ListPostsByIDDescParams) ([]sqlc.Post, error) {
-	ctx, done := q.start(ctx, "ListPostsByIDDesc")
+	ctx, started := q.start(ctx, "ListPostsByIDDesc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListPostsByIDDesc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListPostsByIDDesc", started, err)
 		}
 	}
 	r0, err := q.q.ListPostsByIDDesc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListPostsByIDDesc", started, err)
 }
 
 func (q queries) ListProductsByCreatedAtAsc(ctx context.Context, arg sqlc.ListProductsByCreatedAtAscParams) ([]sqlc.Product, error) {
-	ctx, done := q.start(ctx, "ListProductsByCreatedAtAsc")
+	ctx, started := q.start(ctx, "ListProductsByCreatedAtAsc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListProductsByCreatedAtAsc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListProductsByCreatedAtAsc", started, err)
 		}
 	}
 	r0, err := q.q.ListProductsByCreatedAtAsc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListProductsByCreatedAtAsc", started, err)
 }
 
 func (q queries) ListProductsByCreatedAtDesc(ctx context.Context, arg sqlc.ListProductsByCreatedAtDescParams) ([]sqlc.Product, error) {
-	ctx, done := q.start(ctx, "ListProductsByCreatedAtDesc")
+	ctx, started := q.start(ctx, "ListProductsByCreatedAtDesc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListProductsByCreatedAtDesc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListProductsByCreatedAtDesc", started, err)
 		}
 	}
 	r0, err := q.q.ListProductsByCreatedAtDesc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListProductsByCreatedAtDesc", started, err)
 }
 
 func (q queries) ListProductsByIDAsc(ctx context.Context, arg sqlc.ListProductsByIDAscParams) ([]sqlc.Product, error) {
-	ctx, done := q.start(ctx, "ListProductsByIDAsc")
+	ctx, started := q.start(ctx, "ListProductsByIDAsc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListProductsByIDAsc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListProductsByIDAsc", started, err)
 		}
 	}
 	r0, err := q.q.ListProductsByIDAsc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListProductsByIDAsc", started, err)
 }
 
 func (q queries) ListProductsByIDDesc(ctx context.Context, arg sqlc.ListProductsByIDDescParams) ([]sqlc.Product, error) {
-	ctx, done := q.start(ctx, "ListProductsByIDDesc")
+	ctx, started := q.start(ctx, "ListProductsByIDDesc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListProductsByIDDesc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListProductsByIDDesc", started, err)
 		}
 	}
 	r0, err := q.q.ListProductsByIDDesc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListProductsByIDDesc", started, err)
 }
 
 func (q queries) ListUsersByCreatedAtAsc(ctx context.Context, arg sqlc.ListUsersByCreatedAtAscParams) ([]sqlc.ListUsersByCreatedAtAscRow, error) {
-	ctx, done := q.start(ctx, "ListUsersByCreatedAtAsc")
+	ctx, started := q.start(ctx, "ListUsersByCreatedAtAsc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListUsersByCreatedAtAsc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListUsersByCreatedAtAsc", started, err)
 		}
 	}
 	r0, err := q.q.ListUsersByCreatedAtAsc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListUsersByCreatedAtAsc", started, err)
 }
 
 func (q queries) ListUsersByCreatedAtDesc(ctx context.Context, arg sqlc.ListUsersByCreatedAtDescParams) ([]sqlc.ListUsersByCreatedAtDescRow, error) {
-	ctx, done := q.start(ctx, "ListUsersByCreatedAtDesc")
+	ctx, started := q.start(ctx, "ListUsersByCreatedAtDesc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListUsersByCreatedAtDesc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListUsersByCreatedAtDesc", started, err)
 		}
 	}
 	r0, err := q.q.ListUsersByCreatedAtDesc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListUsersByCreatedAtDesc", started, err)
 }
 
 func (q queries) ListUsersByIDAsc(ctx context.Context, arg sqlc.ListUsersByIDAscParams) ([]sqlc.ListUsersByIDAscRow, error) {
-	ctx, done := q.start(ctx, "ListUsersByIDAsc")
+	ctx, started := q.start(ctx, "ListUsersByIDAsc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListUsersByIDAsc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListUsersByIDAsc", started, err)
 		}
 	}
 	r0, err := q.q.ListUsersByIDAsc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListUsersByIDAsc", started, err)
 }
 
 func (q queries) ListUsersByIDDesc(ctx context.Context, arg sqlc.ListUsersByIDDescParams) ([]sqlc.ListUsersByIDDescRow, error) {
-	ctx, done := q.start(ctx, "ListUsersByIDDesc")
+	ctx, started := q.start(ctx, "ListUsersByIDDesc")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ListUsersByIDDesc(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ListUsersByIDDesc", started, err)
 		}
 	}
 	r0, err := q.q.ListUsersByIDDesc(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "ListUsersByIDDesc", started, err)
 }
 
 func (q queries) LockActiveAdmins(ctx context.Context) ([]int64, error) {
-	ctx, done := q.start(ctx, "LockActiveAdmins")
+	ctx, started := q.start(ctx, "LockActiveAdmins")
 	r0, err := q.q.LockActiveAdmins(ctx)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "LockActiveAdmins", started, q.wrote(ctx, err))
 }
 
 func (q queries) LockOrderProducts(ctx context.Context, orderID int64) ([]int64, error) {
-	ctx, done := q.start(ctx, "LockOrderProducts")
+	ctx, started := q.start(ctx, "LockOrderProducts")
 	r0, err := q.q.LockOrderProducts(ctx, orderID)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "LockOrderProducts", started, q.wrote(ctx, err))
 }
 
 func (q queries) LockProductsForOrder(ctx context.Context, ids []int64) ([]sqlc.LockProductsForOrderRow, error) {
-	ctx, done := q.start(ctx, "LockProductsForOrder")
+	ctx, started := q.start(ctx, "LockProductsForOrder")
 	r0, err := q.q.LockProductsForOrder(ctx, ids)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "LockProductsForOrder", started, q.wrote(ctx, err))
 }
 
 func (q queries) PostExists(ctx context.Context, id int64) (bool, error) {
-	ctx, done := q.start(ctx, "PostExists")
+	ctx, started := q.start(ctx, "PostExists")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.PostExists(ctx, id)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "PostExists", started, err)
 		}
 	}
 	r0, err := q.q.PostExists(ctx, id)
-	return r0, done(err)
+	return r0, q.end(ctx, "PostExists", started, err)
 }
 
 func (q queries) ProductExists(ctx context.Context, id int64) (bool, error) {
-	ctx, done := q.start(ctx, "ProductExists")
+	ctx, started := q.start(ctx, "ProductExists")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.ProductExists(ctx, id)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "ProductExists", started, err)
 		}
 	}
 	r0, err := q.q.ProductExists(ctx, id)
-	return r0, done(err)
+	return r0, q.end(ctx, "ProductExists", started, err)
 }
 
 func (q queries) PruneAuditEvents(ctx context.Context, arg sqlc.PruneAuditEventsParams) (int64, error) {
-	ctx, done := q.start(ctx, "PruneAuditEvents")
+	ctx, started := q.start(ctx, "PruneAuditEvents")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.PruneAuditEvents(ctx, arg)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "PruneAuditEvents", started, err)
 		}
 	}
 	r0, err := q.q.PruneAuditEvents(ctx, arg)
-	return r0, done(err)
+	return r0, q.end(ctx, "PruneAuditEvents", started, err)
 }
 
 func (q queries) RefreshFamilyRevoked(ctx context.Context, familyID uuid.UUID) (bool, error) {
-	ctx, done := q.start(ctx, "RefreshFamilyRevoked")
+	ctx, started := q.start(ctx, "RefreshFamilyRevoked")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.RefreshFamilyRevoked(ctx, familyID)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "RefreshFamilyRevoked", started, err)
 		}
 	}
 	r0, err := q.q.RefreshFamilyRevoked(ctx, familyID)
-	return r0, done(err)
+	return r0, q.end(ctx, "RefreshFamilyRevoked", started, err)
 }
 
 func (q queries) RestoreOrderStock(ctx context.Context, orderID int64) (int64, error) {
-	ctx, done := q.start(ctx, "RestoreOrderStock")
+	ctx, started := q.start(ctx, "RestoreOrderStock")
 	r0, err := q.q.RestoreOrderStock(ctx, orderID)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "RestoreOrderStock", started, q.wrote(ctx, err))
 }
 
 func (q queries) RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) (int64, error) {
-	ctx, done := q.start(ctx, "RevokeRefreshFamily")
+	ctx, started := q.start(ctx, "RevokeRefreshFamily")
 	r0, err := q.q.RevokeRefreshFamily(ctx, familyID)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "RevokeRefreshFamily", started, q.wrote(ctx, err))
 }
 
 func (q queries) RevokeRefreshFamilyOfToken(ctx context.Context, tokenHash []byte) ([]sqlc.RevokeRefreshFamilyOfTokenRow, error) {
-	ctx, done := q.start(ctx, "RevokeRefreshFamilyOfToken")
+	ctx, started := q.start(ctx, "RevokeRefreshFamilyOfToken")
 	r0, err := q.q.RevokeRefreshFamilyOfToken(ctx, tokenHash)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "RevokeRefreshFamilyOfToken", started, q.wrote(ctx, err))
 }
 
 func (q queries) RevokeUserRefreshTokens(ctx context.Context, arg sqlc.RevokeUserRefreshTokensParams) (int64, error) {
-	ctx, done := q.start(ctx, "RevokeUserRefreshTokens")
+	ctx, started := q.start(ctx, "RevokeUserRefreshTokens")
 	r0, err := q.q.RevokeUserRefreshTokens(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "RevokeUserRefreshTokens", started, q.wrote(ctx, err))
 }
 
 func (q queries) RotateRefreshToken(ctx context.Context, id int64) error {
-	ctx, done := q.start(ctx, "RotateRefreshToken")
-	return done(q.wrote(ctx, q.q.RotateRefreshToken(ctx, id)))
+	ctx, started := q.start(ctx, "RotateRefreshToken")
+	return q.end(ctx, "RotateRefreshToken", started, q.wrote(ctx, q.q.RotateRefreshToken(ctx, id)))
 }
 
 func (q queries) SetOrderStatus(ctx context.Context, arg sqlc.SetOrderStatusParams) (sqlc.Order, error) {
-	ctx, done := q.start(ctx, "SetOrderStatus")
+	ctx, started := q.start(ctx, "SetOrderStatus")
 	r0, err := q.q.SetOrderStatus(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "SetOrderStatus", started, q.wrote(ctx, err))
 }
 
 func (q queries) UpdatePost(ctx context.Context, arg sqlc.UpdatePostParams) (sqlc.Post, error) {
-	ctx, done := q.start(ctx, "UpdatePost")
+	ctx, started := q.start(ctx, "UpdatePost")
 	r0, err := q.q.UpdatePost(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "UpdatePost", started, q.wrote(ctx, err))
 }
 
 func (q queries) UpdateProduct(ctx context.Context, arg sqlc.UpdateProductParams) (sqlc.Product, error) {
-	ctx, done := q.start(ctx, "UpdateProduct")
+	ctx, started := q.start(ctx, "UpdateProduct")
 	r0, err := q.q.UpdateProduct(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "UpdateProduct", started, q.wrote(ctx, err))
 }
 
 func (q queries) UpdateUser(ctx context.Context, arg sqlc.UpdateUserParams) (sqlc.User, error) {
-	ctx, done := q.start(ctx, "UpdateUser")
+	ctx, started := q.start(ctx, "UpdateUser")
 	r0, err := q.q.UpdateUser(ctx, arg)
-	return r0, done(q.wrote(ctx, err))
+	return r0, q.end(ctx, "UpdateUser", started, q.wrote(ctx, err))
 }
 
 func (q queries) UserEmailExists(ctx context.Context, email string) (bool, error) {
-	ctx, done := q.start(ctx, "UserEmailExists")
+	ctx, started := q.start(ctx, "UserEmailExists")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.UserEmailExists(ctx, email)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "UserEmailExists", started, err)
 		}
 	}
 	r0, err := q.q.UserEmailExists(ctx, email)
-	return r0, done(err)
+	return r0, q.end(ctx, "UserEmailExists", started, err)
 }
 
 func (q queries) UserExists(ctx context.Context, id int64) (bool, error) {
-	ctx, done := q.start(ctx, "UserExists")
+	ctx, started := q.start(ctx, "UserExists")
 	if r := q.replicas.pick(ctx); r != nil {
 		r0, err := r.q.UserExists(ctx, id)
 		if !r.failed(ctx, err) {
-			return r0, done(err)
+			return r0, q.end(ctx, "UserExists", started, err)
 		}
 	}
 	r0, err := q.q.UserExists(ctx, id)
-	return r0, done(err)
+	return r0, q.end(ctx, "UserExists", started, err)
 }

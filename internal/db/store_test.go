@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -21,16 +22,23 @@ func TestStoreTranslatesAndObservesEveryQuery(t *testing.T) {
 		mu   sync.Mutex
 		seen []string
 	)
-	hook := func(ctx context.Context, name string) (context.Context, func(error)) {
-		return ctx, func(err error) {
+	type started struct{}
+	hook := db.QueryHook{
+		Start: func(ctx context.Context, name string) context.Context {
+			return context.WithValue(ctx, started{}, name)
+		},
+		End: func(ctx context.Context, name string, elapsed time.Duration, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			outcome := "ok"
 			if err != nil {
 				outcome = err.Error()
 			}
+			if ctx.Value(started{}) != name || elapsed <= 0 {
+				outcome += " (not the context Start returned, or no duration)"
+			}
 			seen = append(seen, name+": "+outcome)
-		}
+		},
 	}
 	_, pool := testdb.NewStore(t)
 	store := db.NewStore(pool, hook)

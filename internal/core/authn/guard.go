@@ -40,8 +40,14 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 
 // PrincipalFrom returns the authenticated caller of ctx; false for anonymous requests.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
+	if p, ok := ctx.Value(principalKey{}).(Principal); ok {
+		return p, true
+	}
+	if info, ok := reqctx.Lookup(ctx); ok {
+		p, ok := info.Auth.(Principal)
+		return p, ok
+	}
+	return Principal{}, false
 }
 
 // UserState returns the current role of user id and whether the user is active; a
@@ -87,7 +93,7 @@ func (g *Guard) OptionalAuth() gin.HandlerFunc {
 
 // authenticate returns false when it answered the request.
 func (g *Guard) authenticate(c *gin.Context, required bool) bool {
-	raw, present := bearer(c.GetHeader("Authorization"))
+	raw, present := bearer(httpx.Header(c.Request, "Authorization"))
 	if !present {
 		if !required {
 			return true
@@ -110,8 +116,14 @@ func (g *Guard) authenticate(c *gin.Context, required bool) bool {
 		g.reject(c, "inactive", fmt.Errorf("user %d is inactive or gone", userID))
 		return false
 	}
-	reqctx.From(ctx).ActorID = userID
-	c.Request = c.Request.WithContext(WithPrincipal(ctx, Principal{UserID: userID, Role: role, Session: claims.Session}))
+	p := Principal{UserID: userID, Role: role, Session: claims.Session}
+	if info, ok := reqctx.Lookup(ctx); ok {
+		// The request's own Info carries the caller: no context layer and no copy of
+		// the request for it.
+		info.ActorID, info.Auth = userID, p
+		return true
+	}
+	c.Request = c.Request.WithContext(WithPrincipal(ctx, p))
 	return true
 }
 

@@ -33,10 +33,11 @@ type Resource[R any] struct {
 // Translate maps a store error to the resource's: NotFound for a missing row, the
 // error of a violated constraint in Violations; other errors as they are.
 func (r *Resource[R]) Translate(err error) error {
+	if err == nil {
+		return nil // before dbErr, which escapes to the heap
+	}
 	var dbErr *db.Error
 	switch {
-	case err == nil:
-		return nil
 	case errors.Is(err, db.ErrNotFound) && r.NotFound != nil:
 		return r.NotFound.Wrap(err)
 	case errors.As(err, &dbErr) && r.Violations[db.Constraint(dbErr.Constraint)] != nil:

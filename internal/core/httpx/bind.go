@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -81,7 +82,7 @@ func (s inputShape) bind(c *gin.Context, in any) error {
 	}
 	v := reflect.ValueOf(in).Elem()
 	var fields []apperr.FieldError
-	query := c.Request.URL.Query()
+	var query url.Values // parsed when a query parameter is first wanted
 	for _, p := range s.params {
 		f := v.FieldByIndex(p.index)
 		f.SetZero()
@@ -93,8 +94,13 @@ func (s inputShape) bind(c *gin.Context, in any) error {
 		} else if p.in == inHeader {
 			raw = c.GetHeader(p.name)
 			present = raw != ""
-		} else if vals, ok := query[p.name]; ok && len(vals) > 0 {
-			raw, present = vals[len(vals)-1], true
+		} else {
+			if query == nil {
+				query = c.Request.URL.Query()
+			}
+			if vals := query[p.name]; len(vals) > 0 {
+				raw, present = vals[len(vals)-1], true
+			}
 		}
 		if !present {
 			continue

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/quarrydev/quarry/internal/core/apperr"
+	"github.com/quarrydev/quarry/internal/core/reqctx"
 )
 
 // Slot is a typed place in the request for a value a dependency produced (e.g. the
@@ -17,12 +18,20 @@ type Slot[T any] struct{ key string }
 // NewSlot returns a Slot; name must be unique among the slots of a route chain.
 func NewSlot[T any](name string) Slot[T] { return Slot[T]{key: "quarry.slot." + name} }
 
-// Set stores v for the rest of the chain.
-func (s Slot[T]) Set(c *gin.Context, v T) { c.Set(s.key, v) }
+// Set stores v for the rest of the chain: in the request's context when it has room
+// (reqctx.SetSlot, no map to allocate), else among gin's keys.
+func (s Slot[T]) Set(c *gin.Context, v T) {
+	if !reqctx.SetSlot(c.Request.Context(), s.key, v) {
+		c.Set(s.key, v)
+	}
+}
 
 // Get returns the stored value and whether there is one.
 func (s Slot[T]) Get(c *gin.Context) (T, bool) {
-	v, ok := c.Get(s.key)
+	v, ok := reqctx.GetSlot(c.Request.Context(), s.key)
+	if !ok {
+		v, ok = c.Get(s.key)
+	}
 	if !ok {
 		var zero T
 		return zero, false

@@ -98,7 +98,8 @@ func Fail(c *gin.Context, err error) {
 	if e.Kind == apperr.KindUnavailable && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", strconv.Itoa(1))
 	}
-	c.AbortWithStatusJSON(status, Envelope[ErrorData]{
+	c.Abort()
+	writeJSON(c, status, Envelope[ErrorData]{
 		Code: e.Code,
 		Msg:  e.Msg,
 		Data: ErrorData{RequestID: RequestID(ctx), Fields: e.Fields},

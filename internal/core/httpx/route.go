@@ -17,7 +17,8 @@ type Endpoint struct {
 	In, Out reflect.Type
 	shape   inputShape
 	newIn   func() any
-	call    func(c *gin.Context, in any) (any, error)
+	// call runs the handler on in and writes its Out with status, or returns its error.
+	call func(c *gin.Context, in any, status int) error
 }
 
 // Handle returns the Endpoint of fn. In is a struct whose fields are tagged `uri:"…"`
@@ -29,7 +30,14 @@ func Handle[In, Out any](fn func(c *gin.Context, in *In) (Out, error)) Endpoint 
 		In:    reflect.TypeFor[In](),
 		Out:   reflect.TypeFor[Out](),
 		newIn: func() any { return new(In) },
-		call:  func(c *gin.Context, in any) (any, error) { return fn(c, in.(*In)) },
+		call: func(c *gin.Context, in any, status int) error {
+			out, err := fn(c, in.(*In))
+			if err != nil {
+				return err
+			}
+			writeOK(c, status, out)
+			return nil
+		},
 	}
 }
 
@@ -218,11 +226,8 @@ func (r *Router) handler(rt Route) gin.HandlerFunc {
 			Fail(c, err)
 			return
 		}
-		out, err := ep.call(c, in)
-		if err != nil {
+		if err := ep.call(c, in, status); err != nil {
 			Fail(c, err)
-			return
 		}
-		WriteOK(c, status, out)
 	}
 }

@@ -40,10 +40,10 @@ func ClientName(f reflect.StructField) string {
 // every invalid field with a reason and a message.
 func (v *Validator) Struct(s any) error {
 	err := v.v.Struct(s)
-	var verrs validator.ValidationErrors
 	if err == nil {
-		return nil
+		return nil // before verrs, which escapes to the heap
 	}
+	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {
 		return fmt.Errorf("validate: %w", err)
 	}

@@ -86,3 +86,22 @@ func BenchmarkAccessLog(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestAppendTimeMillis: the digit-by-digit time is the layout's, zones and odd years
+// included.
+func TestAppendTimeMillis(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("", 5*3600+45*60), time.FixedZone("", -(9*3600 + 30*60)), time.FixedZone("", 30), time.FixedZone("", -1)}
+	times := []time.Time{
+		{}, time.Now(), time.Unix(0, 0), time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC), time.Date(2026, 11, 30, 23, 0, 0, 999_000, time.UTC),
+	}
+	for _, tm := range times {
+		for _, z := range zones {
+			in := tm.In(z)
+			if got, want := string(appendTimeMillis([]byte("x"), in)), "x"+in.Format(timeLayout); got != want {
+				t.Errorf("appendTimeMillis(%v) = %s, want %s", in, got, want)
+			}
+		}
+	}
+}

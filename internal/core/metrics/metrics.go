@@ -191,25 +191,23 @@ func (m *Metrics) AuthFailure(reason string) {
 	}
 }
 
-// QueryHook returns the store hook timing every query by name and outcome; nil on a
-// nil *Metrics.
+// QueryHook returns the store hook timing every query by name and outcome; the zero
+// hook on a nil *Metrics.
 func (m *Metrics) QueryHook() db.QueryHook {
 	if m == nil {
-		return nil
+		return db.QueryHook{}
 	}
-	return func(ctx context.Context, name string) (context.Context, func(error)) {
-		start := time.Now()
-		return ctx, func(err error) {
-			outcome := 0
-			switch {
-			case errors.Is(err, db.ErrNotFound):
-				outcome = 1
-			case err != nil:
-				outcome = 2
-			}
-			m.query(name)[outcome].Observe(time.Since(start).Seconds())
+	return db.QueryHook{End: func(_ context.Context, name string, elapsed time.Duration, err error) {
+		outcome := 0
+		switch {
+		case err == nil:
+		case errors.Is(err, db.ErrNotFound):
+			outcome = 1
+		default:
+			outcome = 2
 		}
-	}
+		m.query(name)[outcome].Observe(elapsed.Seconds())
+	}}
 }
 
 // queryOutcomes are the outcome labels of the query series, in the order query

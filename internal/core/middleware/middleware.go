@@ -4,7 +4,6 @@
 package middleware
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -123,7 +122,7 @@ func Core(cfg CoreConfig) gin.HandlerFunc {
 		if cfg.InFlight != nil {
 			cfg.InFlight(1)
 		}
-		id := c.GetHeader(httpx.HeaderRequestID)
+		id := httpx.Header(c.Request, headerRequestID)
 		if !saneRequestID(id) {
 			id = ids.next()
 		}
@@ -132,8 +131,8 @@ func Core(cfg CoreConfig) gin.HandlerFunc {
 		for _, sh := range headers {
 			h[sh.key] = sh.value
 		}
-		info := &reqctx.Info{RequestID: id, ClientIP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
-		ctx, cancel := context.WithTimeout(reqctx.With(c.Request.Context(), info, log), cfg.RequestTimeout)
+		ctx, info, cancel := reqctx.WithTimeout(c.Request.Context(),
+			reqctx.Info{RequestID: id, ClientIP: c.ClientIP(), UserAgent: httpx.Header(c.Request, "User-Agent")}, log, cfg.RequestTimeout)
 		defer cancel()
 		c.Request = c.Request.WithContext(ctx)
 

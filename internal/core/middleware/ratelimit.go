@@ -51,10 +51,11 @@ const unavailableRetry = 5 * time.Second
 // when the limiter cannot decide and fails closed, 503 rate_limiter_unavailable with
 // Retry-After. tokens may be nil: every client is then keyed by address.
 func RateLimit(l *ratelimit.Limiter, rules ratelimit.Rules, tokens *authn.Tokens) gin.HandlerFunc {
-	// The RateLimit-Policy value of each policy, made once.
-	policies := map[string]string{rules.Default.Name: policyHeader(rules.Default)}
+	// The RateLimit-Policy value of each policy, made once and shared by every
+	// response (capacity one: an Add copies instead of writing into it).
+	policies := map[string][]string{rules.Default.Name: {policyHeader(rules.Default)}}
 	for _, p := range rules.Overrides {
-		policies[p.Name] = policyHeader(p)
+		policies[p.Name] = []string{policyHeader(p)}
 	}
 	return func(c *gin.Context) {
 		module, ok := apiModule(c.FullPath())
@@ -68,7 +69,7 @@ func RateLimit(l *ratelimit.Limiter, rules ratelimit.Rules, tokens *authn.Tokens
 			return
 		}
 		h := c.Writer.Header()
-		h[keyRateLimitPolicy] = []string{policies[p.Name]}
+		h[keyRateLimitPolicy] = policies[p.Name]
 		r, err := l.Allow(c.Request.Context(), clientKey(c, tokens), p)
 		if err != nil {
 			h.Set("Retry-After", strconv.FormatInt(ratelimit.RetryAfterSeconds(unavailableRetry), 10))
@@ -103,7 +104,7 @@ func apiModule(pattern string) (string, bool) {
 // clientKey returns the key a request is counted under.
 func clientKey(c *gin.Context, tokens *authn.Tokens) string {
 	if tokens != nil {
-		if scheme, raw, ok := strings.Cut(c.GetHeader("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		if scheme, raw, ok := strings.Cut(httpx.Header(c.Request, "Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 			if _, id, err := tokens.Verify(strings.TrimSpace(raw)); err == nil {
 				return "u:" + strconv.FormatInt(id, 10)
 			}
@@ -118,6 +119,9 @@ func clientKey(c *gin.Context, tokens *authn.Tokens) string {
 
 // addressKey returns ip, or its /64 network for an IPv6 address.
 func addressKey(ip string) string {
+	if !strings.Contains(ip, ":") { // IPv4: no need to parse it
+		return ip
+	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil || !a.Is6() || a.Is4In6() {
 		return ip

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/exaring/otelpgx"
 	"github.com/gin-gonic/gin"
@@ -106,18 +107,22 @@ func (t *Tracing) QueryTracer() pgx.QueryTracer {
 // (e.g. db.GetPost), around the driver's own span; nil when disabled.
 func (t *Tracing) QueryHook() db.QueryHook {
 	if !t.Enabled() {
-		return nil
+		return db.QueryHook{}
 	}
 	tracer := t.provider.Tracer("github.com/quarrydev/quarry/internal/db")
-	return func(ctx context.Context, name string) (context.Context, func(error)) {
-		ctx, span := tracer.Start(ctx, "db."+name, trace.WithSpanKind(trace.SpanKindClient))
-		return ctx, func(err error) {
+	return db.QueryHook{
+		Start: func(ctx context.Context, name string) context.Context {
+			ctx, _ = tracer.Start(ctx, "db."+name, trace.WithSpanKind(trace.SpanKindClient))
+			return ctx
+		},
+		End: func(ctx context.Context, _ string, _ time.Duration, err error) {
+			span := trace.SpanFromContext(ctx)
 			if err != nil && !errors.Is(err, db.ErrNotFound) {
 				span.RecordError(err)
 				span.SetStatus(codes.Error, err.Error())
 			}
 			span.End()
-		}
+		},
 	}
 }
 

@@ -215,28 +215,29 @@ func writeMethod(w *bytes.Buffer, name string, ft *ast.FuncType, readOnly bool, 
 		vars = append(vars, fmt.Sprintf("r%d", i))
 	}
 	fmt.Fprintf(w, "func (q queries) %s(%s) (%s) {\n", name, strings.Join(params, ", "), strings.Join(results, ", "))
-	fmt.Fprintf(w, "\tctx, done := q.start(ctx, %q)\n", name)
+	fmt.Fprintf(w, "\tctx, started := q.start(ctx, %q)\n", name)
+	done := func(err string) string { return fmt.Sprintf("q.end(ctx, %q, started, %s)", name, err) }
 	call := fmt.Sprintf("q.q.%s(%s)", name, strings.Join(args, ", "))
 	if readOnly {
 		rcall := fmt.Sprintf("r.q.%s(%s)", name, strings.Join(args, ", "))
 		fmt.Fprintf(w, "\tif r := q.replicas.pick(ctx); r != nil {\n")
 		if len(vars) == 0 {
-			fmt.Fprintf(w, "\t\tif err := %s; !r.failed(ctx, err) {\n\t\t\treturn done(err)\n\t\t}\n\t}\n", rcall)
-			fmt.Fprintf(w, "\treturn done(%s)\n}\n\n", call)
+			fmt.Fprintf(w, "\t\tif err := %s; !r.failed(ctx, err) {\n\t\t\treturn %s\n\t\t}\n\t}\n", rcall, done("err"))
+			fmt.Fprintf(w, "\treturn %s\n}\n\n", done(call))
 			return nil
 		}
 		fmt.Fprintf(w, "\t\t%s, err := %s\n", strings.Join(vars, ", "), rcall)
-		fmt.Fprintf(w, "\t\tif !r.failed(ctx, err) {\n\t\t\treturn %s, done(err)\n\t\t}\n\t}\n", strings.Join(vars, ", "))
+		fmt.Fprintf(w, "\t\tif !r.failed(ctx, err) {\n\t\t\treturn %s, %s\n\t\t}\n\t}\n", strings.Join(vars, ", "), done("err"))
 		fmt.Fprintf(w, "\t%s, err := %s\n", strings.Join(vars, ", "), call)
-		fmt.Fprintf(w, "\treturn %s, done(err)\n}\n\n", strings.Join(vars, ", "))
+		fmt.Fprintf(w, "\treturn %s, %s\n}\n\n", strings.Join(vars, ", "), done("err"))
 		return nil
 	}
 	if len(vars) == 0 {
-		fmt.Fprintf(w, "\treturn done(q.wrote(ctx, %s))\n}\n\n", call)
+		fmt.Fprintf(w, "\treturn %s\n}\n\n", done("q.wrote(ctx, "+call+")"))
 		return nil
 	}
 	fmt.Fprintf(w, "\t%s, err := %s\n", strings.Join(vars, ", "), call)
-	fmt.Fprintf(w, "\treturn %s, done(q.wrote(ctx, err))\n}\n\n", strings.Join(vars, ", "))
+	fmt.Fprintf(w, "\treturn %s, %s\n}\n\n", strings.Join(vars, ", "), done("q.wrote(ctx, err)"))
 	return nil
 }
 
