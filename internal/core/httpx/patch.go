@@ -13,6 +13,7 @@ import (
 // while decoding with a validation error naming the member. The field's binding rules
 // apply to Value when the member is present.
 type Optional[T any] struct {
+	// The order of the fields is read by patchValue.
 	Value T
 	Set   bool
 }
@@ -50,6 +51,7 @@ func (o Optional[T]) validated() any { return o.Ptr() }
 // (Set false) leaves it unchanged, null (Set and Null) clears it, and a value sets it.
 // The field's binding rules apply to Value when the member holds a value.
 type Nullable[T any] struct {
+	// The order of the fields is read by patchValue.
 	Value     T
 	Set, Null bool
 }
@@ -111,5 +113,16 @@ func knownPatchType(t reflect.Type) bool {
 	return false
 }
 
-// patchValue is the validator's custom type function for patchTypes.
-func patchValue(v reflect.Value) any { return v.Interface().(patchMember).validated() }
+// patchValue is the validator's custom type function for patchTypes: what
+// validated returns, read through reflection so that no copy of the member is boxed
+// (the value is handed over as a pointer into the request when it is addressable).
+func patchValue(v reflect.Value) any {
+	value := v.Field(0) // Value, then Set, then (Nullable) Null
+	if !v.Field(1).Bool() || v.NumField() > 2 && v.Field(2).Bool() {
+		return reflect.Zero(reflect.PointerTo(value.Type())).Interface()
+	}
+	if value.CanAddr() {
+		return value.Addr().Interface()
+	}
+	return v.Interface().(patchMember).validated()
+}
