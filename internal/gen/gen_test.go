@@ -163,6 +163,51 @@ func TestModelDefaultsAndValidationFromTheTable(t *testing.T) {
 	}
 }
 
+// TestUpdateIsAMergePatch: the update request of comments is a JSON merge patch. The
+// nullable lang is a Nullable member set through its set_lang switch (so that null
+// clears it); the NOT NULL columns are Optional members (null refused) kept by
+// COALESCE; the generated tests clear lang and send null for the others.
+func TestUpdateIsAMergePatch(t *testing.T) {
+	t.Parallel()
+	m, err := gen.NewModel(realm(t, map[string]string{"comments.sql": commentsSQL}), gen.Options{Name: "comments", Parent: "posts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Command = "api gen module comments --parent posts"
+	files, err := gen.Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"queries/comments.sql": {
+			"SET body = COALESCE(sqlc.narg('body')::text, body),\n    score = COALESCE(sqlc.narg('score')::integer, score),\n" +
+				"    lang = CASE WHEN sqlc.arg('set_lang')::boolean THEN sqlc.narg('lang')::text ELSE lang END,\n    updated_at = now()\n",
+		},
+		"internal/modules/comments/types_gen.go": {
+			"Body  httpx.Optional[string] `json:\"body\" binding:\"omitnil,min=1,max=10000\"`",
+			"Score httpx.Optional[int32]  `json:\"score\" binding:\"omitnil,min=-5,lt=100\"`",
+			"Lang  httpx.Nullable[string] `json:\"lang\" binding:\"omitnil,max=8\"`",
+		},
+		"internal/modules/comments/service_gen.go": {
+			"Body: in.Body.Ptr(), Score: in.Score.Ptr(), Lang: in.Lang.Ptr(), SetLang: in.Lang.Set}",
+		},
+		"internal/modules/comments/module_gen_test.go": {
+			"func TestGeneratedCommentClearsToNull(", `[]string{"body", "score"}`,
+		},
+	}
+	for _, f := range files {
+		for _, w := range want[f.Path] {
+			if !strings.Contains(string(f.Data), w) {
+				t.Errorf("%s lacks %q:\n%s", f.Path, w, f.Data)
+			}
+		}
+		delete(want, f.Path)
+	}
+	if len(want) != 0 {
+		t.Errorf("not rendered: %v", want)
+	}
+}
+
 // TestUsersModel: users is generated with its rows as their own owners, without a
 // generic create, and with its password hash hidden by default.
 func TestUsersModel(t *testing.T) {

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -167,6 +168,12 @@ func (m *Model) CreateParams(src, kind string) string {
 	return strings.Join(s, ", ")
 }
 
+// NullSets reports whether the update query sets a nullable column (through its
+// set_<column> switch, so that it can set NULL).
+func (m *Model) NullSets() bool {
+	return slices.ContainsFunc(m.Sets, func(c *Column) bool { return c.Null })
+}
+
 // HasDefaults reports whether a create fills a literal default.
 func (m *Model) HasDefaults() bool {
 	if !m.Op(OpCreate) && !m.Op(OpBulk) {
@@ -266,6 +273,40 @@ func (m *Model) FirstUpdate() *Column {
 		}
 	}
 	return nil
+}
+
+// NullUpdate returns the first nullable column an update request may change (and
+// clear), or nil.
+func (m *Model) NullUpdate() *Column {
+	for _, c := range m.Updates {
+		if c.Null {
+			return c
+		}
+	}
+	return nil
+}
+
+// KeepUpdate returns a NOT NULL column other than c that an update request may set
+// to a sample value, or nil.
+func (m *Model) KeepUpdate(c *Column) *Column {
+	for _, u := range m.Updates {
+		if u != c && !u.Null && u.Ref == "" && (len(u.Enum) == 0 || len(u.Enum) > 1) {
+			return u
+		}
+	}
+	return nil
+}
+
+// NotNullUpdates are the columns an update request may change but not clear: null
+// for them is refused.
+func (m *Model) NotNullUpdates() []*Column {
+	var out []*Column
+	for _, c := range m.Updates {
+		if !c.Null {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Required are the create fields a request must give.

@@ -59,6 +59,9 @@ func shapeOf(t reflect.Type) (inputShape, error) {
 			s.params = append(s.params, paramField{index: f.Index, name: form, in: inQuery})
 		case f.Tag.Get(inBody) != "-":
 			s.body = true
+			if _, ok := reflect.Zero(f.Type).Interface().(patchMember); ok && !knownPatchType(f.Type) {
+				return s, fmt.Errorf("%s.%s: %s is not one of the merge-patch types the validator knows (patchTypes)", t, f.Name, f.Type)
+			}
 		}
 	}
 	for _, p := range s.params {
@@ -139,6 +142,8 @@ func decodeJSON(r *http.Request, in any) error {
 		return apperr.ErrBodyTimeout.Wrap(err)
 	case errors.Is(err, io.EOF):
 		return apperr.New(apperr.KindBadRequest, "body_required", "the request body is required")
+	case errors.As(err, &typeErr) && typeErr.Field != "" && typeErr.Value == "null":
+		return apperr.Invalid(apperr.FieldError{Field: typeErr.Field, Reason: "null", Message: typeErr.Field + " must not be null"})
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return apperr.Invalid(apperr.FieldError{
 			Field:   typeErr.Field,

@@ -22,6 +22,8 @@ func NewValidator() *Validator {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.SetTagName("binding")
 	v.RegisterTagNameFunc(ClientName)
+	// The rules of an Optional or Nullable field check its value, when it has one.
+	v.RegisterCustomTypeFunc(patchValue, patchTypes()...)
 	return &Validator{v: v}
 }
 

@@ -41,6 +41,14 @@ type createWidget struct {
 	Labels []string `json:"labels" binding:"max=5,dive,min=1,max=20"`
 }
 
+type patchWidget struct {
+	ID   int64                  `uri:"id" binding:"gt=0"`
+	Name httpx.Optional[string] `json:"name" binding:"omitnil,min=1,max=200"`
+	Kind httpx.Optional[string] `json:"kind" binding:"omitnil,oneof=round square"`
+	Note httpx.Nullable[string] `json:"note" binding:"omitnil,max=10"`
+	Size httpx.Nullable[int64]  `json:"size" binding:"omitnil,gte=1"`
+}
+
 type listWidgets struct {
 	Limit int     `form:"limit" binding:"omitempty,min=1,max=100"`
 	Sort  string  `form:"sort" binding:"omitempty,oneof=id -id"`
@@ -61,6 +69,10 @@ func widgetRoutes(t *testing.T) []httpx.MountedRoute {
 		{
 			Method: http.MethodGet, OperationID: "listWidgets", Summary: "List widgets",
 			Endpoint: httpx.Handle(func(*gin.Context, *listWidgets) ([]widget, error) { return nil, nil }),
+		},
+		{
+			Method: http.MethodPatch, Path: "/:shop/:id", OperationID: "patchWidget", Summary: "Change a widget",
+			Endpoint: httpx.Handle(func(*gin.Context, *patchWidget) (widget, error) { return widget{}, nil }),
 		},
 		{
 			Method: http.MethodDelete, Path: "/:shop/:id", OperationID: "deleteWidget", Summary: "Delete a widget",
@@ -137,6 +149,14 @@ func TestSchemasFollowTypesAndBindingRules(t *testing.T) {
 			`"name":{"maxLength":200,"minLength":1,"type":"string"},` +
 			`"size":{"exclusiveMaximum":100,"format":"int64","minimum":1,"type":"integer"}},` +
 			`"required":["name"],"type":"object"}`,
+		// Merge-patch members: optional, constrained like their value, null only
+		// where they are Nullable.
+		"openapi_test.patchWidget": `{"properties":{` +
+			`"kind":{"enum":["round","square"],"type":"string"},` +
+			`"name":{"maxLength":200,"minLength":1,"type":"string"},` +
+			`"note":{"maxLength":10,"type":["string","null"]},` +
+			`"size":{"format":"int64","minimum":1,"type":["integer","null"]}},` +
+			`"type":"object"}`,
 	} {
 		if got := js(t, s[name]); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)

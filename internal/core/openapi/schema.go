@@ -26,6 +26,22 @@ const (
 	response
 )
 
+// patchMember is a member of a JSON merge patch (httpx.Optional, httpx.Nullable): it
+// may be left out, and it carries a value of type elem, or null when nullable.
+type patchMember interface {
+	PatchMember() (elem reflect.Type, nullable bool)
+}
+
+// patchElem returns the value type of merge-patch member type t and whether it may
+// be null; ok is false when t is not such a member.
+func patchElem(t reflect.Type) (elem reflect.Type, nullable, ok bool) {
+	if !t.Implements(patchMemberType) {
+		return nil, false, false
+	}
+	elem, nullable = reflect.Zero(t).Interface().(patchMember).PatchMember()
+	return elem, nullable, true
+}
+
 type typeKey struct {
 	t   reflect.Type
 	dir direction
@@ -50,6 +66,7 @@ var (
 	jsonMarshaler     = reflect.TypeFor[json.Marshaler]()
 	textMarshaler     = reflect.TypeFor[encoding.TextMarshaler]()
 	rawMessageType    = reflect.TypeFor[json.RawMessage]()
+	patchMemberType   = reflect.TypeFor[patchMember]()
 	componentRefStart = "#/components/schemas/"
 )
 
@@ -62,6 +79,13 @@ func (g *schemaGen) schema(t reflect.Type, dir direction) (*openapi3.SchemaRef, 
 		return inline(&openapi3.Schema{Type: types("string"), Format: "date-time"}), nil
 	case t == rawMessageType || t.Kind() == reflect.Interface:
 		return inline(&openapi3.Schema{}), nil // any JSON value
+	case t.Implements(patchMemberType):
+		elem, null, _ := patchElem(t)
+		s, err := g.schema(elem, dir)
+		if err != nil || !null {
+			return s, err
+		}
+		return nullable(s), nil
 	case t.Kind() == reflect.Pointer:
 		elem, err := g.schema(t.Elem(), dir)
 		if err != nil {
@@ -181,10 +205,18 @@ func (g *schemaGen) property(f jsonField, dir direction) (*openapi3.SchemaRef, b
 	if dir == request {
 		rs := parseBinding(f.field.Tag.Get("binding"))
 		required = rs.required
-		if err := applyRules(prop, ft, rs); err != nil {
+		rt, _, member := patchElem(ft)
+		if member {
+			// The rules check the value of a member that is present; null is in
+			// the schema only when the member is nullable.
+			rt = reflect.PointerTo(rt)
+		} else {
+			rt = ft
+		}
+		if err := applyRules(prop, rt, rs); err != nil {
 			return nil, false, err
 		}
-		if !required && ft.Kind() != reflect.Pointer && ft.Kind() != reflect.Interface && zeroPasses(rs) {
+		if !member && !required && ft.Kind() != reflect.Pointer && ft.Kind() != reflect.Interface && zeroPasses(rs) {
 			// encoding/json leaves a field alone on null: where its zero value is
 			// accepted, an optional field may be sent as null and reads as not given.
 			prop = nullable(prop)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/quarrydev/quarry/internal/app/apptest"
+	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/reqctx"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 	"github.com/quarrydev/quarry/internal/modules/posts"
@@ -145,8 +146,8 @@ func TestChangeAndAuditEventCommitTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	title := "changed"
-	if _, err := svc.Update(broken, &posts.UpdatePostRequest{ID: p.ID, Title: &title}); err == nil {
+	title := httpx.Optional[string]{Value: "changed", Set: true}
+	if _, err := svc.Update(broken, &posts.UpdatePostRequest{ID: p.ID, Title: title}); err == nil {
 		t.Fatal("Update must fail when its audit event cannot be written")
 	}
 	if err := svc.Delete(broken, p.ID); err == nil {

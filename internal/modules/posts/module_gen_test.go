@@ -272,3 +272,27 @@ func TestGeneratedPostPolicy(t *testing.T) {
 	admin := f.srv.SignIn(t, "admin@example.com", "admin")
 	apptest.Expect[any](t, admin.Do(http.MethodDelete, path, nil), http.StatusNoContent)
 }
+
+// genPatchPath returns the path of a post the writer may change.
+func genPatchPath(t *testing.T, f genPostFixture) string {
+	t.Helper()
+	return fmt.Sprintf("/api/v1/posts/%d", f.create(t, f.writer, 1).ID)
+}
+
+// A PATCH is a JSON merge patch: null for a column that cannot be NULL is refused,
+// naming the member, and changes nothing.
+func TestGeneratedPostNullRefused(t *testing.T) {
+	t.Parallel()
+	f := newGenPostFixture(t)
+	path := genPatchPath(t, f)
+	before := apptest.Expect[map[string]any](t, f.writer.Do(http.MethodGet, path, nil), http.StatusOK).Data
+	for _, name := range []string{"title", "body", "status"} {
+		data := apptest.ExpectError(t, f.writer.Do(http.MethodPatch, path, map[string]any{name: nil}), http.StatusUnprocessableEntity, "validation_failed")
+		if !apptest.HasField(data, name) {
+			t.Errorf("null %s is not named: %+v", name, data)
+		}
+	}
+	if after := apptest.Expect[map[string]any](t, f.writer.Do(http.MethodGet, path, nil), http.StatusOK).Data; !genSame(after, before) {
+		t.Fatalf("a refused PATCH changed the post: %v, was %v", after, before)
+	}
+}

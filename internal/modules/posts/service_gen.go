@@ -92,7 +92,8 @@ func (s *Service) Create(ctx context.Context, author int64, in *CreatePostReques
 // Get returns post id. Errors: ErrPostNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (sqlc.Post, error) { return s.rows.Find(ctx, id) }
 
-// Update changes the fields in gives; without any it changes and records nothing.
+// Update changes the fields in gives (a nullable one given as null to NULL); without
+// any it changes and records nothing.
 // Rules.BeforeUpdate runs first in the transaction, before the row is locked.
 // Errors: ErrPostNotFound; the violations the table's constraints map to;
 // Rules.BeforeUpdate's and Rules.AfterWrite's; the audit log's.
@@ -109,10 +110,10 @@ func (s *Service) Update(ctx context.Context, in *UpdatePostRequest) (sqlc.Post,
 		rows = &r
 	}
 	return rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Post) (sqlc.Post, bool, error) {
-		if in.Title == nil && in.Body == nil && in.Status == nil {
+		if !in.Title.Set && !in.Body.Set && !in.Status.Set {
 			return before, false, nil
 		}
-		row, err := q.UpdatePost(ctx, sqlc.UpdatePostParams{ID: in.ID, Title: in.Title, Body: in.Body, Status: in.Status})
+		row, err := q.UpdatePost(ctx, sqlc.UpdatePostParams{ID: in.ID, Title: in.Title.Ptr(), Body: in.Body.Ptr(), Status: in.Status.Ptr()})
 		if err != nil {
 			return row, true, err
 		}

@@ -5,6 +5,7 @@ package posts
 import (
 	"time"
 
+	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/paging"
 )
 
@@ -34,12 +35,14 @@ type CreatePostRequest struct {
 	Status *string `json:"status" binding:"omitnil,oneof=draft published" doc:"default draft"`
 }
 
-// UpdatePostRequest changes the fields it gives and leaves the others as they are.
+// UpdatePostRequest is a JSON merge patch (RFC 7396): it changes the members it
+// gives and leaves the others as they are; null clears a nullable column and is
+// refused for the others.
 type UpdatePostRequest struct {
-	ID     int64   `uri:"id" binding:"gt=0" doc:"post id"`
-	Title  *string `json:"title" binding:"omitnil,min=1,max=200"`
-	Body   *string `json:"body" binding:"omitnil,max=100000"`
-	Status *string `json:"status" binding:"omitnil,oneof=draft published"`
+	ID     int64                  `uri:"id" binding:"gt=0" doc:"post id"`
+	Title  httpx.Optional[string] `json:"title" binding:"omitnil,min=1,max=200"`
+	Body   httpx.Optional[string] `json:"body" binding:"omitnil,max=100000"`
+	Status httpx.Optional[string] `json:"status" binding:"omitnil,oneof=draft published"`
 }
 
 // ListPostsRequest selects a page of posts.

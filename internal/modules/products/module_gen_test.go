@@ -277,3 +277,27 @@ func TestGeneratedProductPolicy(t *testing.T) {
 	apptest.ExpectError(t, other.Do(http.MethodPost, f.coll, genBody(2, other.ID)), http.StatusForbidden, "forbidden")
 	apptest.ExpectError(t, other.Do(http.MethodDelete, path, nil), http.StatusForbidden, "forbidden")
 }
+
+// genPatchPath returns the path of a product the writer may change.
+func genPatchPath(t *testing.T, f genProductFixture) string {
+	t.Helper()
+	return fmt.Sprintf("/api/v1/products/%d", f.create(t, f.writer, 1).ID)
+}
+
+// A PATCH is a JSON merge patch: null for a column that cannot be NULL is refused,
+// naming the member, and changes nothing.
+func TestGeneratedProductNullRefused(t *testing.T) {
+	t.Parallel()
+	f := newGenProductFixture(t)
+	path := genPatchPath(t, f)
+	before := apptest.Expect[map[string]any](t, f.writer.Do(http.MethodGet, path, nil), http.StatusOK).Data
+	for _, name := range []string{"sku", "name", "price", "stock"} {
+		data := apptest.ExpectError(t, f.writer.Do(http.MethodPatch, path, map[string]any{name: nil}), http.StatusUnprocessableEntity, "validation_failed")
+		if !apptest.HasField(data, name) {
+			t.Errorf("null %s is not named: %+v", name, data)
+		}
+	}
+	if after := apptest.Expect[map[string]any](t, f.writer.Do(http.MethodGet, path, nil), http.StatusOK).Data; !genSame(after, before) {
+		t.Fatalf("a refused PATCH changed the product: %v, was %v", after, before)
+	}
+}

@@ -94,7 +94,8 @@ func (s *Service) Get(ctx context.Context, id int64) (sqlc.Product, error) {
 	return s.rows.Find(ctx, id)
 }
 
-// Update changes the fields in gives; without any it changes and records nothing.
+// Update changes the fields in gives (a nullable one given as null to NULL); without
+// any it changes and records nothing.
 // Rules.BeforeUpdate runs first in the transaction, before the row is locked.
 // Errors: ErrProductNotFound; the violations the table's constraints map to;
 // Rules.BeforeUpdate's and Rules.AfterWrite's; the audit log's.
@@ -111,10 +112,10 @@ func (s *Service) Update(ctx context.Context, in *UpdateProductRequest) (sqlc.Pr
 		rows = &r
 	}
 	return rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.Product) (sqlc.Product, bool, error) {
-		if in.Sku == nil && in.Name == nil && in.Price == nil && in.Stock == nil {
+		if !in.Sku.Set && !in.Name.Set && !in.Price.Set && !in.Stock.Set {
 			return before, false, nil
 		}
-		row, err := q.UpdateProduct(ctx, sqlc.UpdateProductParams{ID: in.ID, Sku: in.Sku, Name: in.Name, Price: in.Price, Stock: in.Stock})
+		row, err := q.UpdateProduct(ctx, sqlc.UpdateProductParams{ID: in.ID, Sku: in.Sku.Ptr(), Name: in.Name.Ptr(), Price: in.Price.Ptr(), Stock: in.Stock.Ptr()})
 		if err != nil {
 			return row, true, err
 		}

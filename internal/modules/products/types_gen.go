@@ -5,6 +5,7 @@ package products
 import (
 	"time"
 
+	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/paging"
 )
 
@@ -35,13 +36,15 @@ type CreateProductRequest struct {
 	Stock *int32 `json:"stock" binding:"omitnil,min=0" doc:"default 0"`
 }
 
-// UpdateProductRequest changes the fields it gives and leaves the others as they are.
+// UpdateProductRequest is a JSON merge patch (RFC 7396): it changes the members it
+// gives and leaves the others as they are; null clears a nullable column and is
+// refused for the others.
 type UpdateProductRequest struct {
-	ID    int64   `uri:"id" binding:"gt=0" doc:"product id"`
-	Sku   *string `json:"sku" binding:"omitnil,min=1,max=64"`
-	Name  *string `json:"name" binding:"omitnil,min=1,max=200"`
-	Price *int64  `json:"price" binding:"omitnil,min=0"`
-	Stock *int32  `json:"stock" binding:"omitnil,min=0"`
+	ID    int64                  `uri:"id" binding:"gt=0" doc:"product id"`
+	Sku   httpx.Optional[string] `json:"sku" binding:"omitnil,min=1,max=64"`
+	Name  httpx.Optional[string] `json:"name" binding:"omitnil,min=1,max=200"`
+	Price httpx.Optional[int64]  `json:"price" binding:"omitnil,min=0"`
+	Stock httpx.Optional[int32]  `json:"stock" binding:"omitnil,min=0"`
 }
 
 // ListProductsRequest selects a page of products.

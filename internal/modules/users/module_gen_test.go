@@ -159,3 +159,27 @@ func TestGeneratedUserPolicy(t *testing.T) {
 	apptest.Expect[users.User](t, admin.Do(http.MethodGet, path, nil), http.StatusOK)
 	apptest.Expect[users.UserList](t, admin.Do(http.MethodGet, f.coll, nil), http.StatusOK)
 }
+
+// genPatchPath returns the path of a user the writer may change.
+func genPatchPath(t *testing.T, f genUserFixture) string {
+	t.Helper()
+	return fmt.Sprintf("/api/v1/users/%d", f.writer.ID)
+}
+
+// A PATCH is a JSON merge patch: null for a column that cannot be NULL is refused,
+// naming the member, and changes nothing.
+func TestGeneratedUserNullRefused(t *testing.T) {
+	t.Parallel()
+	f := newGenUserFixture(t)
+	path := genPatchPath(t, f)
+	before := apptest.Expect[map[string]any](t, f.writer.Do(http.MethodGet, path, nil), http.StatusOK).Data
+	for _, name := range []string{"display_name", "role", "is_active"} {
+		data := apptest.ExpectError(t, f.writer.Do(http.MethodPatch, path, map[string]any{name: nil}), http.StatusUnprocessableEntity, "validation_failed")
+		if !apptest.HasField(data, name) {
+			t.Errorf("null %s is not named: %+v", name, data)
+		}
+	}
+	if after := apptest.Expect[map[string]any](t, f.writer.Do(http.MethodGet, path, nil), http.StatusOK).Data; !genSame(after, before) {
+		t.Fatalf("a refused PATCH changed the user: %v, was %v", after, before)
+	}
+}

@@ -71,7 +71,8 @@ func (s *Service) after(ctx context.Context, q db.Querier, before *sqlc.User, ro
 // Get returns user id. Errors: ErrUserNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (sqlc.User, error) { return s.rows.Find(ctx, id) }
 
-// Update changes the fields in gives; without any it changes and records nothing.
+// Update changes the fields in gives (a nullable one given as null to NULL); without
+// any it changes and records nothing.
 // Rules.BeforeUpdate runs first in the transaction, before the row is locked.
 // Errors: ErrUserNotFound; the violations the table's constraints map to;
 // Rules.BeforeUpdate's and Rules.AfterWrite's; the audit log's.
@@ -88,10 +89,10 @@ func (s *Service) Update(ctx context.Context, in *UpdateUserRequest) (sqlc.User,
 		rows = &r
 	}
 	return rows.Change(ctx, "", in.ID, func(q db.Querier, before sqlc.User) (sqlc.User, bool, error) {
-		if in.DisplayName == nil && in.Role == nil && in.IsActive == nil {
+		if !in.DisplayName.Set && !in.Role.Set && !in.IsActive.Set {
 			return before, false, nil
 		}
-		row, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: in.ID, DisplayName: in.DisplayName, Role: in.Role, IsActive: in.IsActive})
+		row, err := q.UpdateUser(ctx, sqlc.UpdateUserParams{ID: in.ID, DisplayName: in.DisplayName.Ptr(), Role: in.Role.Ptr(), IsActive: in.IsActive.Ptr()})
 		if err != nil {
 			return row, true, err
 		}

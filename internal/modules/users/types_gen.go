@@ -5,6 +5,7 @@ package users
 import (
 	"time"
 
+	"github.com/quarrydev/quarry/internal/core/httpx"
 	"github.com/quarrydev/quarry/internal/core/paging"
 	"github.com/quarrydev/quarry/internal/db/sqlc"
 )
@@ -33,12 +34,14 @@ type UserID struct {
 	ID int64 `uri:"id" binding:"gt=0" doc:"user id"`
 }
 
-// UpdateUserRequest changes the fields it gives and leaves the others as they are.
+// UpdateUserRequest is a JSON merge patch (RFC 7396): it changes the members it
+// gives and leaves the others as they are; null clears a nullable column and is
+// refused for the others.
 type UpdateUserRequest struct {
-	ID          int64   `uri:"id" binding:"gt=0" doc:"user id"`
-	DisplayName *string `json:"display_name" binding:"omitnil,min=1,max=100"`
-	Role        *string `json:"role" binding:"omitnil,oneof=user admin"`
-	IsActive    *bool   `json:"is_active" binding:"omitnil"`
+	ID          int64                  `uri:"id" binding:"gt=0" doc:"user id"`
+	DisplayName httpx.Optional[string] `json:"display_name" binding:"omitnil,min=1,max=100"`
+	Role        httpx.Optional[string] `json:"role" binding:"omitnil,oneof=user admin"`
+	IsActive    httpx.Optional[bool]   `json:"is_active" binding:"omitnil"`
 }
 
 // ListUsersRequest selects a page of users.

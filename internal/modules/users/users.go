@@ -23,9 +23,9 @@ import (
 func (m *Module) customize() {
 	m.rules.BeforeUpdate = func(ctx context.Context, _ *Service, q db.Querier, in *UpdateUserRequest) error {
 		if p, _ := authn.PrincipalFrom(ctx); !p.IsAdmin() {
-			in.Role, in.IsActive = nil, nil
+			in.Role, in.IsActive = httpx.Optional[string]{}, httpx.Optional[bool]{}
 		}
-		if in.Role == nil && in.IsActive == nil {
+		if !in.Role.Set && !in.IsActive.Set {
 			return nil
 		}
 		return account.LockAdmins(ctx, q)

@@ -437,7 +437,13 @@ func TestUpdate(t *testing.T) {
 	if promoted.Role != account.RoleAdmin || promoted.DisplayName != "After" || !promoted.IsActive {
 		t.Errorf("after promoting: %+v", promoted)
 	}
-	off := c.patch(u.ID, map[string]any{"is_active": false, "display_name": nil})
+	// A merge patch: null for a NOT NULL column is refused, naming it.
+	data := apptest.ExpectError(t, c.do(http.MethodPatch, path, map[string]any{"is_active": false, "display_name": nil}),
+		http.StatusUnprocessableEntity, "validation_failed")
+	if !apptest.HasField(data, "display_name") {
+		t.Errorf("null display_name is not named: %+v", data)
+	}
+	off := c.patch(u.ID, map[string]any{"is_active": false})
 	if off.IsActive || off.Role != account.RoleAdmin || off.DisplayName != "After" {
 		t.Errorf("after deactivating: %+v", off)
 	}
