@@ -306,11 +306,15 @@ for ((r = 1; r <= ROUNDS && ${#FLOOD_NAMES[@]} > 0; r++)); do
 		wait "$FLOOD_PID" || die "the login flood failed"
 	done
 done
-# logins NAME: the median sign-ins per second of NAME's floods and their statuses.
+# logins NAME: sign-ins answered per second and those that succeeded (200) per second
+# during NAME's floods (medians over the rounds), and the statuses of each flood.
 logins() {
 	local f="$WORK/logins-$1.jsonl"
-	printf '%s req/s (median), statuses: %s' \
+	printf '%s answered/s, %s succeeded/s (medians); statuses: %s' \
 		"$(sed -nE 's/.*"rps":([0-9.]+).*/\1/p' "$f" | sort -g | awk '{a[NR] = $1} END {print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')" \
+		"$(sed -nE 's/.*"duration_s":([0-9.]+).*"statuses":\{(.*"200":([0-9]+))?[^}]*\}.*/\1 \3/p' "$f" |
+			awk '{print ($2 == "" ? 0 : $2) / $1}' | sort -g |
+			awk '{a[NR] = $1} END {printf "%.1f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')" \
 		"$(sed -nE 's/.*"statuses":\{([^}]*)\}.*/{\1}/p' "$f" | paste -sd ' ' -)"
 }
 
