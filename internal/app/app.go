@@ -57,9 +57,9 @@ type App struct {
 	// listening to the database's notifications of changed users.
 	states    *authn.StateCache
 	listening context.CancelFunc
+	listened  sync.WaitGroup
 	// passwords is the hasher every module gets.
 	passwords *password.Hasher
-	listened  sync.WaitGroup
 
 	ready    atomic.Bool // false until serving and again once shutdown starts
 	migrated atomic.Bool // set once the database was seen up to date

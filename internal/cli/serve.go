@@ -70,12 +70,12 @@ func serve(ctx context.Context, l *loaded) error {
 }
 
 // reserveProcsForHashing adds n to GOMAXPROCS unless GOMAXPROCS is set in the
-// environment; serve, its one caller, runs once per process. A goroutine hashing a password holds one of the Go
-// scheduler's GOMAXPROCS slots while it runs, also while the kernel keeps its
-// low-priority thread waiting for CPU; a slot more per hashing thread leaves request
-// serving as many as it had (in the login flood of bench/targets.sh, GET p99 during
-// the flood was about a quarter lower with it). It disables the runtime's own
-// updates of GOMAXPROCS when the CPU limit of the container changes.
+// environment; serve, its one caller, runs once per process. A goroutine hashing a
+// password holds one of the Go scheduler's GOMAXPROCS slots while it runs, also while
+// the kernel keeps its low-priority thread waiting for CPU; a slot more per hashing
+// thread leaves request serving as many as it had (in the login flood of
+// bench/targets.sh, GET p99 during the flood was about a quarter lower with it). It
+// ends the runtime's own updates of GOMAXPROCS when the container's CPU limit changes.
 func reserveProcsForHashing(n int, log *slog.Logger) {
 	if n <= 0 || os.Getenv("GOMAXPROCS") != "" {
 		return

@@ -33,7 +33,8 @@ const MaxNice = 19
 // flood of sign-ins the kernel runs the threads serving other requests (and the
 // database on the same machine) first, and hashing gets the CPU time they leave.
 // On idle CPUs a hash takes as long as at any priority. (At 10, GET p99 during the
-// login flood of bench/targets.sh did not improve measurably; at 19 it fell by 40%.)
+// login flood of bench/targets.sh did not fall measurably; at 19 it fell by a quarter
+// to two fifths, see README.md.)
 const DefaultNice = MaxNice
 
 // DefaultMaxWait is how long a caller waits for a hashing slot when NewHasher is
@@ -51,6 +52,8 @@ type Hasher struct {
 	maxWait time.Duration
 	derive  kdf
 	nice    int
+	// jobs feeds the hashing threads of SetNice; nil: hashing runs on the caller's.
+	jobs chan func()
 
 	inFlight atomic.Int64
 	peak     atomic.Int64
@@ -79,23 +82,34 @@ func NewHasher(p Params, maxConcurrent int, maxWait time.Duration) *Hasher {
 	return &Hasher{params: p, slots: make(chan struct{}, maxConcurrent), maxWait: maxWait, derive: argon2.IDKey}
 }
 
-// SetNice makes every later hash and verification run on an OS thread of its own at
-// nice value nice (0 to MaxNice; 0, the default, runs them on the caller's thread at
-// the process's priority), so that the kernel prefers the threads serving other
-// requests. Call it before the Hasher is used. It tries the priority once and
-// returns: ErrPriorityUnsupported (wrapped) on systems other than Linux, the system
-// call's error when the thread's priority cannot be set, an error for nice out of
-// range; after an error the Hasher keeps its priority.
+// SetNice makes every later hash and verification run on one of Capacity() OS
+// threads at nice value nice (1 to MaxNice), so that the kernel prefers the threads
+// serving other requests. With parallelism above 1, argon2 runs the lanes in
+// goroutines of their own, at the process's priority. Call it once, before the Hasher
+// is used; 0 changes nothing (hashing runs on the caller's thread at the process's
+// priority).
+//
+// The threads are started here and live as long as the process: a thread cannot get
+// its priority back without privilege, and ending it would also send the
+// parent-death signal (Pdeathsig) to any child process started from it before.
+//
+// Errors: ErrPriorityUnsupported (wrapped) on systems other than Linux, the system
+// call's error when a thread's priority cannot be set, an error for nice out of
+// range; after an error hashing stays on the caller's thread.
 func (h *Hasher) SetNice(nice int) error {
 	if nice < 0 || nice > MaxNice {
 		return fmt.Errorf("password: nice %d is not between 0 and %d", nice, MaxNice)
 	}
-	if nice > 0 {
-		if err := onThreadAtNice(nice, func() {}); err != nil {
+	if nice == 0 {
+		return nil
+	}
+	jobs := make(chan func())
+	for range h.Capacity() {
+		if err := startThreadAtNice(nice, jobs); err != nil {
 			return err
 		}
 	}
-	h.nice = nice
+	h.nice, h.jobs = nice, jobs
 	return nil
 }
 
@@ -167,33 +181,34 @@ func (h *Hasher) run(ctx context.Context, plain, salt []byte, p Params) ([]byte,
 	}
 	defer h.release()
 	derive := func() []byte { return h.derive(plain, salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen) }
-	if h.nice == 0 {
+	if h.jobs == nil {
 		return derive(), nil
 	}
-	var key []byte
-	if err := onThreadAtNice(h.nice, func() { key = derive() }); err != nil {
-		return nil, err
-	}
-	return key, nil
+	// A slot is held, so one of the Capacity() threads is free (or about to be).
+	key := make(chan []byte, 1)
+	h.jobs <- func() { key <- derive() }
+	return <-key, nil
 }
 
-// onThreadAtNice runs f on an OS thread of its own at nice value nice and returns
-// when f has. The thread ends with f: its goroutine exits still locked to it, so the
-// runtime never schedules other goroutines on a thread of lowered priority. A new
-// thread per operation costs tens of microseconds against the tens of milliseconds
-// of a hash. With parallelism 1, argon2 derives in the calling goroutine (see
-// internal/core/password/argon2), so all of the work runs on that thread. Errors:
-// ErrPriorityUnsupported (wrapped) off Linux; the system call's error, wrapped.
-func onThreadAtNice(nice int, f func()) error {
+// startThreadAtNice starts a goroutine locked to its OS thread at nice value nice
+// that runs every function received from jobs, for as long as the process lives (see
+// SetNice). With parallelism 1, argon2 derives in the calling goroutine (see
+// internal/core/password/argon2), so all of a hash's work runs on that thread.
+// Errors: ErrPriorityUnsupported (wrapped) off Linux; the system call's error,
+// wrapped; the thread then goes back to the runtime unchanged.
+func startThreadAtNice(nice int, jobs <-chan func()) error {
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: see above
+		runtime.LockOSThread()
 		if err := setThreadNice(nice); err != nil {
-			errc <- fmt.Errorf("password: set the hashing thread's nice value to %d: %w", nice, err)
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("password: set a hashing thread's nice value to %d: %w", nice, err)
 			return
 		}
-		f()
 		errc <- nil
+		for f := range jobs {
+			f()
+		}
 	}()
 	return <-errc
 }

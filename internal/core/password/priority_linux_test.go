@@ -2,10 +2,13 @@ package password
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,9 +74,9 @@ func cpuTime(t *testing.T, who int) time.Duration {
 // TestHashingRunsAtTheConfiguredNice hashes and verifies with the default parameters
 // and a nice value set on the Hasher, and checks from inside each derivation that it
 // runs on a thread at that nice value, that the thread did (nearly) all of the
-// derivation's CPU work rather than goroutines on other threads, and that no thread
-// keeps the lowered priority afterwards. Not parallel: it compares its thread's CPU
-// time with the whole process's.
+// derivation's CPU work rather than goroutines on other threads, and that the
+// Hasher's threads are the only ones at that nice value. Not parallel: it compares
+// its thread's CPU time with the whole process's.
 func TestHashingRunsAtTheConfiguredNice(t *testing.T) {
 	const nice = 7 // not the default, so the setting is what is seen
 	runtime.LockOSThread()
@@ -129,11 +132,40 @@ func TestHashingRunsAtTheConfiguredNice(t *testing.T) {
 	if got := threadNice(t); got != before {
 		t.Errorf("the caller's thread is at nice %d after hashing, want %d", got, before)
 	}
-	// The niced threads end with their derivations.
-	for deadline := time.Now().Add(10 * time.Second); threadsAtNice(t, nice) > 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d threads still at nice %d after hashing", threadsAtNice(t, nice), nice)
+	if n := threadsAtNice(t, nice); n != h.Capacity() {
+		t.Errorf("%d threads at nice %d, want the Hasher's %d", n, nice, h.Capacity())
+	}
+}
+
+// TestHashingKeepsChildrenStartedBefore starts a child process with a parent-death
+// signal from a thread that then goes back to the runtime, and hashes: the hashing
+// threads may be that thread, and they never end, so the child lives on.
+func TestHashingKeepsChildrenStartedBefore(t *testing.T) {
+	runtime.LockOSThread()
+	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	err := cmd.Start()
+	runtime.UnlockOSThread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+
+	h := NewHasher(fast(), 4, time.Minute)
+	if err := h.SetNice(MaxNice); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if _, err := h.Hash(context.Background(), fmt.Sprintf("password %d", i)); err != nil {
+			t.Fatal(err)
 		}
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("the child started before hashing exited: %v", err)
+	case <-time.After(200 * time.Millisecond): // a killed child is reaped at once
 	}
 }
 
