@@ -19,6 +19,11 @@
 # Settings (environment):
 #   DURATION=8 WARMUP=2 ROUNDS=3 CONCURRENCY=32   per HTTP run
 #   FLOOD_GET_C=16 FLOOD_LOGIN_C=32               the flood scenario's connections
+#   SCENARIOS="get list create flood"             the scenarios to run (rss comes with get,
+#                                                 list or create; get includes get_auth)
+#   FLOOD_BASELINE=                               another API binary (e.g. built from main)
+#                                                 whose flood scenario alternates with this
+#                                                 tree's, each with its own rows and ratio
 #   DATABASE_SERVER=postgres://postgres@127.0.0.1:5432/?sslmode=disable
 #   BENCH_DB=quarry_targets USERS=1000 POSTS=100000 DB_MAX_CONNS=16
 #   PROFILE=0   1: then CPU-profile bare and the API per scenario (bench/results/cpu-*.pprof)
@@ -42,12 +47,25 @@ DB_MAX_CONNS=${DB_MAX_CONNS:-16}
 DB_MIN_CONNS=2
 PROFILE=${PROFILE:-0}
 KEEP_DB=${KEEP_DB:-0}
+SCENARIOS=${SCENARIOS:-get list create flood}
+FLOOD_BASELINE=${FLOOD_BASELINE:-}
 RATE_LIMIT=1000000/1s
 
 for v in DURATION WARMUP ROUNDS CONCURRENCY FLOOD_GET_C FLOOD_LOGIN_C USERS POSTS DB_MAX_CONNS; do
 	[[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} >= 1)) || die "$v must be a whole number of at least 1, got '${!v}'"
 done
 ((DB_MAX_CONNS >= DB_MIN_CONNS)) || die "DB_MAX_CONNS must be at least $DB_MIN_CONNS"
+read -r -a SCENARIO_LIST <<<"$SCENARIOS"
+((${#SCENARIO_LIST[@]} > 0)) || die "SCENARIOS names no scenario"
+for s in "${SCENARIO_LIST[@]}"; do
+	[[ $s =~ ^(get|list|create|flood)$ ]] || die "SCENARIOS: unknown scenario '$s' (get, list, create, flood)"
+done
+has() { [[ " ${SCENARIO_LIST[*]} " == *" $1 "* ]]; }
+if [[ -n $FLOOD_BASELINE ]]; then
+	[[ -x $FLOOD_BASELINE ]] || die "FLOOD_BASELINE is not an executable: '$FLOOD_BASELINE'"
+	FLOOD_BASELINE=$(cd "$(dirname "$FLOOD_BASELINE")" && pwd)/$(basename "$FLOOD_BASELINE")
+	has flood || die "FLOOD_BASELINE needs the flood scenario in SCENARIOS"
+fi
 [[ $BENCH_DB =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DB must be a plain lower-case identifier, got '$BENCH_DB'"
 command -v go >/dev/null || die "go is not on PATH"
 command -v psql >/dev/null || die "psql is not on PATH (Debian: apt-get install postgresql-client)"
@@ -184,16 +202,16 @@ T_LABEL=([get_bare]="GET post, bare" [get_full]="GET post, Quarry, anonymous" [g
 	[list_bare]="list 20, bare" [list_full]="list 20, Quarry"
 	[create_bare]="create, bare (post + audit row in one tx)" [create_full]="create, Quarry (signed in, audited)")
 args_of() { # TARGET: the load generator's arguments beyond url, c, d and warm-up
-	case $1 in get_* | alone | flooded) printf '%s\0' -ids "$POSTS" ;; esac
+	case $1 in get_* | alone* | flooded*) printf '%s\0' -ids "$POSTS" ;; esac
 	case $1 in get_auth | create_full) printf '%s\0' -H "$AUTH" ;; esac
 	case $1 in create_*) printf '%s\0' -method POST -body "$CREATE_BODY" ;; esac
 }
-# flood_logins BASE SECONDS: sign in as the benchmark user with FLOOD_LOGIN_C
+# flood_logins BASE SECONDS [NAME]: sign in as the benchmark user with FLOOD_LOGIN_C
 # connections for SECONDS against BASE, in the background (its pid in FLOOD_PID, its
-# result appended to $WORK/logins.jsonl).
+# result appended to $WORK/logins-NAME.jsonl, NAME defaulting to flood).
 flood_logins() {
 	"$LOAD" -method POST -url "$1/api/v1/auth/login" -body "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" \
-		-c "$FLOOD_LOGIN_C" -d "$2s" -warmup 0s -timeout 10s >>"$WORK/logins.jsonl" &
+		-c "$FLOOD_LOGIN_C" -d "$2s" -warmup 0s -timeout 10s >>"$WORK/logins-${3:-flood}.jsonl" &
 	FLOOD_PID=$!
 	PIDS+=("$FLOOD_PID")
 }
@@ -221,8 +239,13 @@ sum() { awk -v c="$2" '{s += $c} END {print s + 0}' "$WORK/$1.tsv"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
 
 # 4. The scenarios, ROUNDS rounds.
-GROUPS_=("get_bare get_full get_auth" "list_bare list_full" "create_bare create_full")
-for ((r = 1; r <= ROUNDS; r++)); do
+GROUPS_=()
+has get && GROUPS_+=("get_bare get_full get_auth")
+has list && GROUPS_+=("list_bare list_full")
+has create && GROUPS_+=("create_bare create_full")
+RAN=()
+for g in "${GROUPS_[@]}"; do read -r -a order <<<"$g" && RAN+=("${order[@]}"); done
+for ((r = 1; r <= ROUNDS && ${#GROUPS_[@]} > 0; r++)); do
 	for g in "${GROUPS_[@]}"; do
 		read -r -a order <<<"$g"
 		if ((r % 2 == 0)); then
@@ -237,38 +260,63 @@ done
 # large as the load made it), not VmHWM, which also holds the password hashes of the
 # sign-in above (19 MiB each).
 max_rss() { sort -g -k "$2" "$WORK/rss-$1" | tail -n 1 | awk -v k="$2" '{print $k}'; }
-RSS_API=$(max_rss "$(get PID api)" 1)
-RSS_BARE=$(max_rss "$(get PID bare)" 1)
-ANON_API=$(max_rss "$(get PID api)" 2)
-ANON_BARE=$(max_rss "$(get PID bare)" 2)
+if ((${#GROUPS_[@]} > 0)); then
+	RSS_API=$(max_rss "$(get PID api)" 1)
+	RSS_BARE=$(max_rss "$(get PID bare)" 1)
+	ANON_API=$(max_rss "$(get PID api)" 2)
+	ANON_BARE=$(max_rss "$(get PID bare)" 2)
+fi
 
-# 5. Login flood: a second API instance with its login limits off; GET alone and GET
-# during the flood alternate.
+# 5. Login flood: an API instance with its login limits off; GET alone and GET during
+# the flood alternate. With FLOOD_BASELINE, an instance of that binary (flood_b) takes
+# its turn after this tree's in every round (before it, every other round).
 for n in bare api; do
 	kill "$(get PID "$n")" 2>/dev/null || true
 	wait "$(get PID "$n")" 2>/dev/null || true
 done
-start_api flood "$ROOT/bin/api" AUTH_LOGIN_PER_ACCOUNT=off AUTH_LOGIN_PER_ADDRESS=off AUTH_LOGIN_PER_ACCOUNT_ADDRESS=off
-wait_up flood /api/v1/posts/1
-FLOOD=$(get BASE flood)
-T_PID[alone]=$(get PID flood)
-T_PID[flooded]=$(get PID flood)
-T_URL[alone]="$FLOOD/api/v1/posts/{id}"
-T_URL[flooded]="$FLOOD/api/v1/posts/{id}"
-T_LABEL[alone]="GET post, no flood (c=$FLOOD_GET_C)"
-T_LABEL[flooded]="GET post, login flood (c=$FLOOD_GET_C + $FLOOD_LOGIN_C)"
-for ((r = 1; r <= ROUNDS; r++)); do
-	for t in alone flooded; do
-		if [[ $t == flooded ]]; then
-			flood_logins "$FLOOD" $((DURATION + WARMUP + 3))
-			sleep 1
-			run_http "$t" "$FLOOD_GET_C"
-			wait "$FLOOD_PID" || die "the login flood failed"
-		else
-			run_http "$t" "$FLOOD_GET_C"
-		fi
+FLOOD_NAMES=()
+if has flood; then
+	FLOOD_NAMES=(flood)
+	[[ -n $FLOOD_BASELINE ]] && FLOOD_NAMES+=(flood_b)
+fi
+for n in "${FLOOD_NAMES[@]}"; do
+	bin=$ROOT/bin/api
+	label=""
+	[[ $n == flood_b ]] && bin=$FLOOD_BASELINE label=", FLOOD_BASELINE"
+	start_api "$n" "$bin" AUTH_LOGIN_PER_ACCOUNT=off AUTH_LOGIN_PER_ADDRESS=off AUTH_LOGIN_PER_ACCOUNT_ADDRESS=off
+	wait_up "$n" /api/v1/posts/1
+	s=${n#flood}
+	T_PID[alone$s]=$(get PID "$n")
+	T_PID[flooded$s]=$(get PID "$n")
+	T_URL[alone$s]="$(get BASE "$n")/api/v1/posts/{id}"
+	T_URL[flooded$s]="$(get BASE "$n")/api/v1/posts/{id}"
+	T_LABEL[alone$s]="GET post, no flood (c=$FLOOD_GET_C$label)"
+	T_LABEL[flooded$s]="GET post, login flood (c=$FLOOD_GET_C + $FLOOD_LOGIN_C$label)"
+	RAN+=("alone$s" "flooded$s")
+done
+for ((r = 1; r <= ROUNDS && ${#FLOOD_NAMES[@]} > 0; r++)); do
+	order=("${FLOOD_NAMES[@]}")
+	((r % 2 == 0)) && ((${#order[@]} == 2)) && order=(flood_b flood)
+	for n in "${order[@]}"; do
+		s=${n#flood}
+		run_http "alone$s" "$FLOOD_GET_C"
+		flood_logins "$(get BASE "$n")" $((DURATION + WARMUP + 3)) "$n"
+		sleep 1
+		run_http "flooded$s" "$FLOOD_GET_C"
+		wait "$FLOOD_PID" || die "the login flood failed"
 	done
 done
+# logins NAME: sign-ins answered per second and those that succeeded (200) per second
+# during NAME's floods (medians over the rounds), and the statuses of each flood.
+logins() {
+	local f="$WORK/logins-$1.jsonl"
+	printf '%s answered/s, %s succeeded/s (medians); statuses: %s' \
+		"$(sed -nE 's/.*"rps":([0-9.]+).*/\1/p' "$f" | sort -g | awk '{a[NR] = $1} END {print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')" \
+		"$(sed -nE 's/.*"duration_s":([0-9.]+).*"statuses":\{(.*"200":([0-9]+))?[^}]*\}.*/\1 \3/p' "$f" |
+			awk '{print ($2 == "" ? 0 : $2) / $1}' | sort -g |
+			awk '{a[NR] = $1} END {printf "%.1f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')" \
+		"$(sed -nE 's/.*"statuses":\{([^}]*)\}.*/{\1}/p' "$f" | paste -sd ' ' -)"
+}
 
 # 6. The tables.
 {
@@ -278,7 +326,7 @@ done
 	echo "the API with every feature on: JSON access log to a file, rate limit $RATE_LIMIT per client (in memory), metrics, security headers."
 	echo
 	printf '%-48s %9s %8s %8s %10s %7s %7s\n' target "req/s" "p50 ms" "p99 ms" "CPU µs/req" errors non2xx
-	for t in get_bare get_full get_auth list_bare list_full create_bare create_full alone flooded; do
+	for t in "${RAN[@]}"; do
 		printf '%-48s %9.0f %8.2f %8.2f %10.1f %7d %7d\n' "${T_LABEL[$t]}" "$(median "$t" 1)" "$(median "$t" 2)" \
 			"$(median "$t" 3)" "$(median "$t" 4)" "$(sum "$t" 5)" "$(sum "$t" 6)"
 	done
@@ -289,26 +337,45 @@ done
 	row() { # label, wanted, value, limit, op, suffix
 		printf '%-40s %-26s %10s  %s\n' "$1" "$2" "$3$6" "$(verdict "$3" "$4" "$5")"
 	}
-	v=$(ratio "$(median get_full 4)" "$(median get_bare 4)")
-	row "GET anonymous: CPU/request" "<= 1.10x bare" "$v" 1.10 le x
-	v=$(ratio "$(median get_full 1)" "$(median get_bare 1)")
-	row "GET anonymous: req/s" ">= 0.95x bare" "$v" 0.95 ge x
-	v=$(ratio "$(median get_full 3)" "$(median get_bare 3)")
-	row "GET anonymous: p99" "<= 1.25x bare" "$v" 1.25 le x
-	v=$(ratio "$(median get_auth 4)" "$(median get_bare 4)")
-	row "GET bearer token: CPU/request" "<= 1.15x bare (anonymous)" "$v" 1.15 le x
-	v=$(ratio "$(median list_full 1)" "$(median list_bare 1)")
-	row "list 20: req/s" ">= 0.95x bare" "$v" 0.95 ge x
-	v=$(ratio "$(median create_full 1)" "$(median create_bare 1)")
-	row "create (audited): req/s" ">= 0.90x bare" "$v" 0.90 ge x
-	row "RSS of the API under load" "<= 35 MB" "$RSS_API" 35 le " MB"
-	v=$(ratio "$(median flooded 3)" "$(median alone 3)")
-	row "GET p99 under a login flood" "<= 2x without" "$v" 2 le x
+	if has get; then
+		v=$(ratio "$(median get_full 4)" "$(median get_bare 4)")
+		row "GET anonymous: CPU/request" "<= 1.10x bare" "$v" 1.10 le x
+		v=$(ratio "$(median get_full 1)" "$(median get_bare 1)")
+		row "GET anonymous: req/s" ">= 0.95x bare" "$v" 0.95 ge x
+		v=$(ratio "$(median get_full 3)" "$(median get_bare 3)")
+		row "GET anonymous: p99" "<= 1.25x bare" "$v" 1.25 le x
+		v=$(ratio "$(median get_auth 4)" "$(median get_bare 4)")
+		row "GET bearer token: CPU/request" "<= 1.15x bare (anonymous)" "$v" 1.15 le x
+	fi
+	if has list; then
+		v=$(ratio "$(median list_full 1)" "$(median list_bare 1)")
+		row "list 20: req/s" ">= 0.95x bare" "$v" 0.95 ge x
+	fi
+	if has create; then
+		v=$(ratio "$(median create_full 1)" "$(median create_bare 1)")
+		row "create (audited): req/s" ">= 0.90x bare" "$v" 0.90 ge x
+	fi
+	if ((${#GROUPS_[@]} > 0)); then row "RSS of the API under load" "<= 35 MB" "$RSS_API" 35 le " MB"; fi
+	if has flood; then
+		v=$(ratio "$(median flooded 3)" "$(median alone 3)")
+		row "GET p99 under a login flood" "<= 2x without" "$v" 2 le x
+		if [[ -n $FLOOD_BASELINE ]]; then
+			v=$(ratio "$(median flooded_b 3)" "$(median alone_b 3)")
+			row "the same, FLOOD_BASELINE" "<= 2x without" "$v" 2 le x
+		fi
+	fi
 	echo
-	echo "Also: CPU/request create $(ratio "$(median create_full 4)" "$(median create_bare 4)")x bare, list $(ratio "$(median list_full 4)" "$(median list_bare 4)")x bare;" \
-		"bearer / anonymous $(ratio "$(median get_auth 4)" "$(median get_full 4)")x; RSS of bare under the same load $RSS_BARE MB."
-	echo "Resident memory of its own (RssAnon: heap, stacks; the rest of VmRSS is the executable's mapped pages): API $ANON_API MB, bare $ANON_BARE MB."
-	echo "Logins during the flood: $(awk '{print $0}' "$WORK/logins.jsonl" | sed -nE 's/.*"rps":([0-9.]+).*"statuses":\{([^}]*)\}.*/\1 req\/s {\2}/p' | paste -sd ';' -)."
+	if has get && has list && has create; then
+		echo "Also: CPU/request create $(ratio "$(median create_full 4)" "$(median create_bare 4)")x bare, list $(ratio "$(median list_full 4)" "$(median list_bare 4)")x bare;" \
+			"bearer / anonymous $(ratio "$(median get_auth 4)" "$(median get_full 4)")x; RSS of bare under the same load $RSS_BARE MB."
+	fi
+	if ((${#GROUPS_[@]} > 0)); then echo "Resident memory of its own (RssAnon: heap, stacks; the rest of VmRSS is the executable's mapped pages): API $ANON_API MB, bare $ANON_BARE MB."; fi
+	if has flood; then
+		echo "Logins during the flood: $(logins flood)."
+		if [[ -n $FLOOD_BASELINE ]]; then
+			echo "Logins during the flood, FLOOD_BASELINE ($FLOOD_BASELINE): $(logins flood_b)."
+		fi
+	fi
 } | tee "$WORK/table.txt"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -316,14 +383,14 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 	cat "$WORK/table.txt"
 	echo
 	echo "Raw runs:"
-	cat "$WORK/raw.jsonl" "$WORK/logins.jsonl"
+	cat "$WORK/raw.jsonl" "$WORK"/logins-*.jsonl 2>/dev/null || true
 } >"$RESULTS_DIR/targets-$stamp.txt"
 echo "(saved to bench/results/targets-$stamp.txt)"
 
 # 7. Optional: CPU profiles per scenario, bare and the API under the same load in turn;
 # the top functions by own time, in µs per request.
 if [[ $PROFILE == 1 ]]; then
-	kill "$(get PID flood)" 2>/dev/null || true
+	for n in "${FLOOD_NAMES[@]}"; do kill "$(get PID "$n")" 2>/dev/null || true; done
 	free_port
 	put PPROF bare "$P"
 	start_bare bare -pprof "127.0.0.1:$(get PPROF bare)"
@@ -338,6 +405,7 @@ if [[ $PROFILE == 1 ]]; then
 		[list_bare]="$BARE/posts?limit=20" [list_full]="$API/api/v1/posts?limit=20"
 		[create_bare]="$BARE/posts" [create_full]="$API/api/v1/posts" [flooded]="$API/api/v1/posts/{id}")
 	for t in get_bare get_full get_auth list_bare list_full create_bare create_full flooded; do
+		[[ " ${RAN[*]} " == *" $t "* ]] || continue
 		n=${t%_full}
 		n=${n%_bare}
 		srv=api

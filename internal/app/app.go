@@ -58,6 +58,8 @@ type App struct {
 	states    *authn.StateCache
 	listening context.CancelFunc
 	listened  sync.WaitGroup
+	// passwords is the hasher every module gets.
+	passwords *password.Hasher
 
 	ready    atomic.Bool // false until serving and again once shutdown starts
 	migrated atomic.Bool // set once the database was seen up to date
@@ -242,13 +244,32 @@ func (a *App) deps() (module.Deps, error) {
 	a.tokens = tokens
 	guard := authn.NewGuard(tokens, a.states.State)
 	guard.OnFailure = a.observe.metrics.AuthFailure
+	passwords := password.NewHasher(params, a.cfg.PasswordMaxConcurrent, a.cfg.PasswordMaxWait)
+	a.passwords = passwords
+	// A lower priority for hashing is an optimisation: where it cannot be had, hashing
+	// runs at the priority of request serving, as it does with PASSWORD_NICE=0.
+	if err := passwords.SetNice(a.cfg.PasswordNice); errors.Is(err, password.ErrPriorityUnsupported) {
+		a.log.Info("PASSWORD_NICE has no effect on this system; passwords are hashed at the priority of request serving", "error", err)
+	} else if err != nil {
+		a.log.Warn("PASSWORD_NICE could not be applied; passwords are hashed at the priority of request serving", "error", err)
+	}
 	return module.Deps{
 		Store: store, Cursors: cursors, Log: a.log,
-		Passwords:  password.NewHasher(params, a.cfg.PasswordMaxConcurrent, a.cfg.PasswordMaxWait),
+		Passwords:  passwords,
 		Tokens:     tokens,
 		Guard:      guard,
 		RateLimits: a.limits.limiter,
 	}, nil
+}
+
+// LowPriorityHashingThreads returns how many threads may hash passwords at once at a
+// lower priority than request serving (PASSWORD_NICE): the hasher's capacity, or 0
+// when hashing runs at the priority of request serving.
+func (a *App) LowPriorityHashingThreads() int {
+	if a.passwords == nil || a.passwords.Nice() == 0 {
+		return 0
+	}
+	return a.passwords.Capacity()
 }
 
 // forgetChangedUsers is the store hook that makes this instance's own changes of users

@@ -338,3 +338,28 @@ func TestNestedRoutes(t *testing.T) {
 		t.Errorf("a parameter named otherwise than the parent's: %v, want a conflict", err)
 	}
 }
+
+// TestPasswordNice checks that PASSWORD_NICE reaches the hasher: by default hashing
+// runs on low-priority threads (one per hashing slot, which serve reserves scheduler
+// slots for), and PASSWORD_NICE=0 keeps it at the priority of request serving.
+func TestPasswordNice(t *testing.T) {
+	t.Parallel()
+	url := testdb.NewURL(t)
+	for _, tc := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{map[string]string{"PASSWORD_MAX_CONCURRENT": "3"}, 3},
+		{map[string]string{"PASSWORD_MAX_CONCURRENT": "3", "PASSWORD_NICE": "0"}, 0},
+	} {
+		cfg, mods := apptest.Config(t, apptest.Options{DatabaseURL: url, Env: tc.env})
+		a, err := app.New(context.Background(), cfg, app.Options{Modules: mods, Log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.LowPriorityHashingThreads(); got != tc.want {
+			t.Errorf("%v: LowPriorityHashingThreads() = %d, want %d", tc.env, got, tc.want)
+		}
+		a.Close()
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
 
+	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
 )
 
@@ -96,6 +97,7 @@ type Core struct {
 	PasswordParallelism   uint8         `koanf:"password_parallelism" validate:"min=1" doc:"argon2id lanes per hash"`
 	PasswordMaxConcurrent int           `koanf:"password_max_concurrent" validate:"min=0,max=4096" doc:"password hashes running at once; 0 means one per CPU but one (at least one)"`
 	PasswordMaxWait       time.Duration `koanf:"password_max_wait" validate:"gt=0" doc:"how long a request waits for a hashing slot before 503"`
+	PasswordNice          int           `koanf:"password_nice" validate:"min=0,max=19" doc:"nice value of the threads that hash passwords (Linux); 0 hashes at the priority of request serving"`
 
 	RedisURL           string   `koanf:"redis_url" secret:"url" doc:"Redis holding the rate-limit counts shared by every instance (redis://[:password@]host:port/db); empty keeps them in each instance's memory"`
 	RateLimitDefault   string   `koanf:"rate_limit_default" validate:"required" doc:"requests per client to API routes, N/PERIOD[:BURST] (e.g. 600/1m) or off"`
@@ -165,6 +167,7 @@ func Defaults() Core {
 		PasswordIterations:  2,
 		PasswordParallelism: 1,
 		PasswordMaxWait:     2 * time.Second,
+		PasswordNice:        password.DefaultNice,
 		RateLimitDefault:    "600/1m",
 		RateLimitFailMode:   string(ratelimit.FailOpen),
 		RateLimitMaxKeys:    ratelimit.DefaultMaxKeys,

@@ -95,6 +95,8 @@ func TestInvalidValuesAreNamed(t *testing.T) {
 		{[]string{"DATABASE_URL=mysql://x"}, []string{"DATABASE_URL"}},
 		{[]string{"DATABASE_REPLICA_URLS=postgres://r@h/x,mysql://x"}, []string{"DATABASE_REPLICA_URLS (item 1)"}},
 		{[]string{"LOG_LEVEL=loud"}, []string{"LOG_LEVEL"}},
+		{[]string{"PASSWORD_NICE=20"}, []string{"PASSWORD_NICE"}},
+		{[]string{"PASSWORD_NICE=-1"}, []string{"PASSWORD_NICE"}},
 	} {
 		_, _, err := load(t, t.TempDir(), tc.env, nil)
 		var cerr *config.Error

@@ -16,11 +16,26 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/quarrydev/quarry/internal/core/password/argon2"
 )
 
 // ErrBusy means every hashing slot stayed taken for the Hasher's maximum wait.
 var ErrBusy = errors.New("password: too many hash operations in progress")
+
+// ErrPriorityUnsupported means the operating system cannot lower the priority of one
+// thread; only Linux can.
+var ErrPriorityUnsupported = errors.New("password: a lower priority for hashing threads needs Linux")
+
+// MaxNice is the largest nice value (the lowest priority) there is.
+const MaxNice = 19
+
+// DefaultNice is the nice value hashing runs at by default, the lowest priority: in a
+// flood of sign-ins the kernel runs the threads serving other requests (and the
+// database on the same machine) first, and hashing gets the CPU time they leave.
+// On idle CPUs a hash takes as long as at any priority. (At 10, GET p99 during the
+// login flood of bench/targets.sh did not fall measurably; at 19 it fell by a quarter
+// to two fifths, see README.md.)
+const DefaultNice = MaxNice
 
 // DefaultMaxWait is how long a caller waits for a hashing slot when NewHasher is
 // given no positive wait.
@@ -36,6 +51,9 @@ type Hasher struct {
 	slots   chan struct{}
 	maxWait time.Duration
 	derive  kdf
+	nice    int
+	// jobs feeds the hashing threads of SetNice; nil: hashing runs on the caller's.
+	jobs chan func()
 
 	inFlight atomic.Int64
 	peak     atomic.Int64
@@ -63,6 +81,40 @@ func NewHasher(p Params, maxConcurrent int, maxWait time.Duration) *Hasher {
 	}
 	return &Hasher{params: p, slots: make(chan struct{}, maxConcurrent), maxWait: maxWait, derive: argon2.IDKey}
 }
+
+// SetNice makes every later hash and verification run on one of Capacity() OS
+// threads at nice value nice (1 to MaxNice), so that the kernel prefers the threads
+// serving other requests. With parallelism above 1, argon2 runs the lanes in
+// goroutines of their own, at the process's priority. Call it once, before the Hasher
+// is used; 0 changes nothing (hashing runs on the caller's thread at the process's
+// priority).
+//
+// The threads are started here and live as long as the process: a thread cannot get
+// its priority back without privilege, and ending it would also send the
+// parent-death signal (Pdeathsig) to any child process started from it before.
+//
+// Errors: ErrPriorityUnsupported (wrapped) on systems other than Linux, the system
+// call's error when a thread's priority cannot be set, an error for nice out of
+// range; after an error hashing stays on the caller's thread.
+func (h *Hasher) SetNice(nice int) error {
+	if nice < 0 || nice > MaxNice {
+		return fmt.Errorf("password: nice %d is not between 0 and %d", nice, MaxNice)
+	}
+	if nice == 0 {
+		return nil
+	}
+	jobs := make(chan func())
+	for range h.Capacity() {
+		if err := startThreadAtNice(nice, jobs); err != nil {
+			return err
+		}
+	}
+	h.nice, h.jobs = nice, jobs
+	return nil
+}
+
+// Nice returns the nice value hashing runs at (0: the caller's thread).
+func (h *Hasher) Nice() int { return h.nice }
 
 // Params returns the parameters new hashes are made with.
 func (h *Hasher) Params() Params { return h.params }
@@ -121,13 +173,44 @@ func (h *Hasher) VerifyDummy(ctx context.Context, plain string) error {
 	return err
 }
 
-// run derives a key in a slot, waiting for one at most maxWait.
+// run derives a key in a slot, waiting for one at most maxWait, on a thread at the
+// Hasher's nice value when it has one. Errors: those of acquire and onThreadAtNice.
 func (h *Hasher) run(ctx context.Context, plain, salt []byte, p Params) ([]byte, error) {
 	if err := h.acquire(ctx); err != nil {
 		return nil, err
 	}
 	defer h.release()
-	return h.derive(plain, salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen), nil
+	derive := func() []byte { return h.derive(plain, salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen) }
+	if h.jobs == nil {
+		return derive(), nil
+	}
+	// A slot is held, so one of the Capacity() threads is free (or about to be).
+	key := make(chan []byte, 1)
+	h.jobs <- func() { key <- derive() }
+	return <-key, nil
+}
+
+// startThreadAtNice starts a goroutine locked to its OS thread at nice value nice
+// that runs every function received from jobs, for as long as the process lives (see
+// SetNice). With parallelism 1, argon2 derives in the calling goroutine (see
+// internal/core/password/argon2), so all of a hash's work runs on that thread.
+// Errors: ErrPriorityUnsupported (wrapped) off Linux; the system call's error,
+// wrapped; the thread then goes back to the runtime unchanged.
+func startThreadAtNice(nice int, jobs <-chan func()) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := setThreadNice(nice); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("password: set a hashing thread's nice value to %d: %w", nice, err)
+			return
+		}
+		errc <- nil
+		for f := range jobs {
+			f()
+		}
+	}()
+	return <-errc
 }
 
 // acquire takes a slot. Errors: ErrBusy after maxWait; ctx's error when ctx ends

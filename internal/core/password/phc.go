@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/quarrydev/quarry/internal/core/password/argon2"
 )
 
 // ErrMalformedHash means an encoded hash is not an argon2id PHC string this package
