@@ -106,6 +106,14 @@ go build -o "$WORK/load" ./bench/load
 go build -o "$WORK/bare" ./bench/bare
 [[ $PROFILE == 1 ]] && go build -o "$WORK/apiprof" ./bench/apiprof
 LOAD="$WORK/load"
+# The linker leaves a new executable's page cache in large folios, which the kernel
+# maps whole when any page of them is touched; an installed binary is read from disk
+# page by page. Drop the new executables from the page cache (written out first), so
+# resident memory counts the pages the servers use, as it would in production.
+for exe in bin/api "$WORK/bare"; do
+	sync "$exe" && dd if="$exe" iflag=nocache count=0 status=none ||
+		log "could not drop $exe from the page cache: its resident memory may count whole large folios"
+done
 
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
