@@ -9,7 +9,8 @@
 #   get_auth  the same with a bearer token (a users lookup)       vs bare GET /posts/{id}
 #   list      GET /api/v1/posts?limit=20 (first keyset page)      vs bare GET /posts?limit=20
 #   create    POST /api/v1/posts, signed in, audited              vs bare POST /posts
-#             (bare: the post and its audit row in one transaction)
+#             (bare: the post and its audit row in one transaction; both write a draft,
+#             and create_pub beside them publishes: its job is enqueued and worked too)
 #   rss       resident memory of the API under the load above (the largest VmRSS at
 #             the end of a run)
 #   flood     GET p99 of an API instance alone, and while a second load generator
@@ -196,23 +197,28 @@ TOKEN=$(curl -fsS -XPOST "$API/api/v1/auth/login" -H 'Content-Type: application/
 	-d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | sed -nE 's/.*"access_token":"([^"]+)".*/\1/p')
 [[ -n $TOKEN ]] || die "login failed"
 AUTH="Authorization: Bearer $TOKEN"
-CREATE_BODY='{"title":"Benchmark post {seq}","body":"A short body written by the benchmark.","status":"published"}'
+# The create target writes what bare writes, the post and its audit event (a draft:
+# posts announce a publication with a job, which bare has no counterpart of);
+# create_pub publishes, so its create also enqueues the job that this instance then works.
+CREATE_BODY='{"title":"Benchmark post {seq}","body":"A short body written by the benchmark.","status":"draft"}'
+PUBLISH_BODY='{"title":"Benchmark post {seq}","body":"A short body written by the benchmark.","status":"published"}'
 
 # Targets: server process, path, load arguments.
 BARE=$(get BASE bare)
 declare -A T_PID T_URL T_ARGS T_LABEL
 T_PID=([get_bare]=$(get PID bare) [get_full]=$(get PID api) [get_auth]=$(get PID api)
-	[list_bare]=$(get PID bare) [list_full]=$(get PID api) [create_bare]=$(get PID bare) [create_full]=$(get PID api))
+	[list_bare]=$(get PID bare) [list_full]=$(get PID api) [create_bare]=$(get PID bare) [create_full]=$(get PID api) [create_pub]=$(get PID api))
 T_URL=([get_bare]="$BARE/posts/{id}" [get_full]="$API/api/v1/posts/{id}" [get_auth]="$API/api/v1/posts/{id}"
 	[list_bare]="$BARE/posts?limit=20" [list_full]="$API/api/v1/posts?limit=20"
-	[create_bare]="$BARE/posts" [create_full]="$API/api/v1/posts")
+	[create_bare]="$BARE/posts" [create_full]="$API/api/v1/posts" [create_pub]="$API/api/v1/posts")
 T_LABEL=([get_bare]="GET post, bare" [get_full]="GET post, Quarry, anonymous" [get_auth]="GET post, Quarry, bearer token"
 	[list_bare]="list 20, bare" [list_full]="list 20, Quarry"
-	[create_bare]="create, bare (post + audit row in one tx)" [create_full]="create, Quarry (signed in, audited)")
+	[create_bare]="create, bare (post + audit row in one tx)" [create_full]="create, Quarry (signed in, audited)"
+	[create_pub]="create, Quarry, published (+ its job)")
 args_of() { # TARGET: the load generator's arguments beyond url, c, d and warm-up
 	case $1 in get_* | alone* | flooded*) printf '%s\0' -ids "$POSTS" ;; esac
-	case $1 in get_auth | create_full) printf '%s\0' -H "$AUTH" ;; esac
-	case $1 in create_*) printf '%s\0' -method POST -body "$CREATE_BODY" ;; esac
+	case $1 in get_auth | create_full | create_pub) printf '%s\0' -H "$AUTH" ;; esac
+	case $1 in create_pub) printf '%s\0' -method POST -body "$PUBLISH_BODY" ;; create_*) printf '%s\0' -method POST -body "$CREATE_BODY" ;; esac
 }
 # flood_logins BASE SECONDS [NAME]: sign in as the benchmark user with FLOOD_LOGIN_C
 # connections for SECONDS against BASE, in the background (its pid in FLOOD_PID, its
@@ -250,7 +256,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else 
 GROUPS_=()
 has get && GROUPS_+=("get_bare get_full get_auth")
 has list && GROUPS_+=("list_bare list_full")
-has create && GROUPS_+=("create_bare create_full")
+has create && GROUPS_+=("create_bare create_full create_pub")
 RAN=()
 for g in "${GROUPS_[@]}"; do read -r -a order <<<"$g" && RAN+=("${order[@]}"); done
 for ((r = 1; r <= ROUNDS && ${#GROUPS_[@]} > 0; r++)); do
@@ -375,7 +381,8 @@ logins() {
 	echo
 	if has get && has list && has create; then
 		echo "Also: CPU/request create $(ratio "$(median create_full 4)" "$(median create_bare 4)")x bare, list $(ratio "$(median list_full 4)" "$(median list_bare 4)")x bare;" \
-			"bearer / anonymous $(ratio "$(median get_auth 4)" "$(median get_full 4)")x; RSS of bare under the same load $RSS_BARE MB."
+			"bearer / anonymous $(ratio "$(median get_auth 4)" "$(median get_full 4)")x; RSS of bare under the same load $RSS_BARE MB;" \
+			"a published create (enqueuing and working its job) $(ratio "$(median create_pub 1)" "$(median create_bare 1)")x bare's req/s, $(ratio "$(median create_pub 4)" "$(median create_bare 4)")x its CPU/request."
 	fi
 	if ((${#GROUPS_[@]} > 0)); then echo "Resident memory of its own (RssAnon: heap, stacks; the rest of VmRSS is the executable's mapped pages): API $ANON_API MB, bare $ANON_BARE MB."; fi
 	if has flood; then
