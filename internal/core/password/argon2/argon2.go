@@ -32,12 +32,16 @@
 // recommends time=3, memory=64*1024 KiB (64 MiB), and threads=4 as the second
 // recommended option.
 //
-// This is golang.org/x/crypto/argon2 at v0.57.0 with one change: with one thread
+// This is golang.org/x/crypto/argon2 at v0.57.0 with two changes. With one thread
 // (parallelism 1) the memory is processed in the calling goroutine instead of in a
 // goroutine per segment, so that a caller locked to an OS thread does all of a
 // derivation on that thread and the thread's scheduling priority applies to it
-// (internal/core/password runs hashing on threads of lower priority). With more
-// threads it is unchanged. argon2_test.go is upstream's, with the RFC 9106 vectors.
+// (internal/core/password runs hashing on threads of lower priority); with more
+// threads it is unchanged. And on Unix systems a derivation's memory (the memory
+// parameter, 19 MiB for Quarry's defaults) is mapped outside the Go heap and
+// unmapped when the key is derived, instead of being garbage that inflates the
+// heap's goal and stays resident until the runtime returns it. argon2_test.go is
+// upstream's, with the RFC 9106 vectors.
 //
 // [argon2-specs.pdf]: https://github.com/P-H-C/phc-winner-argon2/blob/master/argon2-specs.pdf
 // [RFC 9106 Section 4]: https://www.rfc-editor.org/rfc/rfc9106.html#section-4
@@ -122,7 +126,9 @@ func deriveKey(mode int, password, salt, secret, data []byte, time, memory uint3
 	if memory < 2*syncPoints*uint32(threads) {
 		memory = 2 * syncPoints * uint32(threads)
 	}
-	B := initBlocks(&h0, memory, uint32(threads))
+	B, free := allocBlocks(memory)
+	defer free()
+	initBlocks(B, &h0, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads), mode)
 	return extractKey(B, memory, uint32(threads), keyLen)
 }
@@ -165,9 +171,9 @@ func initHash(password, salt, key, data []byte, time, memory, threads, keyLen ui
 	return h0
 }
 
-func initBlocks(h0 *[blake2b.Size + 8]byte, memory, threads uint32) []block {
+func initBlocks(B []block, h0 *[blake2b.Size + 8]byte, threads uint32) {
+	memory := uint32(len(B))
 	var block0 [1024]byte
-	B := make([]block, memory)
 	for lane := uint32(0); lane < threads; lane++ {
 		j := lane * (memory / threads)
 		binary.LittleEndian.PutUint32(h0[blake2b.Size+4:], lane)
@@ -184,7 +190,6 @@ func initBlocks(h0 *[blake2b.Size + 8]byte, memory, threads uint32) []block {
 			B[j+1][i] = binary.LittleEndian.Uint64(block0[i*8:])
 		}
 	}
-	return B
 }
 
 func processBlocks(B []block, time, memory, threads uint32, mode int) {
