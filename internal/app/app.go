@@ -102,6 +102,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		AcquireTimeout:    cfg.DBAcquireTimeout,
 		HealthCheckPeriod: cfg.DBHealthCheckPeriod,
 		Tracer:            tr.QueryTracer(),
+		PlanCacheMode:     cfg.DBPlanCacheMode,
 	}
 	pool, err := db.NewPool(ctx, poolCfg)
 	if err != nil {

@@ -24,6 +24,10 @@ const (
 	DefaultAcquireTimeout = 3 * time.Second
 )
 
+// DefaultPlanCacheMode is the plan_cache_mode of the pool's connections when
+// PoolConfig.PlanCacheMode is empty.
+const DefaultPlanCacheMode = "force_generic_plan"
+
 // PoolConfig configures [NewPool]. A zero field means "not set": the value
 // then comes from the URL's query parameters (pool_max_conns,
 // pool_min_conns, pool_health_check_period, pool_max_conn_lifetime,
@@ -52,6 +56,14 @@ type PoolConfig struct {
 	MaxConnLifetime, MaxConnIdleTime time.Duration
 	// Tracer, when set, traces every query (e.g. OpenTelemetry spans).
 	Tracer pgx.QueryTracer
+	// PlanCacheMode is PostgreSQL's plan_cache_mode, set on each connection as it
+	// opens: "force_generic_plan" (the default, [DefaultPlanCacheMode]) plans each
+	// prepared statement once per connection and reuses the plan; "auto" leaves
+	// PostgreSQL's choice, which re-plans every execution of a statement whose generic
+	// plan it estimates dearer than a custom one (as for the generated lists' one branch
+	// per filter shape, whose plans the plan tests hold to the generic form);
+	// "force_custom_plan" re-plans every execution.
+	PlanCacheMode string
 }
 
 // Pool is a PostgreSQL connection pool. It wraps a *pgxpool.Pool and
@@ -163,6 +175,25 @@ func applyConfig(pcfg *pgxpool.Config, cfg PoolConfig) error {
 	}
 	if cfg.Tracer != nil {
 		pcfg.ConnConfig.Tracer = cfg.Tracer
+	}
+	mode := cfg.PlanCacheMode
+	if mode == "" {
+		mode = DefaultPlanCacheMode
+	}
+	switch mode {
+	case "auto":
+	case "force_generic_plan", "force_custom_plan":
+		// A SET after connecting rather than a startup parameter, which poolers
+		// such as PgBouncer refuse unless told to ignore it.
+		set := "SET plan_cache_mode TO " + mode
+		pcfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			if _, err := c.Exec(ctx, set); err != nil {
+				return fmt.Errorf("db: %s: %w", set, err)
+			}
+			return nil
+		}
+	default:
+		return fmt.Errorf("db: pool config: PlanCacheMode must be auto, force_generic_plan or force_custom_plan, got %q", mode)
 	}
 
 	if pcfg.MaxConns < 1 {

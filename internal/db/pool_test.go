@@ -383,3 +383,27 @@ func benchQueryRowParallel(b *testing.B, q sqlc.DBTX, sql string) {
 		}
 	})
 }
+
+// Connections get the configured plan_cache_mode, force_generic_plan by default;
+// "auto" leaves the server's; anything else is refused.
+func TestPoolPlanCacheMode(t *testing.T) {
+	for mode, want := range map[string]string{
+		"":                   "force_generic_plan",
+		"force_generic_plan": "force_generic_plan",
+		"force_custom_plan":  "force_custom_plan",
+		"auto":               "auto",
+	} {
+		p := newTestPool(t, db.PoolConfig{PlanCacheMode: mode})
+		var got string
+		if err := p.QueryRow(context.Background(), "SHOW plan_cache_mode").Scan(&got); err != nil {
+			t.Fatalf("%q: %v", mode, err)
+		}
+		if got != want {
+			t.Errorf("PlanCacheMode %q: connection has %s, want %s", mode, got, want)
+		}
+	}
+	_, err := db.NewPool(context.Background(), db.PoolConfig{URL: "postgres://127.0.0.1/x", PlanCacheMode: "generic"})
+	if err == nil || !strings.Contains(err.Error(), "PlanCacheMode") {
+		t.Fatalf("an unknown mode must be refused naming PlanCacheMode, got %v", err)
+	}
+}

@@ -44,11 +44,14 @@ type Core struct {
 	LogLevel  string `koanf:"log_level" validate:"oneof=debug info warn error"`
 	LogFormat string `koanf:"log_format" validate:"omitempty,oneof=text json" doc:"text or json; default json in prod, text otherwise"`
 
-	DatabaseURL         string        `koanf:"database_url" validate:"required,pgurl" secret:"url"`
-	DBMaxConns          int32         `koanf:"db_max_conns" validate:"min=1,max=1000"`
-	DBMinConns          int32         `koanf:"db_min_conns" validate:"min=0,ltefield=DBMaxConns"`
-	DBConnectTimeout    time.Duration `koanf:"db_connect_timeout" validate:"gt=0"`
-	DBAcquireTimeout    time.Duration `koanf:"db_acquire_timeout" validate:"gt=0"`
+	DatabaseURL      string        `koanf:"database_url" validate:"required,pgurl" secret:"url"`
+	DBMaxConns       int32         `koanf:"db_max_conns" validate:"min=1,max=1000"`
+	DBMinConns       int32         `koanf:"db_min_conns" validate:"min=0,ltefield=DBMaxConns"`
+	DBConnectTimeout time.Duration `koanf:"db_connect_timeout" validate:"gt=0"`
+	DBAcquireTimeout time.Duration `koanf:"db_acquire_timeout" validate:"gt=0"`
+	// DBPlanCacheMode is PostgreSQL's plan_cache_mode for the API's connections
+	// (see db.PoolConfig.PlanCacheMode).
+	DBPlanCacheMode     string        `koanf:"db_plan_cache_mode" validate:"oneof=auto force_generic_plan force_custom_plan"`
 	DBHealthCheckPeriod time.Duration `koanf:"db_health_check_period" validate:"gt=0"`
 
 	// DatabaseReplicaURLs are streaming replicas of DATABASE_URL for read-only queries.
@@ -141,6 +144,7 @@ func Defaults() Core {
 		DBMinConns:          2,
 		DBConnectTimeout:    5 * time.Second,
 		DBAcquireTimeout:    2 * time.Second,
+		DBPlanCacheMode:     "force_generic_plan",
 		DBHealthCheckPeriod: 30 * time.Second,
 		RequestTimeout:      10 * time.Second,
 		ShutdownTimeout:     15 * time.Second,
