@@ -31,18 +31,9 @@ type Principal struct {
 // IsAdmin reports whether the caller is an administrator.
 func (p Principal) IsAdmin() bool { return p.Role == RoleAdmin }
 
-type principalKey struct{}
-
-// WithPrincipal returns ctx carrying p.
-func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
-
-// PrincipalFrom returns the authenticated caller of ctx; false for anonymous requests.
+// PrincipalFrom returns the authenticated caller of ctx, which the Guard keeps on the
+// request's reqctx.Info; false for anonymous requests and outside a request.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	if p, ok := ctx.Value(principalKey{}).(Principal); ok {
-		return p, true
-	}
 	if info, ok := reqctx.Lookup(ctx); ok {
 		p, ok := info.Auth.(Principal)
 		return p, ok
@@ -116,14 +107,14 @@ func (g *Guard) authenticate(c *gin.Context, required bool) bool {
 		g.reject(c, "inactive", fmt.Errorf("user %d is inactive or gone", userID))
 		return false
 	}
-	p := Principal{UserID: userID, Role: role, Session: claims.Session}
-	if info, ok := reqctx.Lookup(ctx); ok {
-		// The request's own Info carries the caller: no context layer and no copy of
-		// the request for it.
-		info.ActorID, info.Auth = userID, p
-		return true
+	info, ok := reqctx.Lookup(ctx)
+	if !ok {
+		httpx.Fail(c, errors.New("authn: the request carries no reqctx.Info: middleware.Core must run before the guard"))
+		return false
 	}
-	c.Request = c.Request.WithContext(WithPrincipal(ctx, p))
+	// The request's own Info carries the caller: no context layer and no copy of the
+	// request for it.
+	info.ActorID, info.Auth = userID, Principal{UserID: userID, Role: role, Session: claims.Session}
 	return true
 }
 
