@@ -28,6 +28,7 @@ import (
 
 	"github.com/quarrydev/quarry/internal/core/password"
 	"github.com/quarrydev/quarry/internal/core/ratelimit"
+	"github.com/quarrydev/quarry/internal/db"
 )
 
 // Environments APP_ENV may name.
@@ -144,7 +145,7 @@ func Defaults() Core {
 		DBMinConns:          2,
 		DBConnectTimeout:    5 * time.Second,
 		DBAcquireTimeout:    2 * time.Second,
-		DBPlanCacheMode:     "force_generic_plan",
+		DBPlanCacheMode:     db.DefaultPlanCacheMode,
 		DBHealthCheckPeriod: 30 * time.Second,
 		RequestTimeout:      10 * time.Second,
 		ShutdownTimeout:     15 * time.Second,
