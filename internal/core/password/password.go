@@ -106,6 +106,7 @@ func (h *Hasher) SetNice(nice int) error {
 	jobs := make(chan func())
 	for range h.Capacity() {
 		if err := startThreadAtNice(nice, jobs); err != nil {
+			close(jobs) // the threads already started end
 			return err
 		}
 	}
