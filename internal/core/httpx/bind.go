@@ -52,7 +52,7 @@ func shapeOf(t reflect.Type) (inputShape, error) {
 		uri, form, header := f.Tag.Get(inPath), f.Tag.Get(inQuery), f.Tag.Get(inHeader)
 		switch {
 		case header != "":
-			s.params = append(s.params, paramField{index: f.Index, name: header, in: inHeader})
+			s.params = append(s.params, paramField{index: f.Index, name: http.CanonicalHeaderKey(header), in: inHeader})
 		case uri != "":
 			s.params = append(s.params, paramField{index: f.Index, name: uri, in: inPath})
 		case form != "":
@@ -95,7 +95,7 @@ func (s inputShape) bind(c *gin.Context, in any) error {
 			raw = c.Param(p.name)
 			present = raw != ""
 		} else if p.in == inHeader {
-			raw = c.GetHeader(p.name)
+			raw = Header(c.Request, p.name)
 			present = raw != ""
 		} else {
 			if query == nil {

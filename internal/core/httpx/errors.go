@@ -99,7 +99,7 @@ func Fail(c *gin.Context, err error) {
 		c.Header("Retry-After", strconv.Itoa(1))
 	}
 	c.Abort()
-	writeJSON(c, status, Envelope[ErrorData]{
+	writeJSON(c, status, &Envelope[ErrorData]{
 		Code: e.Code,
 		Msg:  e.Msg,
 		Data: ErrorData{RequestID: RequestID(ctx), Fields: e.Fields},
