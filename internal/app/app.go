@@ -267,7 +267,7 @@ func (a *App) deps() (module.Deps, error) {
 // lower priority than request serving (PASSWORD_NICE): the hasher's capacity, or 0
 // when hashing runs at the priority of request serving.
 func (a *App) LowPriorityHashingThreads() int {
-	if a.passwords == nil || a.passwords.Nice() == 0 {
+	if a.passwords.Nice() == 0 {
 		return 0
 	}
 	return a.passwords.Capacity()
