@@ -14,6 +14,8 @@ import (
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
+
+	"github.com/quarrydev/quarry/internal/core/audit"
 )
 
 // Policies a module's reads and writes may have.
@@ -287,7 +289,7 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 	hidden := map[*Column]bool{}
 	if opts.Hide == nil {
 		for _, c := range m.Columns {
-			if secretName(c.Name) {
+			if audit.Sensitive(c.Name) { // a secret: what the audit log redacts, clients never see
 				hidden[c] = true
 			}
 		}
@@ -481,17 +483,6 @@ func NewModel(realm *schema.Realm, opts Options) (*Model, error) {
 
 // Op reports whether operation op is generated.
 func (m *Model) Op(op string) bool { return slices.Contains(m.ops, op) }
-
-// secretName reports whether a column's name says it holds a secret: such columns
-// are hidden by default.
-func secretName(name string) bool {
-	for _, w := range []string{"password", "secret", "token"} {
-		if strings.Contains(name, w) {
-			return true
-		}
-	}
-	return strings.HasSuffix(name, "_hash")
-}
 
 func findTable(realm *schema.Realm, name string) *schema.Table {
 	for _, s := range realm.Schemas {
