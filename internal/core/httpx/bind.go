@@ -59,7 +59,7 @@ func shapeOf(t reflect.Type) (inputShape, error) {
 			s.params = append(s.params, paramField{index: f.Index, name: form, in: inQuery})
 		case f.Tag.Get(inBody) != "-":
 			s.body = true
-			if _, ok := reflect.Zero(f.Type).Interface().(patchMember); ok && !knownPatchType(f.Type) {
+			if _, _, ok := PatchElem(f.Type); ok && !knownPatchType(f.Type) {
 				return s, fmt.Errorf("%s.%s: %s is not one of the merge-patch types the validator knows (patchTypes)", t, f.Name, f.Type)
 			}
 		}

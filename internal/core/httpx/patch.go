@@ -91,6 +91,18 @@ type patchMember interface {
 	validated() any
 }
 
+var patchMemberType = reflect.TypeFor[patchMember]()
+
+// PatchElem returns the value type of merge-patch member type t (Optional or
+// Nullable) and whether it may be null; ok is false when t is not such a member.
+func PatchElem(t reflect.Type) (elem reflect.Type, nullable, ok bool) {
+	if !t.Implements(patchMemberType) {
+		return nil, false, false
+	}
+	elem, nullable = reflect.Zero(t).Interface().(patchMember).PatchMember()
+	return elem, nullable, true
+}
+
 // patchTypes returns the instantiations of Optional and Nullable the validator knows:
 // the value types of generated modules' columns. A request type using another one is
 // refused when its route is registered.

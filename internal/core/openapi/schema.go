@@ -13,6 +13,8 @@ import (
 	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/quarrydev/quarry/internal/core/httpx"
 )
 
 // direction says which side writes a value. What clients send is described as the
@@ -25,22 +27,6 @@ const (
 	request direction = iota
 	response
 )
-
-// patchMember is a member of a JSON merge patch (httpx.Optional, httpx.Nullable): it
-// may be left out, and it carries a value of type elem, or null when nullable.
-type patchMember interface {
-	PatchMember() (elem reflect.Type, nullable bool)
-}
-
-// patchElem returns the value type of merge-patch member type t and whether it may
-// be null; ok is false when t is not such a member.
-func patchElem(t reflect.Type) (elem reflect.Type, nullable, ok bool) {
-	if !t.Implements(patchMemberType) {
-		return nil, false, false
-	}
-	elem, nullable = reflect.Zero(t).Interface().(patchMember).PatchMember()
-	return elem, nullable, true
-}
 
 type typeKey struct {
 	t   reflect.Type
@@ -66,7 +52,6 @@ var (
 	jsonMarshaler     = reflect.TypeFor[json.Marshaler]()
 	textMarshaler     = reflect.TypeFor[encoding.TextMarshaler]()
 	rawMessageType    = reflect.TypeFor[json.RawMessage]()
-	patchMemberType   = reflect.TypeFor[patchMember]()
 	componentRefStart = "#/components/schemas/"
 )
 
@@ -74,13 +59,13 @@ var (
 // type is a $ref to its component. It fails on types JSON cannot carry (channels,
 // functions) and on types with their own JSON encoding, whose shape is unknown.
 func (g *schemaGen) schema(t reflect.Type, dir direction) (*openapi3.SchemaRef, error) {
+	elem, null, member := httpx.PatchElem(t)
 	switch {
 	case t == timeType:
 		return inline(&openapi3.Schema{Type: types("string"), Format: "date-time"}), nil
 	case t == rawMessageType || t.Kind() == reflect.Interface:
 		return inline(&openapi3.Schema{}), nil // any JSON value
-	case t.Implements(patchMemberType):
-		elem, null, _ := patchElem(t)
+	case member:
 		s, err := g.schema(elem, dir)
 		if err != nil || !null {
 			return s, err
@@ -205,7 +190,7 @@ func (g *schemaGen) property(f jsonField, dir direction) (*openapi3.SchemaRef, b
 	if dir == request {
 		rs := parseBinding(f.field.Tag.Get("binding"))
 		required = rs.required
-		rt, _, member := patchElem(ft)
+		rt, _, member := httpx.PatchElem(ft)
 		if member {
 			// The rules check the value of a member that is present; null is in
 			// the schema only when the member is nullable.
